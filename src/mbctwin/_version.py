@@ -1,0 +1,3 @@
+"""The engine version, recorded in every plan."""
+
+__version__ = "0.1.0"

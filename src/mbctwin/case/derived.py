@@ -1,0 +1,184 @@
+"""Facts derived from a case, computed in this one place (spec ``case-and-plan.md`` §1).
+
+Each function answers one clinical question the contract defines; the engine, the
+simulators and the interfaces all read these rather than re-deriving them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mbctwin.case.models import Case, PriorTherapy, Tumor
+from mbctwin.case.vocabulary import vocabulary
+
+ENDOCRINE_AGENT_CLASSES = frozenset({"aromatase_inhibitor", "serm", "serd"})
+OLIGOMETASTATIC_MAX_LESIONS = 5  # ESO-ESTRO / ABC: up to five lesions in total
+ER_LOW_RANGE = (1.0, 10.0)  # ASCO/CAP 2020: ER 1-10 % is "ER-low positive"
+PRIMARY_RESISTANCE_ADJUVANT_MONTHS = 24  # ABC: relapse during the first 2 years of adjuvant ET
+PRIMARY_RESISTANCE_METASTATIC_MONTHS = 6  # ABC: progression within 6 months of 1st-line ET
+ADJUVANT_FAILURE_WINDOW_MONTHS = 12  # contract: relapse during or within 12 months of adjuvant use
+
+
+def her2_category(tumor: Tumor) -> str:
+    """positive / low / ultralow / zero / unknown (ASCO/CAP 2023; IHC 2+ needs ISH)."""
+    if tumor.her2_ish == "amplified" or tumor.her2_ihc == "3+":
+        return "positive"
+    if tumor.her2_ihc == "2+":
+        return "low" if tumor.her2_ish == "not_amplified" else "unknown"
+    return {"1+": "low", "ultralow": "ultralow", "0": "zero"}.get(tumor.her2_ihc, "unknown")
+
+
+def hr_positive(tumor: Tumor) -> bool:
+    return "positive" in (tumor.er, tumor.pr)
+
+
+def er_low(tumor: Tumor) -> bool:
+    """ER 1-10 % with PR negative: counted HR+, but often behaves like triple-negative disease."""
+    low, high = ER_LOW_RANGE
+    return (
+        tumor.er == "positive"
+        and tumor.er_percent is not None
+        and low <= tumor.er_percent <= high
+        and tumor.pr == "negative"
+    )
+
+
+def subtype(tumor: Tumor) -> str:
+    hr = "HR+" if hr_positive(tumor) else "HR-"
+    her2 = her2_category(tumor)
+    if her2 == "unknown":
+        return f"{hr}/HER2 unknown"
+    if her2 == "positive":
+        return f"{hr}/HER2+"
+    return "HR+/HER2-" if hr == "HR+" else "triple-negative"
+
+
+def metastatic_lines(case: Case) -> list[PriorTherapy]:
+    return [p for p in case.prior_therapies if p.setting == "metastatic"]
+
+
+def line(case: Case) -> int:
+    """1 + metastatic entries that ended with progression (an ongoing entry is the current line)."""
+    return 1 + sum(p.ended_because == "progression" for p in metastatic_lines(case))
+
+
+def ongoing_line(case: Case) -> PriorTherapy | None:
+    lines = metastatic_lines(case)
+    return lines[-1] if lines and lines[-1].ended_because == "ongoing" else None
+
+
+def is_endocrine(entry: PriorTherapy) -> bool:
+    return any(set(vocabulary().drugs[d].classes) & ENDOCRINE_AGENT_CLASSES for d in entry.drugs)
+
+
+def is_chemotherapy(entry: PriorTherapy) -> bool:
+    return "chemotherapy" in vocabulary().classes_of(entry.drugs)
+
+
+def months_before_metastasis(case: Case) -> list[tuple[PriorTherapy, float | None]]:
+    """For each (neo)adjuvant entry: months from its end to metastasis (0 = relapse during it).
+
+    The disease-free interval runs from the end of the *last* (neo)adjuvant treatment; earlier
+    entries are taken as given one after another, so their interval adds the later durations.
+    ``None`` where the interval cannot be known (no DFI, or a later entry without duration).
+    """
+    early = [p for p in case.prior_therapies if p.setting != "metastatic"]
+    result: list[tuple[PriorTherapy, float | None]] = []
+    for i, entry in enumerate(early):
+        if entry.ended_because in ("progression", "ongoing"):
+            result.append((entry, 0.0))
+            continue
+        later = [p.months_on_treatment for p in early[i + 1 :]]
+        if case.disease_free_interval_months is None or any(m is None for m in later):
+            result.append((entry, None))
+        else:
+            result.append((entry, case.disease_free_interval_months + sum(later)))  # type: ignore[arg-type]
+    return result
+
+
+def failed_drugs(case: Case) -> dict[str, str]:
+    """Drugs the disease has beaten: drug -> reason (contract §2; NSAIs fail together)."""
+    vocab = vocabulary()
+    failed: dict[str, str] = {}
+    for number, entry in enumerate(metastatic_lines(case), start=1):
+        if entry.ended_because == "progression":
+            for drug in entry.drugs:
+                for same in sorted(vocab.equivalents(drug)):
+                    failed.setdefault(same, f"progressed on {drug} in metastatic line {number}")
+    for entry, months in months_before_metastasis(case):
+        if months is not None and months <= ADJUVANT_FAILURE_WINDOW_MONTHS:
+            when = "during" if months == 0 else f"{months:g} months after"
+            for drug in entry.drugs:
+                for same in sorted(vocab.equivalents(drug)):
+                    failed.setdefault(same, f"relapse {when} {entry.setting} {drug}")
+    return failed
+
+
+def _adjuvant_endocrine_resistance(case: Case) -> str | None:
+    timed = [(p, m) for p, m in months_before_metastasis(case) if is_endocrine(p)]
+    if not timed:
+        return None
+    relapsed_on = [p for p, m in timed if m == 0]
+    if relapsed_on:
+        months_on_et = sum(p.months_on_treatment or 0 for p, _ in timed)
+        return "primary_resistance" if months_on_et < PRIMARY_RESISTANCE_ADJUVANT_MONTHS else "secondary_resistance"
+    last_interval = timed[-1][1]
+    if last_interval is not None and last_interval <= ADJUVANT_FAILURE_WINDOW_MONTHS:
+        return "secondary_resistance"
+    return None
+
+
+def _metastatic_endocrine_resistance(case: Case) -> str | None:
+    progressed = [p for p in metastatic_lines(case) if is_endocrine(p) and p.ended_because == "progression"]
+    if not progressed:
+        return None
+    first = progressed[0]
+    is_first_line_et = first is next((p for p in metastatic_lines(case) if is_endocrine(p)), None)
+    quick = first.months_on_treatment is not None and first.months_on_treatment < PRIMARY_RESISTANCE_METASTATIC_MONTHS
+    return "primary_resistance" if quick and is_first_line_et else "secondary_resistance"
+
+
+def endocrine_resistance(case: Case) -> str:
+    """ABC definitions: primary wins over secondary; HR-negative disease is not applicable."""
+    if not hr_positive(case.tumor):
+        return "not_applicable"
+    found = {_adjuvant_endocrine_resistance(case), _metastatic_endocrine_resistance(case)}
+    for label in ("primary_resistance", "secondary_resistance"):
+        if label in found:
+            return label
+    return "sensitive"
+
+
+def total_lesions(case: Case) -> int:
+    return sum(m.count for m in case.metastases)
+
+
+def oligometastatic(case: Case) -> bool:
+    return total_lesions(case) <= OLIGOMETASTATIC_MAX_LESIONS
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Every derived fact of one case, computed once."""
+
+    subtype: str
+    her2_category: str
+    hr_positive: bool
+    er_low: bool
+    line: int
+    endocrine_resistance: str
+    oligometastatic: bool
+    failed_drugs: dict[str, str]
+
+    @classmethod
+    def of(cls, case: Case) -> Derived:
+        return cls(
+            subtype=subtype(case.tumor),
+            her2_category=her2_category(case.tumor),
+            hr_positive=hr_positive(case.tumor),
+            er_low=er_low(case.tumor),
+            line=line(case),
+            endocrine_resistance=endocrine_resistance(case),
+            oligometastatic=oligometastatic(case),
+            failed_drugs=failed_drugs(case),
+        )

@@ -1,0 +1,68 @@
+"""Reading cases from JSON or YAML, with errors that name each bad field."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from mbctwin.case.models import Case
+from mbctwin.errors import CaseError, FieldProblem
+
+
+def problems_from(error: ValidationError) -> list[FieldProblem]:
+    """Turn pydantic's errors into ``tumor.her2_ihc: reason`` problems (one per field)."""
+    problems = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "case"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown field (not part of the case contract)"
+        problems.append(FieldProblem(field, message))
+    return problems
+
+
+def parse_case(data: Any) -> Case:
+    """Validate a mapping against the case contract, or raise :class:`CaseError`."""
+    if not isinstance(data, dict):
+        raise CaseError([FieldProblem("case", "expected a mapping of case fields")])
+    try:
+        return Case.model_validate(data)
+    except ValidationError as error:
+        raise CaseError(problems_from(error)) from None
+
+
+def load_mapping(text: str, suffix: str) -> Any:
+    """Parse JSON or YAML text; syntax errors become a ``CaseError`` on the whole file."""
+    try:
+        return json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise CaseError([FieldProblem("file", f"not valid {suffix.lstrip('.') or 'YAML'}: {error}")]) from None
+
+
+def read_case(path: str | Path) -> Case:
+    """Read a case file (``.json``, ``.yaml`` or ``.yml``)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CaseError([FieldProblem("file", f"cannot read {path}: {error}")]) from None
+    return parse_case(load_mapping(text, path.suffix.lower()))
+
+
+def example_names() -> list[str]:
+    """Names of the example cases shipped in the package."""
+    folder = resources.files("mbctwin.case").joinpath("examples")
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def example_case(name: str) -> Case:
+    """Load a bundled example case by name (see :func:`example_names`)."""
+    if name not in example_names():
+        raise CaseError([FieldProblem("example", f"unknown example {name!r}; choose from {example_names()}")])
+    text = resources.files("mbctwin.case").joinpath("examples", f"{name}.yaml").read_text()
+    return parse_case(yaml.safe_load(text))

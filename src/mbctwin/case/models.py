@@ -1,0 +1,196 @@
+"""The case contract (shared spec ``case-and-plan.md`` §1) as strict pydantic models.
+
+Every model forbids unknown fields so that a misspelt field is an error that names it,
+never a silently dropped fact that could change a recommendation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from mbctwin.case.vocabulary import known_drugs
+
+ReceptorStatus = Literal["positive", "negative", "unknown"]
+Her2Ihc = Literal["0", "ultralow", "1+", "2+", "3+", "unknown"]
+Her2Ish = Literal["amplified", "not_amplified", "not_done"]
+Site = Literal[
+    "bone",
+    "lung",
+    "liver",
+    "brain",
+    "leptomeninges",
+    "distant_lymph_node",
+    "pleura",
+    "skin",
+    "peritoneum",
+    "adrenal",
+    "ovary",
+    "bone_marrow",
+    "other",
+]
+Finding = Literal[
+    "spinal_cord_compression",
+    "impending_fracture",
+    "pathological_fracture",
+    "leptomeningeal",
+    "malignant_effusion",
+    "biliary_obstruction",
+    "lymphangitic",
+]
+Setting = Literal["neoadjuvant", "adjuvant", "metastatic"]
+EndReason = Literal["completed", "progression", "toxicity", "ongoing"]
+Response = Literal["CR", "PR", "SD", "PD"]
+Mutation = Literal["mutated", "wild_type"]
+
+SITES: tuple[str, ...] = Site.__args__  # type: ignore[attr-defined]
+FINDINGS: tuple[str, ...] = Finding.__args__  # type: ignore[attr-defined]
+
+Percent = Annotated[float, Field(ge=0, le=100)]
+Months = Annotated[float, Field(ge=0, le=1200)]
+Ratio = Annotated[float, Field(ge=0, le=100)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Tumor(_Strict):
+    er: ReceptorStatus
+    er_percent: Percent | None = None
+    pr: ReceptorStatus
+    her2_ihc: Her2Ihc
+    her2_ish: Her2Ish = "not_done"
+    grade: Annotated[int, Field(ge=1, le=3)] | None = None
+    ki67_percent: Percent | None = None
+    histology: Literal["ductal", "lobular", "other"] | None = None
+
+    @field_validator("her2_ihc", mode="before")
+    @classmethod
+    def _ihc_zero_as_text(cls, value: object) -> object:
+        """YAML reads an unquoted ``0`` as a number; the contract's value is the string "0"."""
+        return "0" if value == 0 and not isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _er_percent_agrees(self) -> Tumor:
+        """ASCO/CAP: ER < 1 % is negative, >= 1 % positive; a contradiction is an entry error."""
+        if self.er_percent is None or self.er == "unknown":
+            return self
+        if (self.er == "positive") != (self.er_percent >= 1):
+            raise ValueError(f"er_percent {self.er_percent:g} contradicts er: {self.er} (ER >= 1 % is positive)")
+        return self
+
+
+class Metastasis(_Strict):
+    site: Site
+    count: Annotated[int, Field(ge=1, le=1000)] = 1
+    symptomatic: bool = False
+    findings: list[Finding] = Field(default_factory=list)
+
+
+class Symptoms(_Strict):
+    pain_score: Annotated[int, Field(ge=0, le=10)] = 0
+    hypercalcemia: bool = False
+    dyspnea: bool = False
+    neurological_deficit: bool = False
+
+
+class Labs(_Strict):
+    bilirubin_x_uln: Ratio | None = None
+    alt_x_uln: Ratio | None = None
+    creatinine_clearance_ml_min: Annotated[float, Field(ge=0, le=300)] | None = None
+    lvef_percent: Percent | None = None
+    neutrophils_10e9_l: Annotated[float, Field(ge=0, le=200)] | None = None
+    hba1c_percent: Annotated[float, Field(ge=2, le=25)] | None = None
+
+
+class Biomarkers(_Strict):
+    pik3ca: Mutation | None = None
+    akt1: Mutation | None = None
+    pten: Mutation | None = None
+    esr1: Mutation | None = None
+    gbrca: Literal["none", "brca1", "brca2"] | None = None
+    gpalb2: Literal["none", "carrier"] | None = None
+    pd_l1_cps: Annotated[float, Field(ge=0, le=100)] | None = None
+    pd_l1_sp142_ic_percent: Percent | None = None
+    msi_high: bool | None = None
+    ntrk_fusion: bool | None = None
+
+
+class PriorTherapy(_Strict):
+    setting: Setting
+    drugs: Annotated[list[str], Field(min_length=1)]
+    months_on_treatment: Months | None = None
+    ended_because: EndReason
+    best_response: Response | None = None
+
+    @field_validator("drugs")
+    @classmethod
+    def _drugs_in_vocabulary(cls, drugs: list[str]) -> list[str]:
+        """An unrecognised drug could hide a failed therapy, so it is refused, not ignored."""
+        unknown = [d for d in drugs if d not in known_drugs()]
+        if unknown:
+            raise ValueError(
+                f"unknown drug name(s) {unknown}: use lowercase INN names from the vocabulary "
+                "(e.g. trastuzumab_deruxtecan)"
+            )
+        return drugs
+
+    @model_validator(mode="after")
+    def _response_only_metastatic(self) -> PriorTherapy:
+        if self.best_response is not None and self.setting != "metastatic":
+            raise ValueError("best_response is recorded for metastatic lines only")
+        return self
+
+
+class Preferences(_Strict):
+    avoid_alopecia: bool = False
+    oral_only: bool = False
+
+
+class Case(_Strict):
+    """A patient with metastatic breast cancer, as the decision engine reads it."""
+
+    id: str | None = None
+    age: Annotated[int, Field(ge=18, le=110)]
+    sex: Literal["female", "male"]
+    menopausal_status: Literal["pre", "peri", "post"] | None = None
+    ecog: Annotated[int, Field(ge=0, le=4)]
+    tumor: Tumor
+    presentation: Literal["de_novo", "recurrent"]
+    disease_free_interval_months: Months | None = None
+    months_from_primary_diagnosis: Months | None = None
+    metastases: Annotated[list[Metastasis], Field(min_length=1)]
+    visceral_crisis: bool = False
+    symptoms: Symptoms = Field(default_factory=Symptoms)
+    labs: Labs = Field(default_factory=Labs)
+    biomarkers: Biomarkers = Field(default_factory=Biomarkers)
+    prior_therapies: list[PriorTherapy] = Field(default_factory=list)
+    comorbidities: list[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]] = Field(default_factory=list)
+    preferences: Preferences = Field(default_factory=Preferences)
+
+    @model_validator(mode="after")
+    def _women_need_menopausal_status(self) -> Case:
+        if self.sex == "female" and self.menopausal_status is None:
+            raise ValueError("menopausal_status is required for female patients (pre | peri | post)")
+        return self
+
+    @model_validator(mode="after")
+    def _one_ongoing_line(self) -> Case:
+        ongoing = [i for i, p in enumerate(self.prior_therapies) if p.ended_because == "ongoing"]
+        if len(ongoing) > 1:
+            raise ValueError(f"prior_therapies: only one entry can be ongoing, found {len(ongoing)}")
+        if ongoing and ongoing[0] != len(self.prior_therapies) - 1:
+            raise ValueError("prior_therapies: the ongoing entry must be the last (oldest first)")
+        return self
+
+    @model_validator(mode="after")
+    def _generate_id(self) -> Case:
+        """A missing id becomes a hash of the content, so plans stay deterministic."""
+        if self.id is None:
+            content = json.dumps(self.model_dump(mode="json", exclude={"id"}), sort_keys=True)
+            object.__setattr__(self, "id", "case-" + hashlib.sha256(content.encode()).hexdigest()[:12])
+        return self

@@ -1,0 +1,78 @@
+"""``mbc plan``, ``mbc demo`` and ``mbc example``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from mbctwin.case.io import example_case, example_names, read_case
+from mbctwin.case.models import Case
+from mbctwin.cli._console import err, fail_on_case_error, out, print_json
+from mbctwin.cli.render import render_plan
+from mbctwin.engine.explain import markdown
+from mbctwin.engine.plan import build_plan
+from mbctwin.errors import CaseError
+
+DEMO_CASE = "hr-positive-first-line"
+
+
+class Format(StrEnum):
+    json = "json"
+    text = "text"
+    markdown = "markdown"
+
+
+def _emit(case: Case, fmt: Format) -> None:
+    plan = build_plan(case)
+    if fmt is Format.json:
+        print_json(plan.model_dump(mode="json"))
+    elif fmt is Format.markdown:
+        typer.echo(markdown(plan))
+    else:
+        render_plan(plan, out)
+
+
+def plan_command(
+    case: Annotated[Path, typer.Argument(help="Case file (.json, .yaml or .yml).")],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="json (the contract), text or markdown.")] = Format.text,
+) -> None:
+    """Plan treatment for a case: ranked, cited systemic options, local and supportive care."""
+    try:
+        loaded = read_case(case)
+    except CaseError as error:
+        raise fail_on_case_error(error) from None
+    _emit(loaded, fmt)
+
+
+def demo_command(
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="json, text or markdown.")] = Format.text,
+) -> None:
+    """Plan the bundled example case (a first-line HR+/HER2- patient)."""
+    err.print(f"Demo: planning the bundled example case '{DEMO_CASE}' (see `mbc example --list`).")
+    _emit(example_case(DEMO_CASE), fmt)
+
+
+def example_command(
+    name: Annotated[str | None, typer.Argument(help="Example name; omit to list them.")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the example names.")] = False,
+) -> None:
+    """Print a bundled example case as YAML (a template for your own cases)."""
+    if name is None or list_:
+        for example in example_names():
+            typer.echo(example)
+        return
+    try:
+        case = example_case(name)
+    except CaseError as error:
+        raise fail_on_case_error(error) from None
+    typer.echo(yaml.safe_dump(case.model_dump(mode="json", exclude_defaults=True), sort_keys=False))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan_command)
+    app.command("demo")(demo_command)
+    app.command("example")(example_command)

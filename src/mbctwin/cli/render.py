@@ -1,0 +1,60 @@
+"""A readable terminal view of a plan (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from mbctwin.engine.contract import Plan
+
+
+def _systemic_table(plan: Plan) -> Table:
+    table = Table(title="Systemic therapy (ranked)", show_lines=False, expand=True)
+    table.add_column("#", justify="right", width=3)
+    table.add_column("Regimen", style="bold")
+    table.add_column("Why")
+    table.add_column("Evidence")
+    table.add_column("Level", width=10)
+    for option in plan.systemic:
+        trials = [e for e in option.evidence if e.finding]
+        evidence = "\n".join(f"{e.source}: {e.finding}" for e in trials[:2])
+        guidelines = ", ".join(e.source for e in option.evidence if not e.finding)
+        table.add_row(str(option.rank), option.regimen, option.why, evidence or guidelines, option.level or "")
+    return table
+
+
+def _list_panel(title: str, rows: list[str], style: str = "") -> Panel:
+    return Panel("\n".join(f"• {r}" for r in rows), title=title, border_style=style, expand=True)
+
+
+def render_plan(plan: Plan, console: Console) -> None:
+    header = Text.assemble(
+        (f"{plan.subtype}", "bold"),
+        f"  HER2 {plan.her2_category}  ·  line {plan.line}  ·  ",
+        f"endocrine: {plan.endocrine_resistance.replace('_', ' ')}  ·  goals: ",
+        ", ".join(g.replace("_", " ") for g in plan.goals),
+    )
+    parts: list = [header]
+    if plan.urgent:
+        parts.append(_list_panel("URGENT", [f"{u.code}: {u.action}" for u in plan.urgent], "bold red"))
+    parts.append(_systemic_table(plan) if plan.systemic else Text("No systemic therapy: best supportive care."))
+    if plan.local:
+        parts.append(
+            _list_panel("Local treatment", [f"{x.modality} → {x.site}: {x.regimen} ({x.why})" for x in plan.local])
+        )
+    if plan.supportive:
+        parts.append(
+            _list_panel("Supportive care", [f"{', '.join(s.drugs or s.classes)}: {s.why}" for s in plan.supportive])
+        )
+    if plan.not_recommended:
+        parts.append(
+            _list_panel("Not recommended", [f"{', '.join(n.drugs)}: {n.why}" for n in plan.not_recommended], "yellow")
+        )
+    if plan.tests_needed:
+        parts.append(
+            _list_panel("Tests that would change the plan", [f"{t.test}: {t.why}" for t in plan.tests_needed], "cyan")
+        )
+    parts += [Panel(plan.explanation, title="For the patient"), Text(plan.disclaimer, style="italic dim")]
+    console.print(Panel(Group(*parts), title=f"mbctwin plan · {plan.case_id}"))

@@ -1,0 +1,113 @@
+"""The plan contract (shared spec ``case-and-plan.md`` §2) as pydantic models.
+
+Internal names stay inside the engine; this module is the one place where they meet the
+contract's keys, so the JSON schema of the CLI and the HTTP service is the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DISCLAIMER = (
+    "Decision support for clinicians; not a substitute for a multidisciplinary tumour board. "
+    "Check every recommendation against the full clinical picture, current labels and local guidance."
+)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Evidence(_Out):
+    source: str
+    source_id: str
+    kind: str
+    citation: str
+    pmid: str | None = None
+    doi: str | None = None
+    finding: str | None = None
+
+
+class Reason(_Out):
+    """A fact and the case value that made a rule apply."""
+
+    fact: str
+    value: Any
+
+
+class SystemicOption(_Out):
+    rank: int
+    regimen: str
+    drugs: list[str]
+    classes: list[str]
+    evidence: list[Evidence]
+    level: str | None
+    why: str
+    because: list[Reason]
+    rule: str
+    tier: int
+    notes: list[str] = Field(default_factory=list)
+
+
+class Urgent(_Out):
+    code: str
+    action: str
+    sources: list[str]
+
+
+class LocalTreatment(_Out):
+    modality: str
+    site: str
+    regimen: str
+    why: str
+    sources: list[str]
+
+
+class Supportive(_Out):
+    drugs: list[str] = Field(default_factory=list)
+    classes: list[str]
+    why: str
+    notes: str | None = None
+    sources: list[str] = Field(default_factory=list)
+
+
+class NotRecommended(_Out):
+    drugs: list[str]
+    classes: list[str] = Field(default_factory=list)
+    why: str
+    sources: list[str] = Field(default_factory=list)
+
+
+class TestNeeded(_Out):
+    test: str
+    why: str
+
+
+class RationaleEntry(_Out):
+    factor: str
+    value: Any
+    effect: str
+    rule: str | None = None
+    sources: list[str] = Field(default_factory=list)
+
+
+class Plan(_Out):
+    case_id: str
+    engine_version: str
+    knowledge_base_version: str
+    subtype: str
+    her2_category: str
+    line: int
+    endocrine_resistance: str
+    goals: list[str]
+    urgent: list[Urgent]
+    systemic: list[SystemicOption]
+    local: list[LocalTreatment]
+    supportive: list[Supportive]
+    not_recommended: list[NotRecommended]
+    tests_needed: list[TestNeeded]
+    rationale: list[RationaleEntry]
+    explanation: str
+    disclaimer: str = DISCLAIMER

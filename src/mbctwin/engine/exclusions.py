@@ -1,0 +1,66 @@
+"""Which drugs this case must not receive, each with its reason and source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mbctwin.case.vocabulary import vocabulary
+from mbctwin.knowledge.conditions import evaluate
+from mbctwin.knowledge.loader import KnowledgeBase
+from mbctwin.knowledge.schema import Exclusion
+
+FAILED_DRUG_SOURCES = ["abc7", "esmo_mbc_living_guideline"]
+
+
+def render(template: str, facts: dict[str, Any]) -> str:
+    """Fill ``{fact}`` placeholders (names checked by the loader) with the case's values."""
+    return template.format_map({k: _plain(v) for k, v in facts.items()})
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, frozenset | set):
+        return ", ".join(sorted(value))
+    return str(value)
+
+
+@dataclass
+class Exclusions:
+    """drug -> (reason, source ids, rule id, report policy); the first reason found wins."""
+
+    by_drug: dict[str, tuple[str, list[str], str, str]] = field(default_factory=dict)
+    fired: list[tuple[Exclusion | None, str, list[str]]] = field(default_factory=list)
+
+    def blocks(self, drugs: list[str]) -> list[str]:
+        return [d for d in drugs if d in self.by_drug]
+
+
+def _rule_drugs(rule: Exclusion) -> list[str]:
+    vocab = vocabulary()
+    drugs = set(rule.drugs)
+    for cls in rule.classes:
+        members = vocab.classes.get(cls) or {d for c in vocab.groups.get(cls, ()) for d in vocab.classes[c]}
+        drugs |= members
+    return sorted(drugs)
+
+
+def find_exclusions(kb: KnowledgeBase, facts: dict[str, Any], failed: dict[str, str]) -> Exclusions:
+    """Evaluate every exclusion rule, then add drugs that have failed (contract §2)."""
+    result = Exclusions()
+    for rule in kb.exclusions:
+        ok, _ = evaluate(rule.when, facts)
+        if not ok:
+            continue
+        reason = render(rule.reason, facts)
+        drugs = _rule_drugs(rule)
+        result.fired.append((rule, reason, drugs))
+        for drug in drugs:
+            result.by_drug.setdefault(drug, (reason, rule.sources, rule.id, rule.report))
+    vocab = vocabulary()
+    for drug, why in sorted(failed.items()):
+        if vocab.drugs[drug].continues_beyond_progression:
+            continue
+        result.by_drug.setdefault(drug, (why, FAILED_DRUG_SOURCES, "failed_drug", "always"))
+    return result

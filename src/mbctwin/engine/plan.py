@@ -1,0 +1,229 @@
+"""Build the plan for a case: the one entry point of the decision engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mbctwin._version import __version__ as ENGINE_VERSION
+from mbctwin.case.derived import Derived, ongoing_line
+from mbctwin.case.models import Case
+from mbctwin.case.vocabulary import vocabulary
+from mbctwin.engine import care
+from mbctwin.engine.contract import (
+    Evidence,
+    NotRecommended,
+    Plan,
+    RationaleEntry,
+    Reason,
+    SystemicOption,
+)
+from mbctwin.engine.exclusions import Exclusions, find_exclusions, render
+from mbctwin.engine.explain import explanation
+from mbctwin.engine.facts import case_facts
+from mbctwin.engine.systemic import Candidate, Rejected, match_systemic
+from mbctwin.knowledge.conditions import Trace, leaves
+from mbctwin.knowledge.loader import KnowledgeBase, load_kb
+from mbctwin.knowledge.schema import Source, SystemicRule
+
+CONTINUE_SOURCES = ["abc7"]
+
+
+def _evidence(kb: KnowledgeBase, source_ids: list[str], drugs: list[str]) -> list[Evidence]:
+    items = []
+    for source_id in dict.fromkeys(source_ids):
+        source = kb.sources[source_id]
+        items.append(
+            Evidence(
+                source=source.name,
+                source_id=source.id,
+                kind=source.kind,
+                citation=source.citation,
+                pmid=source.pmid,
+                doi=source.doi,
+                finding=_finding(source, drugs),
+            )
+        )
+    return items
+
+
+def _finding(source: Source, drugs: list[str]) -> str | None:
+    """The PFS and OS results of the arm closest to this option, one line."""
+
+    def overlap(effect: Any) -> int:
+        return len(set(effect.experimental.drugs) & set(drugs))
+
+    results = []
+    for endpoint in ("pfs", "os", "ttp", "orr"):
+        effects = [e for e in source.effects if e.endpoint == endpoint]
+        if effects:
+            results.append(max(effects, key=overlap).finding())
+    return "; ".join(results[:2]) or None
+
+
+def _option(kb: KnowledgeBase, rank: int, candidate: Candidate, facts: dict[str, Any]) -> SystemicOption:
+    vocab = vocabulary()
+    notes = [f"{drug}: {why}" for drug, why in candidate.added_by.items()] + candidate.penalties
+    if candidate.regimen.notes:
+        notes.append(candidate.regimen.notes)
+    return SystemicOption(
+        rank=rank,
+        regimen=" + ".join(candidate.drugs) if candidate.added_by else candidate.regimen.display_name,
+        drugs=candidate.drugs,
+        classes=sorted(c for c in vocab.classes_of(candidate.drugs) if c in vocab.classes),
+        evidence=_evidence(kb, [*candidate.regimen.sources, *candidate.rule.sources], candidate.drugs),
+        level=candidate.rule.level,
+        why=render(candidate.rule.because, facts),
+        because=[Reason(fact=f, value=_jsonable(v)) for f, v in candidate.trace],
+        rule=candidate.rule.id,
+        tier=candidate.rule.tier,
+        notes=notes,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    return sorted(value) if isinstance(value, frozenset | set) else value
+
+
+def _continuation(
+    kb: KnowledgeBase, case: Case, options: list[SystemicOption], excluded: Exclusions
+) -> list[SystemicOption]:
+    """An ongoing line continues at rank 1 unless the case gives a reason to change (contract §2)."""
+    current = ongoing_line(case)
+    if current is None or case.visceral_crisis or excluded.blocks(current.drugs):
+        return options
+    same = [o for o in options if set(o.drugs) == set(current.drugs)]
+    note = "current line is ongoing without progression: continue it (ABC: until progression or toxicity)"
+    if same:
+        kept = same[0].model_copy(update={"notes": [note, *same[0].notes]})
+    else:
+        regimen = next((r for r in kb.regimens.values() if set(r.drugs) == set(current.drugs)), None)
+        sources = [*(regimen.sources if regimen else []), *CONTINUE_SOURCES]
+        kept = SystemicOption(
+            rank=1,
+            regimen=" + ".join(current.drugs),
+            drugs=list(current.drugs),
+            classes=sorted(c for c in vocabulary().classes_of(current.drugs) if c in vocabulary().classes),
+            evidence=_evidence(kb, sources, current.drugs),
+            level=None,
+            why=note,
+            because=[],
+            rule="continue_ongoing_line",
+            tier=1,
+            notes=[],
+        )
+    rest = [o for o in options if set(o.drugs) != set(current.drugs)]
+    return [o.model_copy(update={"rank": i}) for i, o in enumerate([kept, *rest], start=1)]
+
+
+def _not_recommended(kb: KnowledgeBase, excluded: Exclusions, rejected: list[Rejected]) -> list[NotRecommended]:
+    """Excluded drugs worth telling: always-report rules, failed drugs, and blocked candidates."""
+    relevant = {d for r in rejected for d in r.blocked}
+    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for drug, (reason, sources, _rule, report) in sorted(excluded.by_drug.items()):
+        if report == "always" or drug in relevant:
+            grouped.setdefault((reason, tuple(sources)), []).append(drug)
+    return [
+        NotRecommended(drugs=drugs, why=reason, sources=[kb.sources[s].name for s in sources])
+        for (reason, sources), drugs in grouped.items()
+    ]
+
+
+def _rationale(
+    kb: KnowledgeBase, case: Case, derived: Derived, fired: list[tuple[SystemicRule, Trace]]
+) -> list[RationaleEntry]:
+    entries = [
+        RationaleEntry(
+            factor="subtype",
+            value=derived.subtype,
+            effect=f"HER2 {derived.her2_category}; selects the treatment families",
+        ),
+        RationaleEntry(factor="line", value=derived.line, effect="selects the decision point"),
+        RationaleEntry(
+            factor="endocrine_resistance",
+            value=derived.endocrine_resistance,
+            effect="chooses the endocrine partner (ABC definitions)",
+        ),
+    ]
+    if derived.er_low:
+        entries.append(
+            RationaleEntry(
+                factor="er_low",
+                value=True,
+                effect=(
+                    "ER 1-10 % with PR negative: counted HR+, but such tumours often behave like triple-negative"
+                    " disease; chemotherapy-based options are considered beside endocrine therapy"
+                ),
+            )
+        )
+    for rule, trace in fired:
+        entries.append(
+            RationaleEntry(
+                factor=", ".join(dict.fromkeys(f for f, _ in trace)) or "case",
+                value="; ".join(f"{f}={_plain(v)}" for f, v in trace),
+                effect=rule.title,
+                rule=rule.id,
+                sources=[kb.sources[s].name for s in rule.sources],
+            )
+        )
+    used = _comorbidities_used(kb)
+    for code in case.comorbidities:
+        if code not in used:
+            entries.append(
+                RationaleEntry(factor="comorbidity", value=code, effect="not used by any rule of this knowledge base")
+            )
+    return entries
+
+
+def _plain(value: Any) -> str:
+    return ",".join(sorted(value)) if isinstance(value, frozenset | set) else str(value)
+
+
+def _comorbidities_used(kb: KnowledgeBase) -> set[str]:
+    """Comorbidity codes that some rule of the knowledge base tests."""
+    rules: list[Any] = [*kb.systemic, *kb.exclusions, *kb.supportive, *kb.local, *kb.modifiers]
+    used: set[str] = set()
+    for rule in rules:
+        for leaf in leaves(rule.when):
+            if leaf["fact"] == "comorbidities":
+                value = leaf.get("has") or leaf.get("has_any") or []
+                used.update([value] if isinstance(value, str) else value)
+    return used
+
+
+def build_plan(case: Case, kb: KnowledgeBase | None = None) -> Plan:
+    """Turn a validated case into a ranked, cited plan (deterministic for a given KB)."""
+    kb = kb or load_kb()
+    derived = Derived.of(case)
+    facts = case_facts(case, derived)
+    excluded = find_exclusions(kb, facts, derived.failed_drugs)
+    candidates, rejected, fired = match_systemic(kb, facts, excluded)
+    options = [_option(kb, rank, c, facts) for rank, c in enumerate(candidates, start=1)]
+    options = _continuation(kb, case, options, excluded)
+    supportive = care.supportive_care(kb, facts, excluded)
+    if not options:
+        supportive.insert(0, care.best_supportive_care(kb, _bsc_reason(facts)))
+    plan = Plan(
+        case_id=case.id or "",
+        engine_version=ENGINE_VERSION,
+        knowledge_base_version=kb.version,
+        subtype=derived.subtype,
+        her2_category=derived.her2_category,
+        line=derived.line,
+        endocrine_resistance=derived.endocrine_resistance,
+        goals=care.goals_of_care(kb, facts, bool(options)),
+        urgent=care.urgent_flags(kb, facts),
+        systemic=options,
+        local=care.local_treatments(kb, facts),
+        supportive=supportive,
+        not_recommended=_not_recommended(kb, excluded, rejected),
+        tests_needed=care.tests_needed(kb, facts),
+        rationale=_rationale(kb, case, derived, fired),
+        explanation="",
+    )
+    return plan.model_copy(update={"explanation": explanation(plan)})
+
+
+def _bsc_reason(facts: dict[str, Any]) -> str:
+    if facts["ecog"] >= 4:
+        return "ECOG 4: anticancer therapy is unlikely to help and likely to harm; focus on comfort"
+    return "no active systemic therapy is safe or available for this case"

@@ -1,0 +1,174 @@
+"""Load the knowledge base from the package's YAML data and check every cross-reference.
+
+The loader fails on an unknown drug, class, fact, regimen or source and names the file
+and record, so a typo in the data can never silently drop a contraindication.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from mbctwin.case.vocabulary import vocabulary
+from mbctwin.errors import KnowledgeError
+from mbctwin.knowledge.conditions import fact_names
+from mbctwin.knowledge.schema import (
+    Exclusion,
+    FactSpec,
+    GoalRule,
+    LocalRule,
+    Modifier,
+    Regimen,
+    Source,
+    SupportiveRule,
+    SystemicRule,
+    TestRule,
+    UrgentRule,
+)
+
+Record = TypeVar("Record", bound=BaseModel)
+TEMPLATE_FIELD = re.compile(r"\{([a-z0-9_]+)\}")
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """The whole validated knowledge base; records keep their file order (it breaks ties)."""
+
+    version: str
+    facts: dict[str, FactSpec]
+    sources: dict[str, Source]
+    regimens: dict[str, Regimen]
+    systemic: list[SystemicRule]
+    modifiers: list[Modifier]
+    exclusions: list[Exclusion]
+    urgent: list[UrgentRule]
+    local: list[LocalRule]
+    supportive: list[SupportiveRule]
+    tests: list[TestRule]
+    goals: list[GoalRule]
+    origin: dict[str, str] = field(default_factory=dict)  # record id -> file it came from
+
+
+def _read_list(path: Traversable, model: type[Record], origin: dict[str, str]) -> list[Record]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    if not isinstance(raw, list):
+        raise KnowledgeError(path.name, "expected a YAML list of records")
+    records = []
+    for index, item in enumerate(raw):
+        where = f"{path.name}#{item.get('id', index) if isinstance(item, dict) else index}"
+        try:
+            record = model.model_validate(item)
+        except ValidationError as error:
+            first = error.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise KnowledgeError(where, f"{loc}: {first['msg']}") from None
+        key = getattr(record, "id", None) or getattr(record, "name", None)
+        if key in origin:
+            raise KnowledgeError(where, f"duplicate id {key!r} (also in {origin[key]})")
+        origin[key] = path.name
+        records.append(record)
+    return records
+
+
+def _read_folder(folder: Traversable, model: type[Record], origin: dict[str, str]) -> list[Record]:
+    files = sorted((p for p in folder.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name)
+    return [record for path in files for record in _read_list(path, model, origin)]
+
+
+def _rules(data: Traversable, stem: str, model: type[Record], origin: dict[str, str]) -> list[Record]:
+    """Rules of one kind: ``rules/<stem>.yaml`` and any ``rules/<stem>_*.yaml``, in name order."""
+    folder = data.joinpath("rules")
+    files = sorted(
+        (p for p in folder.iterdir() if p.name == f"{stem}.yaml" or p.name.startswith(f"{stem}_")),
+        key=lambda p: p.name,
+    )
+    return [record for path in files for record in _read_list(path, model, origin)]
+
+
+def load_kb(root: str | Path | None = None) -> KnowledgeBase:
+    """Load and validate the knowledge base (the packaged one unless ``root`` is given)."""
+    if root is None:
+        return _packaged_kb()
+    return _load(Path(root))
+
+
+@cache
+def _packaged_kb() -> KnowledgeBase:
+    return _load(resources.files("mbctwin.knowledge").joinpath("data"))
+
+
+def _load(data: Traversable) -> KnowledgeBase:
+    origin: dict[str, str] = {}
+    manifest = yaml.safe_load(data.joinpath("manifest.yaml").read_text(encoding="utf-8"))
+    kb = KnowledgeBase(
+        version=str(manifest["version"]),
+        facts={f.name: f for f in _read_list(data.joinpath("facts.yaml"), FactSpec, {})},
+        sources={s.id: s for s in _read_folder(data.joinpath("sources"), Source, origin)},
+        regimens={r.id: r for r in _read_folder(data.joinpath("regimens"), Regimen, origin)},
+        systemic=_rules(data, "systemic", SystemicRule, origin),
+        modifiers=_rules(data, "modifiers", Modifier, origin),
+        exclusions=_rules(data, "exclusions", Exclusion, origin),
+        urgent=_rules(data, "urgent", UrgentRule, origin),
+        local=_rules(data, "local", LocalRule, origin),
+        supportive=_rules(data, "supportive", SupportiveRule, origin),
+        tests=_rules(data, "tests", TestRule, origin),
+        goals=_rules(data, "goals", GoalRule, origin),
+        origin=origin,
+    )
+    _check_references(kb)
+    return kb
+
+
+def _check_references(kb: KnowledgeBase) -> None:
+    """Fail on the first reference to something the knowledge base or vocabulary lacks."""
+    for record_id, problem in _reference_problems(kb):
+        raise KnowledgeError(f"{kb.origin.get(record_id, '?')}#{record_id}", problem)
+
+
+def _reference_problems(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
+    vocab = vocabulary()
+    for source in kb.sources.values():
+        for effect in source.effects:
+            for drug in [*effect.experimental.drugs, *(effect.control.drugs if effect.control else [])]:
+                if drug not in vocab.drugs:
+                    yield source.id, f"unknown drug {drug!r} in an effect arm"
+    for regimen in kb.regimens.values():
+        yield from ((regimen.id, f"unknown drug {d!r}") for d in regimen.drugs if d not in vocab.drugs)
+        yield from ((regimen.id, f"unknown source {s!r}") for s in regimen.sources if s not in kb.sources)
+    rules: list[Any] = [
+        *kb.systemic,
+        *kb.modifiers,
+        *kb.exclusions,
+        *kb.urgent,
+        *kb.local,
+        *kb.supportive,
+        *kb.tests,
+        *kb.goals,
+    ]
+    for rule in rules:
+        yield from ((rule.id, problem) for problem in _rule_problems(kb, rule))
+
+
+def _rule_problems(kb: KnowledgeBase, rule: Any) -> Iterator[str]:
+    vocab = vocabulary()
+    known_classes = set(vocab.classes) | set(vocab.groups) | set(vocab.supportive_classes)
+    texts = " ".join(getattr(rule, name, "") or "" for name in ("because", "reason", "action", "regimen"))
+    checks = [
+        (fact_names(rule.when), kb.facts, "fact"),
+        (TEMPLATE_FIELD.findall(texts), kb.facts, "fact in text"),
+        (rule.sources, kb.sources, "source"),
+        ([*getattr(rule, "drugs", []), *getattr(rule, "add_drugs", [])], vocab.drugs, "drug"),
+        ([*getattr(rule, "classes", []), *getattr(rule, "if_option_has_class_any", [])], known_classes, "class"),
+        (getattr(rule, "recommend", []), kb.regimens, "regimen"),
+    ]
+    for names, known, what in checks:
+        yield from (f"unknown {what} {name!r}" for name in names if name not in known)

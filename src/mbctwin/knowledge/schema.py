@@ -1,0 +1,182 @@
+"""Shapes of knowledge-base records; the loader checks cross-references between them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from mbctwin.knowledge.conditions import check_shape
+
+Condition = dict[str, Any]
+Id = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _valid_condition(value: Condition) -> Condition:
+    problem = check_shape(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+class Arm(_Record):
+    label: str
+    drugs: list[str] = Field(default_factory=list)
+    median_months: float | None = Field(default=None, gt=0)
+    rate_percent: float | None = Field(default=None, ge=0, le=100)
+
+
+class Effect(_Record):
+    """One structured result: the course simulator draws time-to-event distributions from these."""
+
+    endpoint: str
+    population: str
+    line: int = Field(ge=0)
+    line_max: int | None = None
+    experimental: Arm
+    control: Arm | None = None
+    hr: float | None = Field(default=None, gt=0)
+    hr_ci95: tuple[float, float] | None = None
+    n: int | None = Field(default=None, gt=0)
+    locator: str | None = None
+    note: str | None = None
+
+    def finding(self) -> str:
+        """One line such as ``PFS 25.3 vs 16.0 months, HR 0.56 (95% CI 0.43-0.72)``."""
+        name = self.endpoint.upper()
+        arms = [a for a in (self.experimental, self.control) if a is not None]
+        if all(a.median_months is not None for a in arms):
+            text = f"{name} " + " vs ".join(f"{a.median_months:g}" for a in arms) + " months"
+        elif all(a.rate_percent is not None for a in arms):
+            text = f"{name} " + " vs ".join(f"{a.rate_percent:g}%" for a in arms)
+        else:
+            text = name
+        if self.hr is not None:
+            text += f", HR {self.hr:g}"
+            if self.hr_ci95:
+                text += f" (95% CI {self.hr_ci95[0]:g}-{self.hr_ci95[1]:g})"
+        return text
+
+
+class Source(_Record):
+    id: Id
+    kind: Literal["trial", "guideline", "label", "meta_analysis", "study"]
+    name: str
+    citation: str
+    year: int | None = None
+    pmid: str | None = Field(default=None, pattern=r"^[0-9]{5,9}$")
+    doi: str | None = None
+    url: str | None = None
+    locator: str | None = None
+    effects: list[Effect] = Field(default_factory=list)
+    facts: list[str] = Field(default_factory=list)
+    notes: str | None = None
+
+    @field_validator("pmid", mode="before")
+    @classmethod
+    def _pmid_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+
+class Regimen(_Record):
+    id: Id
+    drugs: list[str] = Field(min_length=1)
+    name: str | None = None
+    sources: list[Id] = Field(min_length=1)
+    notes: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or " + ".join(self.drugs)
+
+
+class _Rule(_Record):
+    id: Id
+    when: Condition
+    sources: list[Id] = Field(default_factory=list)
+
+    _check_when = field_validator("when")(_valid_condition)
+
+
+class SystemicRule(_Rule):
+    title: str
+    recommend: list[Id] = Field(min_length=1)
+    tier: int = Field(ge=1, le=4)
+    level: str | None = None
+    because: str
+    sources: list[Id] = Field(min_length=1)
+
+
+class Modifier(_Rule):
+    """Adds drugs to options of given classes, e.g. ovarian suppression for premenopausal women."""
+
+    if_option_has_class_any: list[str] = Field(min_length=1)
+    add_drugs: list[str] = Field(min_length=1)
+    because: str
+    sources: list[Id] = Field(min_length=1)
+
+
+class Exclusion(_Rule):
+    drugs: list[str] = Field(default_factory=list)
+    classes: list[str] = Field(default_factory=list)
+    reason: str
+    report: Literal["always", "if_relevant"] = "if_relevant"
+    sources: list[Id] = Field(min_length=1)
+
+
+class UrgentRule(_Rule):
+    code: Literal[
+        "spinal_cord_compression",
+        "hypercalcemia",
+        "visceral_crisis",
+        "symptomatic_brain_metastases",
+        "leptomeningeal_disease",
+        "impending_fracture",
+        "pathological_fracture",
+        "malignant_effusion",
+        "biliary_obstruction",
+    ]
+    action: str
+    sources: list[Id] = Field(min_length=1)
+
+
+class LocalRule(_Rule):
+    modality: Literal[
+        "radiotherapy",
+        "stereotactic_radiosurgery",
+        "whole_brain_radiotherapy",
+        "surgery",
+        "interventional",
+    ]
+    site: str
+    regimen: str
+    because: str
+    sources: list[Id] = Field(min_length=1)
+
+
+class SupportiveRule(_Rule):
+    """A supportive action; with ``drugs`` the first one the case allows is chosen."""
+
+    classes: list[str] = Field(min_length=1)
+    drugs: list[str] = Field(default_factory=list)
+    because: str
+    notes: str | None = None
+    sources: list[Id] = Field(min_length=1)
+
+
+class TestRule(_Rule):
+    test: str
+    because: str
+
+
+class GoalRule(_Rule):
+    goal: Literal["prolong_survival", "control_symptoms", "maintain_quality_of_life", "comfort_care"]
+
+
+class FactSpec(_Record):
+    name: Id
+    description: str
