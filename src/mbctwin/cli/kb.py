@@ -75,12 +75,14 @@ def validate_command(
 ) -> None:
     """Check the knowledge base: vocabulary, sources, references; exit 1 on any problem."""
     kb = _kb(root)
-    problems = validate(kb)
-    for problem in problems:
-        err.print(f"[red]{problem}[/]")
-    if problems:
+    report = validate(kb)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning[/] {warning}")
+    for problem in report.errors:
+        err.print(f"[red]error[/] {problem}")
+    if report.errors:
         raise typer.Exit(1)
     err.print(
         f"Knowledge base {kb.version}: {len(kb.regimens)} regimens, {len(kb.systemic)} systemic rules, "
-        f"{len(kb.sources)} sources — valid."
+        f"{len(kb.sources)} sources — valid ({len(report.warnings)} warnings)."
     )

@@ -17,7 +17,7 @@ from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.knowledge.schema import Regimen, SystemicRule
 
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
-MAX_OPTIONS = 8
+MAX_OPTIONS = 10  # enough for every family at a decision point; more is noise
 
 
 @dataclass

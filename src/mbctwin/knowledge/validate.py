@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from mbctwin.knowledge.loader import KnowledgeBase
 
 CITABLE_KINDS = {"trial", "guideline", "meta_analysis", "study"}
 
 
-def validate(kb: KnowledgeBase) -> list[str]:
-    """Return the problems found (empty when the knowledge base is sound)."""
-    problems = []
+@dataclass(frozen=True)
+class Report:
+    """``errors`` make the knowledge base unfit for use; ``warnings`` are gaps to close."""
+
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def validate(kb: KnowledgeBase) -> Report:
+    report = Report()
     for regimen in kb.regimens.values():
         if not any(kb.sources[s].kind in CITABLE_KINDS for s in regimen.sources):
-            problems.append(f"{regimen.id}: cites no trial or guideline")
+            report.errors.append(f"{regimen.id}: cites no trial or guideline")
+    for rule in kb.systemic:
+        if not rule.sources:
+            report.errors.append(f"{rule.id}: cites no source")
     for source in kb.sources.values():
         if not (source.pmid or source.doi or source.url):
-            problems.append(f"{source.id}: no PMID, DOI or URL to find the publication")
+            report.warnings.append(f"{source.id}: no PMID, DOI or URL to find the publication")
         for effect in source.effects:
             if effect.hr_ci95 and not effect.hr_ci95[0] <= (effect.hr or 0) <= effect.hr_ci95[1]:
-                problems.append(f"{source.id}: HR {effect.hr} outside its 95% CI {effect.hr_ci95}")
+                report.errors.append(f"{source.id}: HR {effect.hr} outside its 95% CI {effect.hr_ci95}")
     recommended = {r for rule in kb.systemic for r in rule.recommend}
-    for regimen_id in kb.regimens:
-        if regimen_id not in recommended:
-            problems.append(f"{regimen_id}: no rule recommends it")
-    return problems
+    report.errors.extend(f"{r}: no rule recommends it" for r in kb.regimens if r not in recommended)
+    return report

@@ -1,0 +1,5 @@
+"""``python -m mbctwin`` runs the ``mbc`` command line."""
+
+from mbctwin.cli import main
+
+main()

@@ -1,0 +1,84 @@
+"""The ``mbc`` command line: outputs, exit codes and the stdout/stderr split."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from mbctwin.cli import app
+from tests.conftest import BASE_CASE
+
+runner = CliRunner()
+
+
+def _write(tmp_path: Path, data: dict, name: str = "case.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_plan_json_prints_only_the_plan_on_stdout(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["plan", str(_write(tmp_path, BASE_CASE)), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["case_id"] == "base"
+    assert plan["systemic"][0]["rank"] == 1
+    assert result.stdout.strip() == json.dumps(plan, sort_keys=True, indent=2, ensure_ascii=False)
+
+
+def test_invalid_case_exits_2_naming_each_field_with_nothing_on_stdout(tmp_path: Path) -> None:
+    bad = {**BASE_CASE, "ecog": 7, "tumor": {**BASE_CASE["tumor"], "her2_ihc": "5+"}, "extra_thing": 1}
+    result = runner.invoke(app, ["plan", str(_write(tmp_path, bad)), "--format", "json"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    for field in ("ecog", "tumor.her2_ihc", "extra_thing"):
+        assert field in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_file_is_a_clean_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["plan", str(tmp_path / "nope.json")])
+    assert result.exit_code == 2
+    assert "cannot read" in result.stderr
+
+
+@pytest.mark.parametrize(("fmt", "marker"), [("text", "Systemic therapy"), ("markdown", "## Systemic therapy")])
+def test_readable_formats(tmp_path: Path, fmt: str, marker: str) -> None:
+    result = runner.invoke(app, ["plan", str(_write(tmp_path, BASE_CASE)), "--format", fmt])
+    assert result.exit_code == 0
+    assert marker in result.stdout
+    assert "tumour board" in result.stdout
+
+
+def test_demo_plans_the_bundled_case() -> None:
+    result = runner.invoke(app, ["demo", "--format", "json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["case_id"] == "example-hr-positive-first-line"
+
+
+def test_examples_list_and_print_valid_cases(tmp_path: Path) -> None:
+    listed = runner.invoke(app, ["example"]).stdout.split()
+    assert "her2-positive-brain" in listed
+    printed = runner.invoke(app, ["example", "her2-positive-brain"]).stdout
+    path = tmp_path / "brain.yaml"
+    path.write_text(printed)
+    assert runner.invoke(app, ["plan", str(path), "--format", "json"]).exit_code == 0
+    assert runner.invoke(app, ["example", "no-such-example"]).exit_code == 2
+
+
+def test_kb_commands() -> None:
+    listed = runner.invoke(app, ["kb", "list", "--json"])
+    assert listed.exit_code == 0
+    ids = {r["id"] for r in json.loads(listed.stdout)["regimens"]}
+    assert "letrozole_ribociclib" in ids
+    shown = json.loads(runner.invoke(app, ["kb", "show", "letrozole_ribociclib"]).stdout)
+    assert shown["sources"][0]["name"] == "MONALEESA-2"
+    assert shown["recommended_by"]
+    assert runner.invoke(app, ["kb", "show", "nothing"]).exit_code == 2
+    validated = runner.invoke(app, ["kb", "validate"])
+    assert validated.exit_code == 0
+    assert "valid" in validated.stderr

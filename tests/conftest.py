@@ -1,0 +1,61 @@
+"""Shared fixtures: the packaged knowledge base, a valid base case, and the shared spec folder."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mbctwin.case.io import parse_case
+from mbctwin.case.models import Case
+from mbctwin.engine.contract import Plan
+from mbctwin.engine.plan import build_plan
+from mbctwin.knowledge.loader import KnowledgeBase, load_kb
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+DATA = Path(__file__).resolve().parent / "data"
+
+BASE_CASE: dict[str, Any] = {
+    "id": "base",
+    "age": 60,
+    "sex": "female",
+    "menopausal_status": "post",
+    "ecog": 1,
+    "tumor": {"er": "positive", "er_percent": 90, "pr": "positive", "her2_ihc": "0"},
+    "presentation": "de_novo",
+    "metastases": [{"site": "bone", "count": 3}],
+}
+
+
+def case_with(**changes: Any) -> Case:
+    """The base case with top-level fields replaced; ``tumor``/``labs``... dicts are merged."""
+    data = copy.deepcopy(BASE_CASE)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return parse_case(data)
+
+
+def plan_for(**changes: Any) -> Plan:
+    return build_plan(case_with(**changes))
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_kb()
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared beside the repo; absent in a user's clone (skip), required in CI."""
+    if not SHARED.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but the shared folder {SHARED} is missing")
+        pytest.skip(f"shared spec folder {SHARED} not present (only beside the project's own repo)")
+    return SHARED
