@@ -82,3 +82,35 @@ def test_kb_commands() -> None:
     validated = runner.invoke(app, ["kb", "validate"])
     assert validated.exit_code == 0
     assert "valid" in validated.stderr
+
+
+def test_simulate_json_and_parquet_outputs(tmp_path: Path) -> None:
+    case = _write(tmp_path, BASE_CASE)
+    args = ["simulate", str(case), "--patients", "500", "--years", "5", "--seed", "2", "--format", "json"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["patients"] == 500
+    assert summary["os_median_months"] is None or summary["os_median_months"] > 0
+    assert (tmp_path / "run" / "patients.parquet").exists()
+    assert json.loads(runner.invoke(app, args).stdout) == summary
+
+
+def test_simulate_refuses_bad_policy_and_bad_case(tmp_path: Path) -> None:
+    case = _write(tmp_path, BASE_CASE)
+    assert runner.invoke(app, ["simulate", str(case), "--policy", "coinflip"]).exit_code == 2
+    bad = _write(tmp_path, {**BASE_CASE, "ecog": 8}, "bad.yaml")
+    result = runner.invoke(app, ["simulate", str(bad), "--format", "json"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+
+
+def test_trial_command_prints_json(tmp_path: Path) -> None:
+    from importlib import resources
+
+    spec = Path(str(resources.files("mbctwin.course").joinpath("trials", "her2climb.yaml")))
+    result = runner.invoke(app, ["trial", str(spec), "--seed", "1", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["name"] == "HER2CLIMB"
+    assert len(report["os_hr"]) == 3

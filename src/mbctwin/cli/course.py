@@ -1,0 +1,132 @@
+"""``mbc simulate`` and ``mbc trial``: the patient-course simulator from the command line."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from mbctwin.case.io import read_case
+from mbctwin.cli._console import err, fail_on_case_error, out, print_json
+from mbctwin.course.cohort import from_case
+from mbctwin.course.model import CourseModel
+from mbctwin.course.params import CourseParams
+from mbctwin.course.policy import parse_policy
+from mbctwin.course.trial import TrialSpec, run_trial
+from mbctwin.errors import CaseError
+
+
+class Output(StrEnum):
+    json = "json"
+    text = "text"
+
+
+def _progress_bar(label: str) -> Progress:
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True
+    )
+
+
+def _run_with_bar(label: str, work: Any) -> Any:
+    with _progress_bar(label) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return work(update)
+
+
+def simulate_command(
+    case: Annotated[Path, typer.Argument(help="Case file (.json/.yaml).")],
+    patients: Annotated[int, typer.Option(min=1, max=10_000_000, help="Virtual patients.")] = 10_000,
+    years: Annotated[float, typer.Option(min=0.1, max=40, help="Simulated horizon.")] = 10.0,
+    policy: Annotated[str, typer.Option(help="engine, none, or fixed:DRUG+DRUG;DRUG...")] = "engine",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same result).")] = 0,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write patients/lines tables (Parquet).")] = None,
+    fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+) -> None:
+    """What is likely to happen to this patient: survival, lines, sites, QALYs."""
+    try:
+        loaded = read_case(case)
+        chosen = parse_policy(policy)
+    except CaseError as error:
+        raise fail_on_case_error(error) from None
+    except ValueError as error:
+        err.print(f"[red]policy[/]: {error}")
+        raise typer.Exit(2) from None
+    model = CourseModel(params=CourseParams.from_file(), policy=chosen)
+    result = _run_with_bar(
+        "simulating",
+        lambda update: model.simulate(from_case(loaded, patients), years=years, seed=seed, progress=update),
+    )
+    summary = {"case_id": loaded.id, "seed": seed, **result.summary()}
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        result.patients.to_parquet(out_dir / "patients.parquet")
+        result.lines.to_parquet(out_dir / "lines.parquet")
+        err.print(f"wrote {out_dir / 'patients.parquet'} and {out_dir / 'lines.parquet'}")
+    if fmt is Output.json:
+        print_json(summary)
+    else:
+        _print_summary(summary)
+
+
+def trial_command(
+    spec: Annotated[Path, typer.Argument(help="Trial spec YAML (see docs/course.md).")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+) -> None:
+    """Replicate a trial in silico: KM medians per arm and Cox hazard ratios beside the published ones."""
+    try:
+        loaded = TrialSpec.from_file(spec)
+    except CaseError as error:
+        raise fail_on_case_error(error) from None
+    report = _run_with_bar(f"trial {loaded.name}", lambda update: run_trial(loaded, seed=seed, progress=update))
+    if fmt is Output.json:
+        print_json(report)
+        return
+    table = Table(title=f"{report['name']} (seed {seed})")
+    for column in ("arm", "patients", "PFS median", "OS median", "published PFS / OS"):
+        table.add_column(column)
+    published = report.get("published", {})
+    for i, arm in enumerate(report["arms"]):
+        pub = [published.get(k, [None] * 9)[i] for k in ("pfs_median_months", "os_median_months")]
+        table.add_row(
+            arm["name"],
+            str(arm["patients"]),
+            str(arm["pfs_median_months"]),
+            str(arm["os_median_months"]),
+            f"{pub[0]} / {pub[1]}",
+        )
+    out.print(table)
+    out.print(
+        f"PFS HR {report['pfs_hr']} (published {published.get('pfs_hr')}); "
+        f"OS HR {report['os_hr']} (published {published.get('os_hr')})"
+    )
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title=f"Simulated course · {summary['patients']} patients · policy {summary['policy']}")
+    table.add_column("measure")
+    table.add_column("value")
+    low, high = summary["os_median_ci95"]
+    table.add_row("median overall survival (months)", f"{summary['os_median_months']} (95% CI {low}-{high})")
+    for key, value in summary["alive_percent"].items():
+        table.add_row(f"alive at {key} (%)", str(value))
+    for line, months in summary["pfs_median_months_by_line"].items():
+        table.add_row(f"median PFS line {line} (months)", f"{months:.1f}" if months else "not reached")
+    for site, share in summary["site_ever_percent"].items():
+        table.add_row(f"{site} metastases ever (%)", str(share))
+    table.add_row("mean QALYs / life-years", f"{summary['qalys_mean']} / {summary['life_years_mean']}")
+    out.print(table)
+    err.print("Simulation from published trial results; not a prediction for an individual patient.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate_command)
+    app.command("trial")(trial_command)

@@ -1,0 +1,180 @@
+r"""Progression-free survival per regimen and line, read from the knowledge base's trial effects.
+
+The knowledge base is the one source of truth: a regimen's time-to-progression distribution is
+fitted to the published median PFS of the trial arm that gave that regimen to a comparable
+population (same drugs, subtype and line). Where an arm's median was not reached or not
+reported but the other arm's median and the hazard ratio are, the missing median follows from
+proportional hazards under a Weibull law with shape :math:`k`:
+
+.. math:: S(t) = \exp(-(t/\lambda)^k), \quad \mathrm{median} = \lambda (\ln 2)^{1/k},
+          \quad \mathrm{median}_{exp} = \mathrm{median}_{ctrl} \cdot HR^{-1/k}
+
+Matching, in order of preference: (1) an arm with exactly the regimen's drugs; (2) a
+"choice" arm listing alternatives whose classes equal the regimen's (e.g. placebo + NSAI for
+letrozole); (3) an arm whose listed drugs are a subset of the regimen and whose label names the
+remaining chemotherapy (e.g. "pembrolizumab + chemotherapy"); (4) a physician's-choice
+chemotherapy arm that lists every drug of a single-agent chemotherapy regimen. Among matches,
+arms whose population includes the patient's subtype and line are preferred; the median of
+the preferred medians is used. Ovarian suppression (goserelin etc.) is ignored when matching.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from functools import cache
+
+from mbctwin.case.vocabulary import vocabulary
+from mbctwin.knowledge.loader import KnowledgeBase
+from mbctwin.knowledge.schema import Effect
+
+BACKGROUND_CLASSES = frozenset({"ovarian_function_suppression"})
+SUBTYPE_KEYWORDS = (  # population text -> subtypes it covers (checked in this order)
+    (("tnbc", "triple-negative", "triple negative"), {"triple-negative"}),
+    (("her2-positive", "her2+"), {"HR+/HER2+", "HR-/HER2+"}),
+    (("her2-negative",), {"HR+/HER2-", "triple-negative"}),
+    (("hr+", "er+", "hr-positive", "hormone receptor-positive"), {"HR+/HER2-", "HR+/HER2+"}),
+)
+
+
+@dataclass(frozen=True)
+class ArmResult:
+    """One arm's PFS median with where it came from."""
+
+    median_months: float
+    source_id: str
+    label: str
+    line: int
+    line_max: int | None
+    subtypes: frozenset[str]
+    drugs: frozenset[str]
+    how: str
+
+
+@dataclass(frozen=True)
+class Efficacy:
+    median_months: float
+    sources: tuple[str, ...]
+    how: str
+
+
+def population_subtypes(population: str) -> frozenset[str]:
+    """Subtypes a trial population covers, from its description; empty = not restricted."""
+    text = population.lower()
+    for keywords, subtypes in SUBTYPE_KEYWORDS:
+        if any(k in text for k in keywords):
+            return frozenset(subtypes)
+    return frozenset()
+
+
+def _core(drugs: frozenset[str] | list[str]) -> frozenset[str]:
+    vocab = vocabulary()
+    return frozenset(d for d in drugs if not set(vocab.drugs[d].classes) & BACKGROUND_CLASSES)
+
+
+def _medians(effect: Effect, shape: float) -> tuple[float | None, float | None]:
+    """(experimental, control) medians, filling one from the other and the HR when missing."""
+    exp = effect.experimental.median_months
+    ctrl = effect.control.median_months if effect.control else None
+    if effect.hr is not None:
+        if exp is None and ctrl is not None:
+            exp = ctrl * effect.hr ** (-1 / shape)
+        elif ctrl is None and exp is not None and effect.control is not None:
+            ctrl = exp * effect.hr ** (1 / shape)
+    return exp, ctrl
+
+
+def arm_results(kb: KnowledgeBase, shape: float) -> list[ArmResult]:
+    """Every PFS arm of the knowledge base with a usable median."""
+    results = []
+    for source in kb.sources.values():
+        for effect in source.effects:
+            if effect.endpoint != "pfs":
+                continue
+            subtypes = population_subtypes(effect.population)
+            exp, ctrl = _medians(effect, shape)
+            for arm, median, role in ((effect.experimental, exp, "experimental"), (effect.control, ctrl, "control")):
+                if arm is None or median is None:
+                    continue
+                results.append(
+                    ArmResult(
+                        median,
+                        source.id,
+                        arm.label,
+                        effect.line,
+                        effect.line_max,
+                        subtypes,
+                        _core(arm.drugs),
+                        f"{source.id} {role} arm",
+                    )
+                )
+    return results
+
+
+def _match_kind(arm: ArmResult, label: str, drugs: frozenset[str]) -> int | None:
+    """0..3 = the matching rule that applies (lower is better), None = no match."""
+    vocab = vocabulary()
+    chemo = {d for c in vocab.groups["chemotherapy"] for d in vocab.classes[c]}
+    text = label.lower()
+    if arm.drugs == drugs:
+        return 0
+    if arm.drugs and drugs < arm.drugs and vocab.classes_of(sorted(arm.drugs)) == vocab.classes_of(sorted(drugs)):
+        return 1
+    extra = drugs - arm.drugs
+    if arm.drugs and arm.drugs < drugs and extra <= chemo:
+        names = ("chemo", "taxane", *(d.replace("_", "-") for d in extra), *(d.replace("_", " ") for d in extra))
+        if any(n in text for n in names):
+            return 2
+    single_chemo = len(drugs) == 1 and drugs <= chemo and (not arm.drugs or drugs < arm.drugs)
+    if single_chemo and all(d.replace("_", " ") in text or d in arm.drugs for d in drugs):
+        return 3
+    return None
+
+
+def _fits(arm: ArmResult, subtype: str, line: int) -> tuple[bool, int, int]:
+    """(subtype compatible, distance of the line from the arm's range, width of the range).
+
+    A population limited to the patient's line (FALCON, first line only) beats one that mixes
+    lines (CAPItello-291, first line onwards)."""
+    subtype_ok = not arm.subtypes or subtype in arm.subtypes
+    top = arm.line_max if arm.line_max is not None else 9
+    distance = 0 if arm.line <= line <= top or arm.line == 0 else min(abs(line - arm.line), abs(line - top))
+    return subtype_ok, distance, top - arm.line if arm.line else 9
+
+
+class EfficacyTable:
+    """PFS medians by (drugs, subtype, line), memoised; built once per knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase, shape: float, fallback: dict[tuple[str, int], float]):
+        self._arms = arm_results(kb, shape)
+        self._fallback = fallback
+        self.lookup = cache(self._lookup)
+
+    def _lookup(self, drugs: frozenset[str], subtype: str, line: int) -> Efficacy:
+        core = _core(drugs)
+        scored = []
+        for arm in self._arms:
+            kind = _match_kind(arm, arm.label, core)
+            if kind is None:
+                continue
+            subtype_ok, distance, width = _fits(arm, subtype, line)
+            alternatives = len(arm.drugs - core)  # a choice arm listing fewer alternatives is closer
+            scored.append(((not subtype_ok, kind, distance, width, alternatives), arm))
+        if scored:
+            best = min(key for key, _ in scored)
+            chosen = [arm for key, arm in scored if key == best]
+            median = statistics.median(a.median_months for a in chosen)
+            return Efficacy(median, tuple(a.source_id for a in chosen), "; ".join(a.how for a in chosen))
+        return self._from_fallback(core, line)
+
+    def _from_fallback(self, drugs: frozenset[str], line: int) -> Efficacy:
+        group = "chemotherapy" if "chemotherapy" in vocabulary().classes_of(sorted(drugs)) else "other"
+        key = (group, min(line, 3))
+        median = self._fallback.get(key) or self._fallback[("other", 3)]
+        return Efficacy(median, ("course_structure",), f"fallback for {group} at line {line}")
+
+
+def weibull_scale(median: float | list[float], shape: float) -> float:
+    """λ such that the Weibull(k, λ) median equals ``median``."""
+    return median / math.log(2) ** (1 / shape)  # type: ignore[operator]

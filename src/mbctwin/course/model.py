@@ -1,0 +1,230 @@
+r"""The patient-course microsimulation: lines of therapy, progression, new sites, death.
+
+Every patient of a block advances together, one line per iteration, with NumPy arrays:
+
+* time to progression on a line ~ Weibull(k, λ) with λ fitted to the regimen's published
+  median PFS (``efficacy.py``), hazard multiplied by prognostic hazard ratios;
+* a PFS event is death with probability ``death_at_progression``; otherwise the patient
+  progresses, may acquire new metastatic sites (subtype tropism), and receives a next line
+  with probability ``next_line_probability`` (the policy chooses it) or best supportive care;
+* on best supportive care, time to death ~ exponential with median ``bsc_median_months``;
+* background mortality competes throughout (life-table hazard at the current age).
+
+Overall survival is never an input: it emerges from this chain.
+
+Reproducibility: patients are split into fixed blocks of ``BLOCK_SIZE``; block *b* draws from
+``SeedSequence(seed).spawn(n_blocks)[b]``, so results do not depend on how blocks are grouped
+into chunks or spread over workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mbctwin.case.derived import line as case_line
+from mbctwin.case.vocabulary import vocabulary
+from mbctwin.course.cohort import SITE_INDEX, Cohort
+from mbctwin.course.efficacy import EfficacyTable, weibull_scale
+from mbctwin.course.params import CourseParams
+from mbctwin.course.policy import EnginePolicy, Policy
+from mbctwin.course.result import BlockOutcome, CourseResult
+from mbctwin.course.state import SHORT_RESPONSE_MONTHS, RegimenRegistry, StateDecider, state_keys
+from mbctwin.knowledge.loader import KnowledgeBase, load_kb
+
+BLOCK_SIZE = 2048
+PROGRESSION, DEATH, CENSORED = 0, 1, 2
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class _Block:
+    """Mutable per-block state arrays, shape (n,) unless noted."""
+
+    cohort: Cohort
+    max_lines: int
+    t: np.ndarray = field(init=False)
+    done: np.ndarray = field(init=False)
+    line: np.ndarray = field(init=False)
+    regimen: np.ndarray = field(init=False)
+    history: np.ndarray = field(init=False)  # (n, max_lines) regimen ids, -1 = none
+    short: np.ndarray = field(init=False)  # (n, max_lines) progression within 6 months
+    sites: np.ndarray = field(init=False)
+    site_time: np.ndarray = field(init=False)  # (n, n_sites) months when a site appeared; 0 = at start
+
+    def __post_init__(self) -> None:
+        n = self.cohort.size
+        self.t = np.zeros(n)
+        self.done = np.zeros(n, dtype=bool)
+        self.line = np.zeros(n, dtype=np.int16)
+        self.regimen = np.full(n, -1, dtype=np.int32)
+        self.history = np.full((n, self.max_lines), -1, dtype=np.int32)
+        self.short = np.zeros((n, self.max_lines), dtype=bool)
+        self.sites = self.cohort.sites.copy()
+        self.site_time = np.where(self.sites, 0.0, np.nan)
+
+
+@dataclass(frozen=True)
+class CourseModel:
+    """Simulate cohorts under a policy; the model holds configuration only (fitter style)."""
+
+    params: CourseParams = field(default_factory=CourseParams.from_file)
+    policy: Policy = field(default_factory=EnginePolicy)
+    kb: KnowledgeBase = field(default_factory=load_kb)
+
+    def simulate(
+        self,
+        cohort: Cohort,
+        years: float = 10.0,
+        seed: int | np.random.SeedSequence | None = None,
+        first_line: np.ndarray | None = None,
+        registry: RegimenRegistry | None = None,
+        blocks_per_chunk: int = 8,
+        progress: Progress | None = None,
+    ) -> CourseResult:
+        """Run every patient for ``years``; ``first_line`` (regimen ids) overrides line-1 choices."""
+        registry = registry or RegimenRegistry()
+        decider = StateDecider(cohort.templates, self.policy, registry)
+        efficacy = EfficacyTable(self.kb, self.params.weibull_shape, self.params.fallback())
+        sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        n_blocks = -(-cohort.size // BLOCK_SIZE)
+        children = sequence.spawn(n_blocks)
+        outcomes = []
+        for start in range(0, n_blocks, blocks_per_chunk):
+            for b in range(start, min(start + blocks_per_chunk, n_blocks)):
+                index = slice(b * BLOCK_SIZE, min((b + 1) * BLOCK_SIZE, cohort.size))
+                given = first_line[index] if first_line is not None else None
+                rng = np.random.default_rng(children[b])
+                runner = _BlockRunner(self.params, efficacy, decider, registry, years * 12.0)
+                outcomes.append(runner.run(cohort.take(index), rng, given, offset=index.start))
+            if progress:
+                progress(min(start + blocks_per_chunk, n_blocks) * BLOCK_SIZE, cohort.size)
+        return CourseResult.combine(outcomes, registry, years, str(self.policy))
+
+
+@dataclass
+class _BlockRunner:
+    params: CourseParams
+    efficacy: EfficacyTable
+    decider: StateDecider
+    registry: RegimenRegistry
+    horizon: float
+
+    def run(self, cohort: Cohort, rng: np.random.Generator, first_line: np.ndarray | None, offset: int) -> BlockOutcome:
+        block = _Block(cohort, self.params.max_lines)
+        outcome = BlockOutcome(offset=offset)
+        block.line[:] = np.array([case_line(t) for t in cohort.templates])[cohort.template]
+        block.regimen[:] = self._decide(block, np.ones(cohort.size, dtype=bool))
+        if first_line is not None:
+            block.regimen[:] = np.where(first_line >= 0, first_line, block.regimen)
+        for _ in range(self.params.max_lines + 2):
+            if block.done.all():
+                break
+            self._advance(block, rng, outcome)
+        outcome.finish(block.t, block.done, block.site_time)
+        return outcome
+
+    def _decide(self, block: _Block, who: np.ndarray) -> np.ndarray:
+        c = block.cohort
+        keys = state_keys(c.template[who], c.ecog[who], block.sites[who], block.history[who], block.short[who])
+        return self.decider.decide(keys) if keys.shape[0] else np.empty(0, dtype=np.int32)
+
+    def _median_pfs(self, block: _Block) -> np.ndarray:
+        """Published median PFS of each patient's current regimen at its line (NaN on supportive care)."""
+        subtype = np.asarray(block.cohort.template, dtype=np.int64)
+        combos = np.column_stack([block.regimen, subtype, block.line])
+        unique, inverse = np.unique(combos, axis=0, return_inverse=True)
+        medians = np.array(
+            [
+                np.nan
+                if r < 0
+                else self.efficacy.lookup(
+                    frozenset(self.registry.drugs[r]), block.cohort.subtype[s], int(line)
+                ).median_months
+                for r, s, line in unique
+            ]
+        )
+        return medians[inverse.reshape(-1)]
+
+    def _hazard_multiplier(self, block: _Block, on_line: np.ndarray) -> np.ndarray:
+        """Prognostic hazard ratios. Trial PFS already averages over liver disease (about half of
+        trial patients), so liver metastases scale only the hazard on supportive care; trials
+        enrol ECOG 0-1 and few brain metastases, so those two scale both."""
+        hr = self.params.prognostic_hr
+        multiplier = np.where(block.cohort.ecog >= 2, hr.ecog_2_or_more, 1.0)
+        multiplier = multiplier * np.where(block.sites[:, SITE_INDEX["brain"]], hr.brain_metastases, 1.0)
+        liver = np.where(block.sites[:, SITE_INDEX["liver"]] & ~on_line, hr.liver_metastases, 1.0)
+        return multiplier * liver
+
+    def _advance(self, block: _Block, rng: np.random.Generator, outcome: BlockOutcome) -> None:
+        """One line for everyone still alive and followed: draw, resolve, record, move on."""
+        n, p = block.cohort.size, self.params
+        draws = rng.random((4, n))  # fixed consumption per iteration keeps blocks reproducible
+        site_draws = rng.random((n, block.sites.shape[1]))
+        on_line = ~block.done & (block.regimen >= 0)
+        on_bsc = ~block.done & (block.regimen < 0)
+        multiplier = self._hazard_multiplier(block, on_line)
+        k = p.weibull_shape
+        scale = weibull_scale(np.nan_to_num(self._median_pfs(block), nan=1.0), k)
+        disease = np.where(
+            on_line,
+            scale * (-np.log(draws[0]) / multiplier) ** (1 / k),
+            -np.log(draws[0]) * p.bsc_median_months / np.log(2) / multiplier,
+        )
+        age = block.cohort.age + block.t / 12.0
+        rate = p.background_rate(age, block.cohort.female)
+        background = np.divide(-np.log(draws[1]), rate, out=np.full(n, np.inf), where=rate > 0)
+        remaining = self.horizon - block.t
+        duration = np.minimum(np.minimum(disease, background), remaining)
+        censored = remaining <= np.minimum(disease, background)
+        died_in_line = ~censored & ((background < disease) | on_bsc | (draws[2] < p.death_at_progression))
+        progressed = on_line & ~censored & ~died_in_line
+        active = on_line | on_bsc
+        kind = np.where(censored, CENSORED, np.where(died_in_line, DEATH, PROGRESSION))
+        outcome.record(active, block.line, block.regimen, block.t, duration, kind)
+        outcome.add_utility(active, duration, self._utility(block, on_line))
+        block.t = np.where(active, block.t + duration, block.t)
+        block.done |= active & (censored | died_in_line)
+        self._progress(block, progressed, (site_draws, draws[3]), duration)
+
+    def _utility(self, block: _Block, on_line: np.ndarray) -> np.ndarray:
+        u = self.params.utilities
+        alopecia, chemo = self._toxicity_flags(block.regimen)
+        on_drug = u.progression_free - alopecia * u.alopecia_disutility - chemo * u.chemotherapy_disutility
+        return np.where(on_line, on_drug, u.progressed)
+
+    def _toxicity_flags(self, regimen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        vocab = vocabulary()
+        alopecia = np.array(
+            [any(vocab.drugs[d].alopecia_common for d in drugs) for drugs in self.registry.drugs] + [False]
+        )
+        chemo = np.array(["chemotherapy" in vocab.classes_of(list(drugs)) for drugs in self.registry.drugs] + [False])
+        return alopecia[regimen], chemo[regimen]  # index -1 -> the trailing False
+
+    def _progress(
+        self, block: _Block, progressed: np.ndarray, draws: tuple[np.ndarray, np.ndarray], duration: np.ndarray
+    ) -> None:
+        """New sites, history, next line or supportive care for patients who progressed."""
+        self._new_sites(block, progressed, draws[0])
+        slot = np.clip(block.line - 1, 0, self.params.max_lines - 1)
+        rows = np.flatnonzero(progressed)
+        block.history[rows, slot[rows]] = block.regimen[rows]
+        block.short[rows, slot[rows]] = duration[rows] < SHORT_RESPONSE_MONTHS
+        block.line = np.where(progressed, block.line + 1, block.line)
+        treat = progressed & (draws[1] < self.params.next_line(block.line - 1)) & (block.line <= self.params.max_lines)
+        block.regimen = np.where(progressed, -1, block.regimen).astype(np.int32)
+        if treat.any():
+            block.regimen[treat] = self._decide(block, treat)
+
+    def _new_sites(self, block: _Block, progressed: np.ndarray, uniforms: np.ndarray) -> None:
+        """Each absent site appears with its subtype's per-progression probability (tropism)."""
+        table = self.params.new_site_probability
+        probability = np.zeros((len(block.cohort.subtype), block.sites.shape[1]))
+        for t, subtype in enumerate(block.cohort.subtype):
+            for site, p in table[subtype].items():
+                probability[t, SITE_INDEX[site]] = p
+        new = progressed[:, None] & ~block.sites & (uniforms < probability[block.cohort.template])
+        block.site_time = np.where(new, block.t[:, None], block.site_time)
+        block.sites |= new

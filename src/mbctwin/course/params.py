@@ -1,0 +1,105 @@
+"""Structural parameters of the patient-course model, read from ``knowledge/data/course``.
+
+Regimen efficacy comes from the trial effects of the knowledge base (see ``efficacy.py``);
+this file holds what trials do not give per regimen: attrition between lines, death at
+progression, survival on best supportive care, background mortality, site tropism, utilities
+and prognostic hazard ratios. Each value in the YAML names its source or says it is an
+assumption calibrated jointly (never per target) against the public OS targets.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mbctwin.case.models import SITES
+from mbctwin.errors import CaseError, FieldProblem
+
+Probability = Annotated[float, Field(ge=0, le=1)]
+Positive = Annotated[float, Field(gt=0)]
+SUBTYPES = ("HR+/HER2-", "HR+/HER2+", "HR-/HER2+", "triple-negative")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Utilities(_Frozen):
+    progression_free: Probability
+    progressed: Probability
+    alopecia_disutility: Probability
+    chemotherapy_disutility: Probability
+
+
+class PrognosticHazardRatios(_Frozen):
+    """Multipliers of progression and death hazards relative to a trial-like patient."""
+
+    ecog_2_or_more: Positive
+    liver_metastases: Positive
+    brain_metastases: Positive
+
+
+class CourseParams(_Frozen):
+    weibull_shape: Positive
+    max_lines: Annotated[int, Field(ge=1, le=20)]
+    next_line_probability: Annotated[list[Probability], Field(min_length=1)]
+    death_at_progression: Probability
+    bsc_median_months: Positive
+    fallback_pfs_months: dict[str, Annotated[list[Positive], Field(min_length=3, max_length=3)]]
+    new_site_probability: dict[str, dict[str, Probability]]
+    background_mortality_female: dict[int, Probability]
+    background_mortality_male: dict[int, Probability]
+    utilities: Utilities
+    prognostic_hr: PrognosticHazardRatios
+
+    @model_validator(mode="after")
+    def _complete_tables(self) -> CourseParams:
+        missing = [s for s in SUBTYPES if s not in self.new_site_probability]
+        if missing:
+            raise ValueError(f"new_site_probability lacks subtypes {missing}")
+        for subtype, table in self.new_site_probability.items():
+            unknown = set(table) - set(SITES)
+            if unknown:
+                raise ValueError(f"new_site_probability[{subtype}] has unknown sites {sorted(unknown)}")
+        if {"chemotherapy", "other"} - set(self.fallback_pfs_months):
+            raise ValueError("fallback_pfs_months needs 'chemotherapy' and 'other'")
+        return self
+
+    @classmethod
+    def from_file(cls, path: str | Path | None = None) -> CourseParams:
+        """Load the packaged parameters, or a user's YAML of the same shape."""
+        if path is None:
+            text = resources.files("mbctwin.knowledge").joinpath("data", "course", "structure.yaml").read_text()
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
+        values = {k: v["value"] if isinstance(v, dict) and "value" in v else v for k, v in raw.items()}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            problems = [FieldProblem(".".join(map(str, e["loc"])), e["msg"]) for e in error.errors()]
+            raise CaseError(problems) from None
+
+    def next_line(self, line: np.ndarray) -> np.ndarray:
+        """P(another line | progression on ``line``); the last value holds for later lines."""
+        table = np.asarray(self.next_line_probability)
+        return table[np.minimum(line - 1, len(table) - 1)]
+
+    def background_rate(self, age: np.ndarray, female: np.ndarray) -> np.ndarray:
+        """Monthly all-cause death hazard from the annual probability q(x) at the nearest tabled age."""
+        rates = []
+        for table in (self.background_mortality_male, self.background_mortality_female):
+            ages = np.array(sorted(table))
+            q = np.array([table[a] for a in ages])
+            rates.append(-np.log1p(-np.interp(age, ages, q)) / 12.0)
+        return np.where(female, rates[1], rates[0])
+
+    def fallback(self) -> dict[tuple[str, int], float]:
+        return {
+            (group, line): months[line - 1] for group, months in self.fallback_pfs_months.items() for line in (1, 2, 3)
+        }

@@ -1,0 +1,88 @@
+"""Treatment policies: what a virtual patient receives at each line.
+
+A policy maps a case (the patient's state rebuilt as a case) to the drugs of the next line,
+or ``None`` for best supportive care. The model calls it once per distinct state and
+memoises the answer, so even the engine policy costs a table lookup per progression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from mbctwin.case.derived import line as case_line
+from mbctwin.case.models import Case
+from mbctwin.engine.plan import build_plan
+from mbctwin.knowledge.loader import KnowledgeBase, load_kb
+
+Drugs = tuple[str, ...]
+Policy = Callable[[Case], Drugs | None]
+
+
+@dataclass(frozen=True)
+class EnginePolicy:
+    """The decision engine's highest-ranked available option; best supportive care when none.
+
+    ``unavailable`` drugs (e.g. a trial's investigational agents, which control patients could
+    not get after progression) and options whose supporting trials were published after
+    ``as_of_year`` (the evidence of the trial's era) are skipped.
+    """
+
+    kb: KnowledgeBase | None = None
+    unavailable: frozenset[str] = frozenset()
+    as_of_year: int | None = None
+
+    def __call__(self, case: Case) -> Drugs | None:
+        kb = self.kb or load_kb()
+        for option in build_plan(case, kb).systemic:
+            if set(option.drugs) & self.unavailable or not self._in_era(kb, option.evidence):
+                continue
+            return tuple(option.drugs)
+        return None
+
+    def _in_era(self, kb: KnowledgeBase, evidence: list) -> bool:
+        if self.as_of_year is None:
+            return True
+        years = [kb.sources[e.source_id].year for e in evidence if e.kind == "trial"]
+        known = [y for y in years if y is not None]
+        return not known or min(known) <= self.as_of_year
+
+    def __str__(self) -> str:
+        return "engine"
+
+
+@dataclass(frozen=True)
+class FixedPolicy:
+    """A given sequence of regimens, one per line; best supportive care after the last."""
+
+    sequence: tuple[Drugs, ...]
+
+    def __call__(self, case: Case) -> Drugs | None:
+        index = case_line(case) - 1
+        return self.sequence[index] if index < len(self.sequence) else None
+
+    def __str__(self) -> str:
+        return "fixed:" + ";".join("+".join(drugs) for drugs in self.sequence)
+
+
+@dataclass(frozen=True)
+class NoFurtherTherapy:
+    """Best supportive care after the first line (trials with ``subsequent_therapy: none``)."""
+
+    def __call__(self, case: Case) -> Drugs | None:
+        return None
+
+    def __str__(self) -> str:
+        return "none"
+
+
+def parse_policy(text: str, kb: KnowledgeBase | None = None) -> Policy:
+    """``engine`` or ``fixed:letrozole+ribociclib;fulvestrant;capecitabine``."""
+    if text == "engine":
+        return EnginePolicy(kb)
+    if text == "none":
+        return NoFurtherTherapy()
+    if text.startswith("fixed:"):
+        lines: Sequence[str] = [part for part in text.removeprefix("fixed:").split(";") if part]
+        return FixedPolicy(tuple(tuple(line.split("+")) for line in lines))
+    raise ValueError(f"unknown policy {text!r}: use engine, none or fixed:DRUG+DRUG;DRUG...")

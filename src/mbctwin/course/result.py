@@ -1,0 +1,144 @@
+"""What a simulation returns: per-patient and per-line frames, and the summary people read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mbctwin.case.models import SITES
+from mbctwin.course import survival
+
+PROGRESSION, DEATH, CENSORED = 0, 1, 2
+EVENT_NAMES = np.array(["progression", "death", "censored"])
+SUMMARY_SITES = ("bone", "liver", "lung", "brain")
+
+
+@dataclass
+class BlockOutcome:
+    """Arrays collected while one block runs; combined into frames at the end."""
+
+    offset: int
+    lines: list[tuple[np.ndarray, ...]] = field(default_factory=list)
+    qalys: np.ndarray | None = None
+    end: np.ndarray | None = None
+    died: np.ndarray | None = None
+    site_time: np.ndarray | None = None
+
+    def record(
+        self,
+        active: np.ndarray,
+        line: np.ndarray,
+        regimen: np.ndarray,
+        start: np.ndarray,
+        duration: np.ndarray,
+        kind: np.ndarray,
+    ) -> None:
+        rows = np.flatnonzero(active)
+        self.lines.append(
+            (
+                rows + self.offset,
+                line[rows].copy(),
+                regimen[rows].copy(),
+                start[rows].copy(),
+                start[rows] + duration[rows],
+                kind[rows].copy(),
+            )
+        )
+
+    def add_utility(self, active: np.ndarray, duration: np.ndarray, utility: np.ndarray) -> None:
+        gained = np.where(active, duration * utility / 12.0, 0.0)
+        self.qalys = gained if self.qalys is None else self.qalys + gained
+
+    def finish(self, t: np.ndarray, done: np.ndarray, site_time: np.ndarray) -> None:
+        self.end = t
+        self.site_time = site_time
+        last_kind = np.full(t.shape[0], CENSORED)
+        for rows, _line, _reg, _start, _stop, kind in self.lines:
+            last_kind[rows - self.offset] = kind
+        self.died = done & (last_kind == DEATH)
+
+
+@dataclass(frozen=True)
+class CourseResult:
+    """``patients``: one row per patient; ``lines``: one row per line (or supportive-care period)."""
+
+    patients: pd.DataFrame
+    lines: pd.DataFrame
+    years: float
+    policy: str
+
+    @classmethod
+    def combine(cls, outcomes: list[BlockOutcome], registry: Any, years: float, policy: str) -> CourseResult:
+        parts = [np.concatenate(column) for column in zip(*(row for o in outcomes for row in o.lines), strict=True)]
+        names = np.array([" + ".join(d) for d in registry.drugs] + ["best supportive care"], dtype=object)
+        lines = pd.DataFrame(
+            {
+                "patient": parts[0],
+                "line": parts[1],
+                "regimen": names[parts[2]],
+                "start_months": parts[3],
+                "stop_months": parts[4],
+                "event": EVENT_NAMES[parts[5]],
+            }
+        ).sort_values(["patient", "start_months"], kind="stable", ignore_index=True)
+        site_time = np.concatenate([o.site_time for o in outcomes])
+        patients = pd.DataFrame(
+            {
+                "patient": np.arange(site_time.shape[0]),
+                "os_months": np.concatenate([o.end for o in outcomes]),
+                "died": np.concatenate([o.died for o in outcomes]),
+                "qalys": np.concatenate([o.qalys for o in outcomes]),
+            }
+        )
+        patients["life_years"] = patients["os_months"] / 12.0
+        for i, site in enumerate(SITES):
+            patients[f"{site}_months"] = site_time[:, i]
+        return cls(patients, lines, years, policy)
+
+    def line_pfs(self, line: int) -> tuple[np.ndarray, np.ndarray]:
+        """(durations, event) of the given line; event = progression or death."""
+        rows = self.lines[(self.lines["line"] == line) & (self.lines["regimen"] != "best supportive care")]
+        return ((rows["stop_months"] - rows["start_months"]).to_numpy(), (rows["event"] != "censored").to_numpy())
+
+    def site_ever_percent(self) -> dict[str, float]:
+        return {s: round(float(self.patients[f"{s}_months"].notna().mean() * 100), 1) for s in SUMMARY_SITES}
+
+    def summary(self) -> dict[str, Any]:
+        """The figures of ``mbc simulate --format json`` (months unless stated)."""
+        os_t, os_e = self.patients["os_months"].to_numpy(), self.patients["died"].to_numpy()
+        median, low, high = (_round(v) for v in survival.km_median(os_t, os_e))
+        alive = survival.km_survival_at(os_t, os_e, [12.0, 24.0, 60.0])
+        first_line = int(self.lines["line"].min()) if len(self.lines) else 1
+        pfs = {}
+        for line in range(first_line, first_line + 4):
+            durations, events = self.line_pfs(line)
+            if durations.size >= 20:
+                pfs[str(line)] = _round(survival.km_median(durations, events)[0])
+        return {
+            "patients": len(self.patients),
+            "years": self.years,
+            "policy": self.policy,
+            "os_median_months": median,
+            "os_median_ci95": [low, high],
+            "alive_percent": {
+                "1y": round(alive[0] * 100, 1),
+                "2y": round(alive[1] * 100, 1),
+                "5y": round(alive[2] * 100, 1),
+            },
+            "pfs_median_months_by_line": pfs,
+            "site_ever_percent": self.site_ever_percent(),
+            "qalys_mean": round(float(self.patients["qalys"].mean()), 3),
+            "life_years_mean": round(float(self.patients["life_years"].mean()), 3),
+            "first_line_regimens": self._first_line_mix(first_line),
+        }
+
+    def _first_line_mix(self, line: int) -> dict[str, float]:
+        rows = self.lines[self.lines["line"] == line]["regimen"].value_counts(normalize=True)
+        return {name: round(float(share) * 100, 1) for name, share in rows.head(5).items()}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

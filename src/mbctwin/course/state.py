@@ -1,0 +1,95 @@
+"""Rebuild a virtual patient's state as a case, so any policy (the engine included) can read it.
+
+Distinct states are few (patients share templates and follow the same decisions), so cases
+and decisions are memoised by a compact key: template, ECOG, site mask and the ordered
+history of (regimen, short-response flag) pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mbctwin.case.models import SITES, Case
+from mbctwin.course.policy import Drugs, Policy
+
+SHORT_RESPONSE_MONTHS = 6.0  # ABC: progression within 6 months of first-line ET = primary resistance
+StateKey = tuple[int, ...]
+
+
+@dataclass
+class RegimenRegistry:
+    """Drug tuples <-> small integers, so regimens live in integer arrays."""
+
+    drugs: list[Drugs] = field(default_factory=list)
+    index: dict[Drugs, int] = field(default_factory=dict)
+
+    def intern(self, drugs: Drugs) -> int:
+        if drugs not in self.index:
+            self.index[drugs] = len(self.drugs)
+            self.drugs.append(drugs)
+        return self.index[drugs]
+
+
+@dataclass
+class StateDecider:
+    """Memoised policy decisions keyed by state; returns regimen ids (-1 = supportive care)."""
+
+    templates: tuple[Case, ...]
+    policy: Policy
+    registry: RegimenRegistry
+    decisions: dict[StateKey, int] = field(default_factory=dict)
+
+    def decide(self, keys: np.ndarray) -> np.ndarray:
+        """One decision per row of ``keys`` (int array, see :func:`state_keys`)."""
+        unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+        chosen = np.array([self._decide_one(tuple(int(v) for v in row)) for row in unique], dtype=np.int32)
+        return chosen[inverse.reshape(-1)]
+
+    def _decide_one(self, key: StateKey) -> int:
+        if key not in self.decisions:
+            drugs = self.policy(self.case_for(key))
+            self.decisions[key] = -1 if drugs is None else self.registry.intern(tuple(drugs))
+        return self.decisions[key]
+
+    def case_for(self, key: StateKey) -> Case:
+        template, ecog, site_bits, *history = key
+        base = self.templates[template]
+        data = base.model_dump(mode="json")
+        data["ecog"] = ecog
+        data["metastases"] = _metastases(base, site_bits)
+        previous = [(history[i], history[i + 1]) for i in range(0, len(history), 2) if history[i] >= 0]
+        data["prior_therapies"] = data["prior_therapies"] + [
+            {
+                "setting": "metastatic",
+                "drugs": list(self.registry.drugs[r]),
+                "ended_because": "progression",
+                "months_on_treatment": 3.0 if short else 12.0,
+            }
+            for r, short in previous
+        ]
+        if previous:
+            data["visceral_crisis"] = False
+            data["prior_therapies"] = [p for p in data["prior_therapies"] if p["ended_because"] != "ongoing"]
+        return Case.model_validate(data)
+
+
+def _metastases(base: Case, site_bits: int) -> list[dict]:
+    present = {m.site: m.model_dump(mode="json") for m in base.metastases}
+    sites = [s for i, s in enumerate(SITES) if site_bits >> i & 1]
+    return [present.get(s, {"site": s, "count": 1, "symptomatic": False, "findings": []}) for s in sites]
+
+
+def pack_sites(sites: np.ndarray) -> np.ndarray:
+    """Bool (n, n_sites) -> int64 bit mask per patient."""
+    weights = np.left_shift(np.int64(1), np.arange(sites.shape[1], dtype=np.int64))
+    return sites.astype(np.int64) @ weights
+
+
+def state_keys(
+    template: np.ndarray, ecog: np.ndarray, sites: np.ndarray, history: np.ndarray, short: np.ndarray
+) -> np.ndarray:
+    """Rows (template, ecog, site bits, regimen_1, short_1, regimen_2, short_2, ...)."""
+    pairs = np.stack([history, short.astype(history.dtype)], axis=2).reshape(history.shape[0], -1)
+    return np.column_stack([template, ecog, pack_sites(sites), pairs]).astype(np.int64)

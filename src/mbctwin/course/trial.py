@@ -1,0 +1,220 @@
+"""In-silico trials (shared spec ``course-targets.md`` §1): randomise, treat, follow, compare.
+
+Arms differ only in the first line; what follows progression comes from the engine (or
+nothing), so overall survival emerges from the chain of later lines. Accrual is uniform over
+``accrual_months`` and follow-up ends ``follow_up_months`` after the last patient entered:
+each patient is censored administratively at that date.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mbctwin.case.io import parse_case, problems_from
+from mbctwin.case.vocabulary import vocabulary
+from mbctwin.course import survival
+from mbctwin.course.cohort import from_template
+from mbctwin.course.model import CourseModel
+from mbctwin.course.params import CourseParams
+from mbctwin.course.policy import EnginePolicy, NoFurtherTherapy
+from mbctwin.course.state import RegimenRegistry
+from mbctwin.errors import CaseError, FieldProblem
+from mbctwin.knowledge.loader import KnowledgeBase, load_kb
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _known_drugs(drugs: list[str]) -> list[str]:
+    unknown = [d for d in drugs if d not in vocabulary().drugs]
+    if unknown:
+        raise ValueError(f"unknown drug name(s) {unknown}")
+    return drugs
+
+
+class Choice(_Spec):
+    drugs: list[str] = Field(min_length=1)
+    p: float = Field(gt=0, le=1)
+
+    _check = field_validator("drugs")(_known_drugs)
+
+
+class Arm(_Spec):
+    name: str
+    drugs: list[str] | None = None
+    choice: list[Choice] | None = None
+
+    _check = field_validator("drugs")(lambda v: _known_drugs(v) if v else v)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Arm:
+        if (self.drugs is None) == (self.choice is None):
+            raise ValueError("an arm has either drugs or choice")
+        if self.choice and abs(sum(c.p for c in self.choice) - 1) > 1e-6:
+            raise ValueError("choice probabilities must sum to 1")
+        return self
+
+
+class Population(_Spec):
+    case: dict[str, Any]
+    vary: dict[str, Any] | None = None
+
+
+class Published(_Spec):
+    pfs_median_months: list[float | None] | None = None
+    pfs_hr: float | None = None
+    os_median_months: list[float | None] | None = None
+    os_hr: float | None = None
+
+
+class TrialSpec(_Spec):
+    name: str
+    population: Population
+    arms: list[Arm] = Field(min_length=2)
+    patients_per_arm: int = Field(gt=0, le=200_000)
+    accrual_months: float = Field(ge=0)
+    follow_up_months: float = Field(gt=0)
+    subsequent_therapy: Literal["engine", "none"] = "engine"
+    published: Published | None = None
+    source: str | None = None
+    notes: str | None = None
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> TrialSpec:
+        try:
+            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as error:
+            raise CaseError([FieldProblem("file", f"cannot read trial spec {path}: {error}")]) from None
+        try:
+            spec = cls.model_validate(raw)
+        except ValidationError as error:
+            raise CaseError(problems_from(error)) from None
+        parse_case(spec.population.case)  # a bad template names its field now, not mid-run
+        return spec
+
+
+def _first_line(spec: TrialSpec, arm_of: np.ndarray, rng: np.random.Generator, registry: RegimenRegistry) -> np.ndarray:
+    regimen = np.empty(arm_of.shape[0], dtype=np.int32)
+    for a, arm in enumerate(spec.arms):
+        members = np.flatnonzero(arm_of == a)
+        options = [c.drugs for c in arm.choice] if arm.choice else [arm.drugs]
+        p = [c.p for c in arm.choice] if arm.choice else [1.0]
+        ids = np.array([registry.intern(tuple(o)) for o in options], dtype=np.int32)
+        regimen[members] = ids[rng.choice(len(ids), size=members.size, p=p)]
+    return regimen
+
+
+def run_trial(
+    spec: TrialSpec,
+    seed: int | None = None,
+    params: CourseParams | None = None,
+    kb: KnowledgeBase | None = None,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Simulate the trial and return the figures of ``mbc trial --format json``."""
+    kb = kb or load_kb()
+    population_seed, course_seed = np.random.SeedSequence(seed).spawn(2)
+    rng = np.random.default_rng(population_seed)
+    n_arms, n = len(spec.arms), spec.patients_per_arm
+    cohort = from_template(parse_case(spec.population.case), n_arms * n, spec.population.vary, rng)
+    arm_of = rng.permutation(np.repeat(np.arange(n_arms), n))
+    registry = RegimenRegistry()
+    first = _first_line(spec, arm_of, rng, registry)
+    policy = _subsequent_policy(spec, kb)
+    model = CourseModel(params=params or CourseParams.from_file(), policy=policy, kb=kb)
+    horizon = spec.accrual_months + spec.follow_up_months
+    result = model.simulate(
+        cohort, years=horizon / 12.0, seed=course_seed, first_line=first, registry=registry, progress=progress
+    )
+    censor_at = (
+        horizon - rng.uniform(0, spec.accrual_months, arm_of.size)
+        if spec.accrual_months
+        else np.full(arm_of.size, horizon)
+    )
+    os_t, os_e = _censor(result.patients["os_months"].to_numpy(), result.patients["died"].to_numpy(), censor_at)
+    pfs_t, pfs_e = _first_line_pfs(result, censor_at)
+    return _report(spec, arm_of, (pfs_t, pfs_e), (os_t, os_e))
+
+
+def _arm_drugs(arm: Arm) -> set[str]:
+    return {d for c in arm.choice for d in c.drugs} if arm.choice else set(arm.drugs or [])
+
+
+def investigational_drugs(spec: TrialSpec) -> frozenset[str]:
+    """Drugs (and classes) only the experimental arm gets: not available off-trial to controls."""
+    vocab = vocabulary()
+    experimental, control = _arm_drugs(spec.arms[0]), _arm_drugs(spec.arms[1])
+    new_classes = {
+        c for c in vocab.classes_of(sorted(experimental)) - vocab.classes_of(sorted(control)) if c in vocab.classes
+    }
+    return frozenset((experimental - control) | {d for c in new_classes for d in vocab.classes[c]})
+
+
+def trial_year(spec: TrialSpec, kb: KnowledgeBase) -> int | None:
+    """Year of the earliest knowledge-base trial that gave this spec's experimental regimen.
+
+    Subsequent lines are then limited to evidence published by that year, so a 2012 trial's
+    patients do not receive a 2022 drug after progression.
+    """
+    drugs = _arm_drugs(spec.arms[0])
+    years = [
+        source.year
+        for source in kb.sources.values()
+        if source.kind == "trial" and source.year
+        for effect in source.effects
+        if effect.experimental.drugs and set(effect.experimental.drugs) <= drugs
+    ]
+    return min(years) if years else None
+
+
+def _subsequent_policy(spec: TrialSpec, kb: KnowledgeBase) -> EnginePolicy | NoFurtherTherapy:
+    if spec.subsequent_therapy == "none":
+        return NoFurtherTherapy()
+    return EnginePolicy(kb, unavailable=investigational_drugs(spec), as_of_year=trial_year(spec, kb))
+
+
+def _censor(times: np.ndarray, events: np.ndarray, censor_at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.minimum(times, censor_at), events & (times <= censor_at)
+
+
+def _first_line_pfs(result: Any, censor_at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lines = result.lines
+    first = lines.loc[lines.groupby("patient")["start_months"].idxmin()].sort_values("patient")
+    times = first["stop_months"].to_numpy()
+    events = (first["event"] != "censored").to_numpy()
+    return _censor(times, events, censor_at)
+
+
+def _report(spec: TrialSpec, arm_of: np.ndarray, pfs: tuple, os: tuple) -> dict[str, Any]:
+    arms = []
+    for a, arm in enumerate(spec.arms):
+        members = arm_of == a
+        arms.append(
+            {
+                "name": arm.name,
+                "patients": int(members.sum()),
+                "pfs_median_months": _round(survival.km_median(pfs[0][members], pfs[1][members])[0]),
+                "os_median_months": _round(survival.km_median(os[0][members], os[1][members])[0]),
+            }
+        )
+    pair = arm_of <= 1
+    experimental = arm_of[pair] == 0
+    report: dict[str, Any] = {
+        "name": spec.name,
+        "arms": arms,
+        "pfs_hr": [round(v, 3) for v in survival.cox_hazard_ratio(pfs[0][pair], pfs[1][pair], experimental)],
+        "os_hr": [round(v, 3) for v in survival.cox_hazard_ratio(os[0][pair], os[1][pair], experimental)],
+    }
+    if spec.published:
+        report["published"] = spec.published.model_dump(exclude_none=True)
+    return report
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

@@ -1,0 +1,91 @@
+"""Regimen PFS comes from the knowledge base's trial arms, matched by drugs, subtype and line."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from mbctwin.course.efficacy import EfficacyTable, population_subtypes, weibull_scale
+from mbctwin.course.params import CourseParams
+from mbctwin.knowledge.loader import KnowledgeBase
+
+
+@pytest.fixture(scope="module")
+def table(kb: KnowledgeBase) -> EfficacyTable:
+    params = CourseParams.from_file()
+    return EfficacyTable(kb, params.weibull_shape, params.fallback())
+
+
+def _arm_median(kb: KnowledgeBase, source: str, role: str, index: int = 0) -> float:
+    effect = [e for e in kb.sources[source].effects if e.endpoint == "pfs"][index]
+    return getattr(effect, role).median_months
+
+
+def test_exact_arm_gives_the_published_median(kb: KnowledgeBase, table: EfficacyTable) -> None:
+    found = table.lookup(frozenset({"tucatinib", "trastuzumab", "capecitabine"}), "HR-/HER2+", 3)
+    assert found.median_months == _arm_median(kb, "her2climb", "experimental")
+    assert found.sources == ("her2climb",)
+
+
+def test_missing_median_follows_from_hazard_ratio(kb: KnowledgeBase, table: EfficacyTable) -> None:
+    """MONALEESA-2's ribociclib median was not reached: control median / HR (exponential PH)."""
+    effect = next(e for e in kb.sources["monaleesa2"].effects if e.endpoint == "pfs")
+    expected = effect.control.median_months / effect.hr
+    found = table.lookup(frozenset({"letrozole", "ribociclib"}), "HR+/HER2-", 1)
+    assert found.median_months == pytest.approx(expected)
+
+
+def test_ovarian_suppression_is_ignored_when_matching(table: EfficacyTable) -> None:
+    plain = table.lookup(frozenset({"letrozole", "ribociclib"}), "HR+/HER2-", 1)
+    with_ofs = table.lookup(frozenset({"letrozole", "ribociclib", "goserelin"}), "HR+/HER2-", 1)
+    assert plain == with_ofs
+
+
+def test_line_matters_for_the_same_drug(table: EfficacyTable) -> None:
+    first = table.lookup(frozenset({"fulvestrant"}), "HR+/HER2-", 1).median_months
+    later = table.lookup(frozenset({"fulvestrant"}), "HR+/HER2-", 3).median_months
+    assert first > 2 * later
+
+
+def test_subtype_of_the_trial_population_is_respected(table: EfficacyTable) -> None:
+    found = table.lookup(frozenset({"paclitaxel"}), "triple-negative", 1)
+    assert "keynote355" in found.sources
+
+
+def test_unmatched_regimen_uses_the_cited_fallback(table: EfficacyTable) -> None:
+    params = CourseParams.from_file()
+    found = table.lookup(frozenset({"utidelone"}), "HR+/HER2-", 2)
+    assert found.median_months == params.fallback_pfs_months["chemotherapy"][1]
+    assert found.how.startswith("fallback")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Previously untreated metastatic TNBC", {"triple-negative"}),
+        ("HER2-positive metastatic breast cancer", {"HR+/HER2+", "HR-/HER2+"}),
+        ("postmenopausal HR+/HER2- advanced breast cancer", {"HR+/HER2-", "HR+/HER2+"}),
+        ("Advanced solid tumours", set()),
+    ],
+)
+def test_population_subtypes(text: str, expected: set[str]) -> None:
+    assert population_subtypes(text) == expected
+
+
+def test_weibull_scale_reproduces_the_median() -> None:
+    for shape in (0.8, 1.0, 1.5):
+        scale = weibull_scale(12.0, shape)
+        assert scale * math.log(2) ** (1 / shape) == pytest.approx(12.0)
+
+
+def test_structure_parameters_cite_known_sources(kb: KnowledgeBase) -> None:
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("mbctwin.knowledge").joinpath("data", "course", "structure.yaml").read_text()
+    for name, entry in yaml.safe_load(text).items():
+        assert "source" in entry or "note" in entry, name
+        for source in entry.get("source", []):
+            assert source in kb.sources, f"{name}: unknown source {source}"

@@ -1,0 +1,139 @@
+"""The course model: parameter recovery, reproducibility, invariants of the outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mbctwin.case.io import example_case
+from mbctwin.course import survival
+from mbctwin.course.cohort import from_case, from_template
+from mbctwin.course.model import BLOCK_SIZE, CourseModel
+from mbctwin.course.params import CourseParams
+from mbctwin.course.policy import FixedPolicy, NoFurtherTherapy, parse_policy
+from mbctwin.knowledge.loader import KnowledgeBase
+from tests.conftest import case_with
+
+
+def _quiet_params(**changes: object) -> CourseParams:
+    """No background mortality, no death at progression: pure time-to-progression."""
+    base = CourseParams.from_file()
+    zero = {40: 0.0, 90: 0.0}
+    return base.model_copy(
+        update={
+            "background_mortality_female": zero,
+            "background_mortality_male": zero,
+            "death_at_progression": 0.0,
+            **changes,
+        }
+    )
+
+
+def test_first_line_pfs_recovers_the_published_median(kb: KnowledgeBase) -> None:
+    """Exponential PFS fitted to HER2CLIMB's arm: the KM median of 20,000 patients lands on it."""
+    case = case_with(tumor={"er": "negative", "er_percent": 0, "pr": "negative", "her2_ihc": "3+"})
+    policy = FixedPolicy((("tucatinib", "trastuzumab", "capecitabine"),))
+    model = CourseModel(params=_quiet_params(), policy=policy, kb=kb)
+    result = model.simulate(from_case(case, 20_000), years=30, seed=11)
+    durations, events = result.line_pfs(1)
+    median = survival.km_median(durations, events)[0]
+    published = next(e for e in kb.sources["her2climb"].effects if e.endpoint == "pfs").experimental.median_months
+    assert median == pytest.approx(published, rel=0.04)
+
+
+def test_same_seed_same_result_and_other_seed_differs(kb: KnowledgeBase) -> None:
+    model = CourseModel(kb=kb)
+    cohort = from_case(example_case("hr-positive-first-line"), 3000)
+    first = model.simulate(cohort, years=5, seed=4)
+    again = model.simulate(cohort, years=5, seed=4)
+    other = model.simulate(cohort, years=5, seed=5)
+    assert first.patients.equals(again.patients)
+    assert first.lines.equals(again.lines)
+    assert not first.patients["os_months"].equals(other.patients["os_months"])
+
+
+@pytest.mark.parametrize("blocks_per_chunk", [1, 3, 8])
+def test_chunking_does_not_change_results(kb: KnowledgeBase, blocks_per_chunk: int) -> None:
+    model = CourseModel(kb=kb)
+    cohort = from_case(example_case("triple-negative-first-line"), 3 * BLOCK_SIZE + 17)
+    reference = model.simulate(cohort, years=5, seed=9, blocks_per_chunk=100)
+    chunked = model.simulate(cohort, years=5, seed=9, blocks_per_chunk=blocks_per_chunk)
+    assert reference.patients.equals(chunked.patients)
+
+
+def test_outputs_are_consistent(kb: KnowledgeBase) -> None:
+    result = CourseModel(kb=kb).simulate(from_case(example_case("her2-positive-brain"), 4000), years=8, seed=2)
+    patients, lines = result.patients, result.lines
+    assert (patients["os_months"] <= 8 * 12 + 1e-9).all()
+    assert (lines["stop_months"] >= lines["start_months"]).all()
+    last = lines.groupby("patient")["stop_months"].max().to_numpy()
+    np.testing.assert_allclose(last, patients["os_months"].to_numpy())
+    assert (patients.loc[patients["died"], "os_months"] < 96).all()
+    assert ((patients["qalys"] >= 0) & (patients["qalys"] <= patients["life_years"] + 1e-9)).all()
+    assert result.site_ever_percent()["brain"] == 100.0  # brain disease at the start
+
+
+def test_survival_curve_is_a_proper_curve(kb: KnowledgeBase) -> None:
+    result = CourseModel(kb=kb).simulate(from_case(example_case("hr-positive-first-line"), 2000), years=10, seed=1)
+    _times, curve, low, high = survival.km_curve(
+        result.patients["os_months"].to_numpy(), result.patients["died"].to_numpy()
+    )
+    assert np.all(np.diff(curve) <= 1e-12)
+    assert curve.min() >= 0
+    assert curve.max() <= 1
+    assert np.all(low <= curve + 1e-12)
+    assert np.all(high >= curve - 1e-12)
+
+
+def test_better_first_line_lengthens_survival(kb: KnowledgeBase) -> None:
+    case = example_case("hr-positive-first-line")
+    cohort = from_case(case, 6000)
+    combined = CourseModel(policy=FixedPolicy((("letrozole", "ribociclib"),)), kb=kb).simulate(cohort, seed=3)
+    alone = CourseModel(policy=FixedPolicy((("letrozole",),)), kb=kb).simulate(cohort, seed=3)
+    assert combined.patients["os_months"].mean() > alone.patients["os_months"].mean() + 3
+
+
+def test_no_further_therapy_shortens_survival(kb: KnowledgeBase) -> None:
+    cohort = from_case(example_case("triple-negative-first-line"), 4000)
+    engine = CourseModel(kb=kb).simulate(cohort, years=8, seed=6)
+    stop = CourseModel(policy=NoFurtherTherapy(), kb=kb).simulate(cohort, years=8, seed=6)
+    assert engine.patients["os_months"].mean() > stop.patients["os_months"].mean()
+
+
+def test_engine_policy_follows_the_plan_at_each_line(kb: KnowledgeBase) -> None:
+    result = CourseModel(kb=kb).simulate(from_case(example_case("hr-positive-first-line"), 2000), years=10, seed=8)
+    first = result.lines[result.lines["line"] == 1]["regimen"].unique()
+    assert list(first) == ["letrozole + ribociclib"]
+    second = set(result.lines[result.lines["line"] == 2]["regimen"])
+    assert not any("ribociclib" in r and "letrozole" in r for r in second)
+
+
+def test_cohort_vary_draws_around_the_template() -> None:
+    rng = np.random.default_rng(0)
+    case = example_case("hr-positive-first-line")
+    cohort = from_template(
+        case,
+        5000,
+        {
+            "age": {"normal": [60, 8], "clip": [30, 85]},
+            "ecog": {"choice": [0, 1], "p": [0.6, 0.4]},
+            "visceral_fraction": 0.5,
+            "presentation": {"choice": ["de_novo", "recurrent"], "p": [0.3, 0.7]},
+        },
+        rng,
+    )
+    assert 59 < cohort.age.mean() < 61
+    assert cohort.age.min() >= 30
+    assert cohort.age.max() <= 85
+    assert abs((cohort.ecog == 0).mean() - 0.6) < 0.03
+    lung = cohort.sites[:, 1]
+    assert abs(lung.mean() - 0.5) < 0.03
+    assert {t.presentation for t in cohort.templates} == {"de_novo", "recurrent"}
+
+
+def test_policy_text_is_parsed_or_refused() -> None:
+    fixed = parse_policy("fixed:letrozole+ribociclib;fulvestrant")
+    assert isinstance(fixed, FixedPolicy)
+    assert fixed.sequence == (("letrozole", "ribociclib"), ("fulvestrant",))
+    with pytest.raises(ValueError, match="unknown policy"):
+        parse_policy("random")

@@ -1,0 +1,89 @@
+"""In-silico trials: the spec format, its errors, and what a run reports."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mbctwin.course.trial import TrialSpec, investigational_drugs, run_trial, trial_year
+from mbctwin.errors import CaseError
+from mbctwin.knowledge.loader import KnowledgeBase
+
+TRIALS = Path(str(resources.files("mbctwin.course").joinpath("trials")))
+SHIPPED = sorted(TRIALS.glob("*.yaml"))
+
+
+def test_at_least_six_pivotal_trials_ship() -> None:
+    assert len(SHIPPED) >= 6
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_specs_are_valid_and_carry_published_figures(path: Path) -> None:
+    spec = TrialSpec.from_file(path)
+    assert spec.published is not None
+    assert spec.published.os_hr is not None
+
+
+def _spec(tmp_path: Path, **changes: object) -> Path:
+    raw = yaml.safe_load((TRIALS / "ascent.yaml").read_text())
+    raw.update(changes)
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"patients_per_arm": 0}, "patients_per_arm"),
+        ({"colour": "red"}, "colour"),
+        ({"arms": [{"name": "x", "drugs": ["aspirinx"]}, {"name": "y", "drugs": ["eribulin"]}]}, "arms.0.drugs"),
+        ({"subsequent_therapy": "maybe"}, "subsequent_therapy"),
+    ],
+)
+def test_bad_specs_name_the_field(tmp_path: Path, changes: dict, field: str) -> None:
+    with pytest.raises(CaseError) as caught:
+        TrialSpec.from_file(_spec(tmp_path, **changes))
+    assert field in {p.field for p in caught.value.problems}
+
+
+def test_bad_template_case_is_refused_before_running(tmp_path: Path) -> None:
+    raw = yaml.safe_load((TRIALS / "ascent.yaml").read_text())
+    raw["population"]["case"]["ecog"] = 9
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(CaseError, match="ecog"):
+        TrialSpec.from_file(path)
+
+
+def test_trial_run_reports_arms_hazard_ratios_and_published_figures(kb: KnowledgeBase) -> None:
+    spec = TrialSpec.from_file(TRIALS / "ascent.yaml")
+    report = run_trial(spec, seed=3, kb=kb)
+    assert [a["name"] for a in report["arms"]] == [a.name for a in spec.arms]
+    hr, low, high = report["os_hr"]
+    assert low < hr < high < 1  # sacituzumab govitecan beats chemotherapy
+    assert report["arms"][0]["os_median_months"] > report["arms"][1]["os_median_months"]
+    assert report["published"]["os_hr"] == spec.published.os_hr
+    assert run_trial(spec, seed=3, kb=kb) == report
+
+
+def test_overall_survival_is_not_read_from_the_knowledge_base(kb: KnowledgeBase, monkeypatch) -> None:
+    """Removing every OS effect leaves trial OS unchanged: it emerges from the chain of lines."""
+    spec = TrialSpec.from_file(TRIALS / "her2climb.yaml")
+    before = run_trial(spec, seed=1, kb=kb)
+    stripped_sources = {
+        sid: source.model_copy(update={"effects": [e for e in source.effects if e.endpoint != "os"]})
+        for sid, source in kb.sources.items()
+    }
+    stripped = KnowledgeBase(**{**kb.__dict__, "sources": stripped_sources})
+    assert run_trial(spec, seed=1, kb=stripped)["arms"] == before["arms"]
+
+
+def test_investigational_agents_and_era(kb: KnowledgeBase) -> None:
+    spec = TrialSpec.from_file(TRIALS / "monaleesa2.yaml")
+    assert {"ribociclib", "palbociclib", "abemaciclib"} <= investigational_drugs(spec)
+    assert "letrozole" not in investigational_drugs(spec)
+    assert trial_year(TrialSpec.from_file(TRIALS / "her2climb.yaml"), kb) == kb.sources["her2climb"].year
