@@ -13,6 +13,7 @@ from rich.table import Table
 from mbctwin.case.io import read_case
 from mbctwin.cli._console import err, fail_on_case_error, out, print_json
 from mbctwin.course.cohort import from_case
+from mbctwin.course.compare import compare_policies
 from mbctwin.course.model import CourseModel
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import parse_policy
@@ -110,6 +111,49 @@ def trial_command(
     )
 
 
+def compare_command(
+    case: Annotated[Path, typer.Argument(help="Case file (.json/.yaml).")],
+    policies: Annotated[str, typer.Option(help="Comma-separated: engine,none,fixed:DRUG+DRUG;DRUG")] = "engine,none",
+    patients: Annotated[int, typer.Option(min=10, max=1_000_000)] = 5_000,
+    years: Annotated[float, typer.Option(min=0.1, max=40)] = 10.0,
+    seed: Annotated[int, typer.Option()] = 0,
+    fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+) -> None:
+    """Strategies side by side: life-years and QALYs, paired differences with 95 % CIs."""
+    try:
+        loaded = read_case(case)
+        chosen = {text: parse_policy(text) for text in policies.split(",") if text}
+    except CaseError as error:
+        raise fail_on_case_error(error) from None
+    except ValueError as error:
+        err.print(f"[red]policies[/]: {error}")
+        raise typer.Exit(2) from None
+    if len(chosen) < 2:
+        err.print("[red]policies[/]: give at least two, separated by commas")
+        raise typer.Exit(2)
+    with _progress_bar("comparing") as bar:
+        bar.add_task("comparing", total=None)
+        report = compare_policies(loaded, chosen, patients, years, seed)
+    if fmt is Output.json:
+        print_json(report)
+        return
+    table = Table(title=f"Strategies for {loaded.id} ({patients} patients, {years:g} years)")
+    for column in ("policy", "median OS", "life-years", "QALYs"):
+        table.add_column(column)
+    for name, summary in report["policies"].items():
+        table.add_row(
+            name, str(summary["os_median_months"]), str(summary["life_years_mean"]), str(summary["qalys_mean"])
+        )
+    out.print(table)
+    for name, diff in report["differences"].items():
+        ly, qa = diff["life_years"], diff["qalys"]
+        out.print(
+            f"{name}: life-years {ly['mean']} (95% CI {ly['ci95'][0]} to {ly['ci95'][1]}), "
+            f"QALYs {qa['mean']} (95% CI {qa['ci95'][0]} to {qa['ci95'][1]})",
+            markup=False,
+        )
+
+
 def _print_summary(summary: dict[str, Any]) -> None:
     table = Table(title=f"Simulated course · {summary['patients']} patients · policy {summary['policy']}")
     table.add_column("measure")
@@ -130,3 +174,4 @@ def _print_summary(summary: dict[str, Any]) -> None:
 def register(app: typer.Typer) -> None:
     app.command("simulate")(simulate_command)
     app.command("trial")(trial_command)
+    app.command("compare")(compare_command)

@@ -67,7 +67,7 @@ class FixedPolicy:
 
 @dataclass(frozen=True)
 class NoFurtherTherapy:
-    """Best supportive care after the first line (trials with ``subsequent_therapy: none``)."""
+    """Best supportive care only; in trials, after the assigned first line (``subsequent_therapy: none``)."""
 
     def __call__(self, case: Case) -> Drugs | None:
         return None
