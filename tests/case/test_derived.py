@@ -135,6 +135,12 @@ def test_one_non_steroidal_aromatase_inhibitor_failing_fails_both() -> None:
     assert "exemestane" not in failed_drugs(case)
 
 
+def test_a_new_formulation_of_a_failed_molecule_has_failed_too() -> None:
+    case = case_with(prior_therapies=[_line(["nab_paclitaxel"], "progression")])
+    assert {"nab_paclitaxel", "paclitaxel"} <= set(failed_drugs(case))
+    assert "docetaxel" not in failed_drugs(case)
+
+
 def test_adjuvant_failure_window_is_12_months_from_each_entry() -> None:
     history = [
         _line(["docetaxel", "cyclophosphamide"], "completed", 4, "adjuvant"),
