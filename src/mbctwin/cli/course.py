@@ -16,6 +16,7 @@ from mbctwin.course.cohort import from_case
 from mbctwin.course.compare import compare_policies
 from mbctwin.course.model import CourseModel
 from mbctwin.course.params import CourseParams
+from mbctwin.course.plot import save_plots
 from mbctwin.course.policy import parse_policy
 from mbctwin.course.trial import TrialSpec, run_trial
 from mbctwin.errors import CaseError
@@ -70,7 +71,8 @@ def simulate_command(
         out_dir.mkdir(parents=True, exist_ok=True)
         result.patients.to_parquet(out_dir / "patients.parquet")
         result.lines.to_parquet(out_dir / "lines.parquet")
-        err.print(f"wrote {out_dir / 'patients.parquet'} and {out_dir / 'lines.parquet'}")
+        pictures = save_plots(result, out_dir)
+        err.print(f"wrote patients.parquet, lines.parquet and {', '.join(p.name for p in pictures)} in {out_dir}")
     if fmt is Output.json:
         print_json(summary)
     else:

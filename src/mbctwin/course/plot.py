@@ -1,0 +1,98 @@
+"""Plots of a simulated course: survival curves, a swimmer plot of lines, site acquisition.
+
+matplotlib is imported lazily (it is only needed when plots are asked for); every function
+takes ``ax=None`` and returns the Axes, so figures can be composed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mbctwin.course import survival
+from mbctwin.course.result import SUMMARY_SITES, CourseResult
+
+
+def _axes(ax: Any) -> Any:
+    if ax is not None:
+        return ax
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(7, 4.5))[1]
+
+
+def plot_survival(result: CourseResult, ax: Any = None) -> Any:
+    """Kaplan-Meier overall survival and first-line PFS with 95 % confidence bands."""
+    ax = _axes(ax)
+    curves = {"overall survival": (result.patients["os_months"].to_numpy(), result.patients["died"].to_numpy())}
+    first = int(result.lines["line"].min())
+    curves[f"PFS, line {first}"] = result.line_pfs(first)
+    for label, (durations, events) in curves.items():
+        times, curve, low, high = survival.km_curve(durations, events)
+        ax.step(times, curve, where="post", label=label)
+        ax.fill_between(times, low, high, step="post", alpha=0.2)
+    ax.set(xlabel="months", ylabel="probability", ylim=(0, 1.02), title="Simulated survival")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def plot_swimmer(result: CourseResult, patients: int = 40, ax: Any = None) -> Any:
+    """One bar per patient, one coloured segment per line (grey: supportive care)."""
+    ax = _axes(ax)
+    chosen = result.patients["patient"].to_numpy()[:patients]
+    lines = result.lines[result.lines["patient"].isin(chosen)]
+    regimens = sorted(set(lines["regimen"]) - {"best supportive care"})
+    palette = {name: f"C{i % 10}" for i, name in enumerate(regimens)} | {"best supportive care": "0.7"}
+    for row in lines.itertuples():
+        ax.barh(
+            row.patient,
+            row.stop_months - row.start_months,
+            left=row.start_months,
+            color=palette[row.regimen],
+            height=0.8,
+        )
+    dead = result.patients.set_index("patient").loc[chosen]
+    ends = dead[dead["died"]]
+    ax.plot(ends["os_months"], ends.index, "kx", markersize=4, label="death")
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=c, label=n) for n, c in palette.items()]
+    ax.legend(handles=handles[:12], fontsize=6, loc="lower right")
+    ax.set(xlabel="months", ylabel="patient", title=f"Lines of therapy ({len(chosen)} patients)")
+    return ax
+
+
+def plot_sites(result: CourseResult, ax: Any = None) -> Any:
+    """Cumulative share of patients with each metastatic site over time."""
+    ax = _axes(ax)
+    horizon = result.years * 12.0
+    grid = np.linspace(0, horizon, 121)
+    for site in SUMMARY_SITES:
+        onset = result.patients[f"{site}_months"].to_numpy()
+        share = [(np.nan_to_num(onset, nan=np.inf) <= t).mean() * 100 for t in grid]
+        ax.plot(grid, share, label=site)
+    ax.set(xlabel="months", ylabel="% of patients", title="Metastatic sites over time", ylim=(0, 102))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def save_plots(result: CourseResult, folder: Path) -> list[Path]:
+    """Write the three plots as PNG files; returns their paths."""
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for name, draw in (("survival", plot_survival), ("swimmer", plot_swimmer), ("sites", plot_sites)):
+        ax = draw(result)
+        path = folder / f"{name}.png"
+        ax.figure.tight_layout()
+        ax.figure.savefig(path, dpi=120)
+        plt.close(ax.figure)
+        paths.append(path)
+    return paths
