@@ -137,3 +137,5 @@ def test_policy_text_is_parsed_or_refused() -> None:
     assert fixed.sequence == (("letrozole", "ribociclib"), ("fulvestrant",))
     with pytest.raises(ValueError, match="unknown policy"):
         parse_policy("random")
+    with pytest.raises(ValueError, match="letrozol"):
+        parse_policy("fixed:letrozol+ribociclib")

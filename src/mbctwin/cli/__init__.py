@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mbctwin.cli import kb, plan
+from mbctwin.cli import apikey, cascade, course, fhir, kb, plan, serve
 
 app = typer.Typer(
     name="mbc",
@@ -14,7 +14,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 plan.register(app)
+course.register(app)
 app.add_typer(kb.app, name="kb")
+app.add_typer(cascade.app, name="cascade")
+serve.register(app)
+app.add_typer(apikey.app, name="apikey")
+app.add_typer(fhir.app, name="import")
 
 
 def main() -> None:

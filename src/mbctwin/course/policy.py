@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from mbctwin.case.derived import line as case_line
 from mbctwin.case.models import Case
+from mbctwin.case.vocabulary import vocabulary
 from mbctwin.engine.plan import build_plan
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 
@@ -84,5 +85,9 @@ def parse_policy(text: str, kb: KnowledgeBase | None = None) -> Policy:
         return NoFurtherTherapy()
     if text.startswith("fixed:"):
         lines: Sequence[str] = [part for part in text.removeprefix("fixed:").split(";") if part]
-        return FixedPolicy(tuple(tuple(line.split("+")) for line in lines))
+        sequence = tuple(tuple(line.split("+")) for line in lines)
+        unknown = sorted({d for drugs in sequence for d in drugs} - set(vocabulary().drugs))
+        if unknown or not sequence:
+            raise ValueError(f"fixed policy needs known drug names, unknown: {unknown}")
+        return FixedPolicy(sequence)
     raise ValueError(f"unknown policy {text!r}: use engine, none or fixed:DRUG+DRUG;DRUG...")

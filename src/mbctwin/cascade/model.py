@@ -1,0 +1,264 @@
+"""The cascade model: one step = arrivals, fields, proliferation, movement with intravasation.
+
+``CascadeModel(config).run(steps, seed=S)`` is deterministic: the seed becomes a
+``numpy.random.SeedSequence`` whose four children drive setup, movement, proliferation and
+circulation, so the same seed gives bit-identical arrays, and changing one phase's use of
+randomness leaves the other streams untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mbctwin.cascade import fields, movement, vasculature
+from mbctwin.cascade.config import CascadeConfig
+from mbctwin.cascade.state import COUNTERS, CascadeState, Cells, Snapshot
+from mbctwin.cascade.stats import snapshot_stats
+
+Progress = Callable[[int, int], None]
+OnSave = Callable[[Snapshot], None]
+STREAMS = ("setup", "movement", "proliferation", "circulation")
+
+
+def spawn(seed: int | np.random.SeedSequence | None) -> tuple[np.random.SeedSequence, dict[str, np.random.Generator]]:
+    """The run's SeedSequence and one Generator per stream (the only place seeds become Generators)."""
+    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    children = seq.spawn(len(STREAMS))
+    return seq, {name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=True)}
+
+
+@dataclass
+class CascadeResult:
+    """Statistics per saved step, the event table and the final state of one run."""
+
+    config: CascadeConfig
+    seed: int
+    records: list[dict[str, Any]]
+    events: list[dict[str, int | str]]
+    final: Snapshot
+
+    def series(self, key: str) -> np.ndarray:
+        """One statistic over the saved steps."""
+        return np.array([r[key] for r in self.records])
+
+    def plot_series(self, keys: list[str] | None = None, ax: Any = None) -> Any:
+        """Time series of statistics (matplotlib imported lazily); returns the Axes."""
+        from mbctwin.cascade.plot import plot_series
+
+        return plot_series(self.records, keys, ax=ax)
+
+
+@dataclass
+class _Run:
+    """One run in progress: the state, the streams and the events so far."""
+
+    cfg: CascadeConfig
+    state: CascadeState
+    rng: dict[str, np.random.Generator]
+    events: list[dict[str, int | str]] = field(default_factory=list)
+
+    def occupancy(self) -> np.ndarray:
+        cfg = self.cfg
+        return np.bincount(self.state.cells.flat(cfg.grid_size), minlength=cfg.grids * cfg.grid_size**2)
+
+    def event(self, kind: str, cluster: int, grid: int, vessel: int, n_mes: int, n_epi: int, lost: int = 0) -> None:
+        """One row of the event table; ``grid`` 1-based (0: the blood), vessel -1: none."""
+        v = self.state.vessels
+        self.events.append({
+            "step": self.state.step + 1, "kind": kind, "cluster_id": int(cluster), "grid": grid + 1,
+            "vessel_x": int(v.x[vessel]) if vessel >= 0 else -1, "vessel_y": int(v.y[vessel]) if vessel >= 0 else -1,
+            "n_mesenchymal": int(n_mes), "n_epithelial": int(n_epi), "n_lost": int(lost),
+        })
+
+
+def initial_state(cfg: CascadeConfig, rng: np.random.Generator) -> CascadeState:
+    """Fields m = 0, w = 1; the central tumour on grid 1; vessels on every grid."""
+    shape = (cfg.grids, cfg.grid_size, cfg.grid_size)
+    vessels = vasculature.place_vessels(cfg, rng)
+    cells = vasculature.initial_tumour(cfg, rng)
+    first = np.full(cfg.grids, -1, dtype=np.int64)
+    first[0] = 0
+    active = np.zeros(cfg.grids, dtype=bool)
+    active[0] = True
+    counters = dict.fromkeys(COUNTERS, 0) | {f"grid{g + 1}_arrived_cells": 0 for g in range(1, cfg.grids)}
+    return CascadeState(cells=cells, m=np.zeros(shape), w=np.ones(shape), vessels=vessels,
+                        vessel_at=vessels.lookup(cfg), active=active, first_populated=first, counters=counters)
+
+
+class CascadeModel:
+    """Hybrid discrete-continuum model of metastatic spread (Franssen et al. 2019), vectorised.
+
+    Parameters
+    ----------
+    config : CascadeConfig, optional (published defaults)
+
+    References
+    ----------
+    .. [1] Franssen LC, Lorenzi T, Burgess AEF, Chaplain MAJ. Bull Math Biol 81:1965-2010 (2019).
+
+    Examples
+    --------
+    >>> result = CascadeModel(CascadeConfig(grid_size=41)).run(200, seed=1, save_every=100)
+    >>> result.records[-1]["primary_n_total"]
+    388
+    """
+
+    def __init__(self, config: CascadeConfig | None = None) -> None:
+        self.config = config or CascadeConfig()
+
+    def run(self, steps: int, *, seed: int | np.random.SeedSequence | None = None, progress: Progress | None = None,
+            save_every: int = 100, on_save: OnSave | None = None) -> CascadeResult:
+        """Simulate ``steps`` steps; record statistics every ``save_every`` steps and at the end."""
+        if steps < 0 or save_every < 1:
+            raise ValueError("steps must be ≥ 0 and save_every ≥ 1")
+        seq, rng = spawn(seed)
+        run = _Run(self.config, initial_state(self.config, rng["setup"]), rng)
+        records = []
+        for n in range(1, steps + 1):
+            step(run)
+            if n % save_every == 0 or n == steps:
+                snap = Snapshot.of(run.state)
+                records.append(snapshot_stats(snap, self.config))
+                if on_save is not None:
+                    on_save(snap)
+            if progress is not None:
+                progress(n, steps)
+        return CascadeResult(self.config, int(seq.entropy), records, run.events, Snapshot.of(run.state))
+
+
+def step(run: _Run) -> None:
+    """One step, in the order of the spec: arrivals, fields, proliferation, movement."""
+    arrivals(run)
+    update_fields(run)
+    proliferate(run)
+    move(run)
+    state = run.state
+    state.step += 1
+    populated = np.bincount(state.cells.grid, minlength=run.cfg.grids) > 0
+    state.first_populated[(state.first_populated < 0) & populated] = state.step
+
+
+def update_fields(run: _Run) -> None:
+    """MMP-2 and ECM on the active grids (untouched secondary grids stay m = 0, w = 1)."""
+    state, cfg = run.state, run.cfg
+    cells = state.cells.take(state.cells.mesenchymal)
+    n_mes = np.bincount(cells.flat(cfg.grid_size), minlength=state.m.size).reshape(state.m.shape)
+    idx = np.flatnonzero(state.active)
+    if idx[-1] - idx[0] + 1 == idx.size:  # a contiguous block (usually): views, no copies
+        block = slice(int(idx[0]), int(idx[-1]) + 1)
+        state.m[block], state.w[block] = fields.step_fields(state.m[block], state.w[block], n_mes[block], cfg)
+        return
+    state.m[idx], state.w[idx] = fields.step_fields(state.m[idx], state.w[idx], n_mes[idx], cfg)
+
+
+def rank_within_groups(keys: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random rank 0, 1, … of each element among the elements with the same key."""
+    order = np.lexsort((rng.random(keys.size), keys))
+    sorted_keys = keys[order]
+    first = np.searchsorted(sorted_keys, sorted_keys, side="left")
+    rank = np.empty(keys.size, dtype=np.int64)
+    rank[order] = np.arange(keys.size) - first
+    return rank
+
+
+def proliferate(run: _Run) -> None:
+    """M cells divide once T_M, 2T_M, … steps are complete (E: T_E); the daughter needs room on the same point.
+
+    As in MetaSpread, division happens in the step after the T-th (step 2001 for T_M = 2000);
+    cells at a point compete for its free room in random order.
+    """
+    state, cfg = run.state, run.cfg
+    done = state.step
+    if done == 0:
+        return
+    mes = state.cells.mesenchymal
+    dividing = np.flatnonzero((mes & (done % cfg.doubling_time_mesenchymal == 0))
+                              | (~mes & (done % cfg.doubling_time_epithelial == 0)))
+    if dividing.size == 0:
+        return
+    flat = state.cells.flat(cfg.grid_size)[dividing]
+    room = cfg.carrying_capacity - run.occupancy()[flat]
+    born = dividing[rank_within_groups(flat, run.rng["proliferation"]) < room]
+    state.cells = state.cells.concat(state.cells.take(born))
+
+
+def move(run: _Run) -> None:
+    """Draw every cell's direction, let triggered vessels take their clusters, then resolve moves."""
+    state, cfg = run.state, run.cfg
+    rng = run.rng["movement"]
+    cells = state.cells
+    p = movement.final_probabilities(movement.raw_probabilities(state.w, cells, cfg), cfg.negative_probabilities)
+    direction = movement.draw_directions(p, rng.random(len(cells)), cfg.negative_probabilities)
+    tx, ty = movement.targets(cells, direction)
+    intra = vasculature.intravasate(cells, tx, ty, state.vessels, state.vessel_at, cfg)
+    if intra.vessel.size:
+        enter_circulation(run, intra)
+        cells, direction, tx, ty = cells.take(intra.keep), direction[intra.keep], tx[intra.keep], ty[intra.keep]
+        state.cells = cells
+    movers = np.flatnonzero(direction != 0)
+    size = cfg.grid_size
+    origin = cells.flat(size)[movers]
+    target = (cells.grid[movers].astype(np.int64) * size + tx[movers]) * size + ty[movers]
+    ok = movement.resolve_moves(origin, target, rng.permutation(movers.size), run.occupancy(), cfg.carrying_capacity)
+    x, y = cells.x.copy(), cells.y.copy()
+    x[movers[ok]], y[movers[ok]] = tx[movers[ok]], ty[movers[ok]]
+    state.cells = Cells(cells.grid, x, y, cells.mesenchymal)
+
+
+def enter_circulation(run: _Run, intra: vasculature.Intravasation) -> None:
+    """Record the clusters and put them in the blood until step + T_V."""
+    state = run.state
+    first_id = state.next_cluster_id
+    state.circulation.add(state.step + 1 + run.cfg.circulation_time, intra.n_mesenchymal, intra.n_epithelial, first_id)
+    state.next_cluster_id += intra.vessel.size
+    c = state.counters
+    sizes = intra.n_mesenchymal + intra.n_epithelial
+    c["cum_intravasation_events"] += int(intra.vessel.size)
+    c["cum_intravasated_cells"] += int(sizes.sum())
+    c["cum_intravasated_mesenchymal"] += int(intra.n_mesenchymal.sum())
+    c["cum_intravasated_epithelial"] += int(intra.n_epithelial.sum())
+    c["cum_single_cell_events"] += int((sizes == 1).sum())
+    for i, vessel in enumerate(intra.vessel):
+        run.event("intravasation", first_id + i, 0, int(vessel), intra.n_mesenchymal[i], intra.n_epithelial[i])
+
+
+def arrivals(run: _Run) -> None:
+    """Clusters at the end of their circulation time: disaggregate, survive, extravasate."""
+    state, cfg = run.state, run.cfg
+    n_mes, n_epi, ids = state.circulation.pop(state.step + 1)
+    if ids.size == 0:
+        return
+    state.counters["cum_arrived_clusters"] += int(ids.size)
+    for i in range(ids.size):
+        run.event("arrival", int(ids[i]), -1, -1, int(n_mes[i]), int(n_epi[i]))
+    rng = run.rng["circulation"]
+    arrived = vasculature.disaggregate_and_survive(n_mes, n_epi, ids, cfg, rng)
+    survived = int(arrived.survivors_mesenchymal.sum() + arrived.survivors_epithelial.sum())
+    state.counters["cum_circulation_deaths"] += int(n_mes.sum() + n_epi.sum()) - survived
+    grid, vessel = vasculature.choose_destinations(arrived.source_cluster.size, state.vessels, cfg, rng)
+    occupancy = run.occupancy()
+    for i in range(grid.size):
+        extravasate(run, arrived, i, int(grid[i]), int(vessel[i]), occupancy)
+
+
+def extravasate(run: _Run, arrived: vasculature.Arrival, i: int, grid: int, vessel: int, occupancy: np.ndarray) -> None:
+    """Place survivor ``i`` next to its vessel on ``grid``; count what did not fit."""
+    state, cfg = run.state, run.cfg
+    n_mes, n_epi = int(arrived.survivors_mesenchymal[i]), int(arrived.survivors_epithelial[i])
+    placed = vasculature.place_cluster(n_mes, n_epi, vessel, state.vessels, occupancy, cfg)
+    lost = n_mes + n_epi - len(placed)
+    state.cells = state.cells.concat(placed)
+    state.active[grid] = True
+    c = state.counters
+    c["cum_surviving_clusters"] += 1
+    c["cum_arrived_cells"] += n_mes + n_epi
+    c[f"grid{grid + 1}_arrived_cells"] += n_mes + n_epi
+    c["cum_lost_cells"] += lost
+    cluster = int(arrived.source_cluster[i])
+    run.event("survivor", cluster, grid, vessel, n_mes, n_epi)
+    placed_mes = int(placed.mesenchymal.sum())
+    run.event("colonisation", cluster, grid, vessel, placed_mes, len(placed) - placed_mes, lost)

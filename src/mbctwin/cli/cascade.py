@@ -1,0 +1,98 @@
+"""``mbc cascade``: run the cell-scale metastatic cascade simulator, print its statistics, plot it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from mbctwin.cascade import io
+from mbctwin.cascade.config import CascadeConfig, CascadeConfigError
+from mbctwin.cascade.model import CascadeModel
+from mbctwin.cli._console import err, print_json
+
+app = typer.Typer(help="Cell-scale metastatic cascade simulator (Franssen et al. 2019).", no_args_is_help=True)
+
+
+class StatsFormat(StrEnum):
+    json = "json"
+
+
+def _fail(field: str, message: str) -> typer.Exit:
+    err.print(f"[red]{field}[/]: {message}")
+    return typer.Exit(2)
+
+
+def _config(path: Path | None) -> CascadeConfig:
+    try:
+        return CascadeConfig.from_file(path) if path else CascadeConfig()
+    except CascadeConfigError as error:
+        err.print("[bold red]Invalid cascade configuration[/] — nothing was run:")
+        for problem in error.problems:
+            err.print(f"  [red]{problem.field}[/]: {problem.message}")
+        raise typer.Exit(2) from None
+
+
+def _run_dir(run_dir: Path) -> Path:
+    if not (run_dir / "stats.json").is_file():
+        raise _fail("DIR", f"{run_dir} is not a cascade run folder (no stats.json); see `mbc cascade run`")
+    return run_dir
+
+
+@app.command("run")
+def run_command(
+    steps: Annotated[int, typer.Option("--steps", help="Steps to simulate (≈ 40 s each; 2,160 a day).")],
+    seed: Annotated[int, typer.Option("--seed", help="Seed: the same seed gives the same run, bit for bit.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for frames, events, statistics and config.")],
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="YAML or JSON parameters; default: published."
+    )] = None,
+    save_every: Annotated[int, typer.Option("--save-every", help="Save a frame and statistics every K steps.")] = 100,
+) -> None:
+    """Simulate and write compressed NPZ frames, events.parquet, stats.json, config.json and seed.txt."""
+    if steps < 1:
+        raise _fail("--steps", "must be ≥ 1")
+    if save_every < 1:
+        raise _fail("--save-every", "must be ≥ 1")
+    if seed < 0:
+        raise _fail("--seed", "must be ≥ 0")
+    cfg = _config(config)
+    columns = (TextColumn("cascade"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("run", total=steps)
+        result = CascadeModel(cfg).run(steps, seed=seed, save_every=save_every, on_save=io.frame_saver(out),
+                                       progress=lambda n, _total: bar.update(task, completed=n))
+    io.write_run(out, result)
+    last = result.records[-1]
+    err.print(f"Wrote {out}: {len(result.records)} frames, {len(result.events)} events; "
+              f"primary {last['primary_n_total']} cells, {last['cum_intravasation_events']} intravasations.")
+
+
+@app.command("stats")
+def stats_command(
+    run_dir: Annotated[Path, typer.Argument(help="A folder written by `mbc cascade run`.")],
+    fmt: Annotated[StatsFormat, typer.Option("--format", "-f", help="json: only JSON on stdout.")] = StatsFormat.json,
+) -> None:
+    """Print the statistics of every saved step as {"records": [...]}."""
+    print_json({"records": io.read_records(_run_dir(run_dir))})
+
+
+@app.command("plot")
+def plot_command(
+    run_dir: Annotated[Path, typer.Argument(help="A folder written by `mbc cascade run`.")],
+) -> None:
+    """Write plots/: a PNG per saved frame (all grids), frames.gif and series.png."""
+    from mbctwin.cascade import plot
+
+    records = io.read_records(_run_dir(run_dir))
+    target = run_dir / "plots"
+    target.mkdir(exist_ok=True)
+    pngs = [plot.frame_png(io.read_frame(p), target / f"{p.stem}.png") for p in io.frame_paths(run_dir)]
+    if pngs:
+        plot.gif(pngs, target / "frames.gif")
+    plot.series_png(records, target / "series.png")
+    err.print(f"Wrote {len(pngs)} frames, frames.gif and series.png to {target}")

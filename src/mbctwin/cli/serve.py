@@ -1,0 +1,53 @@
+"""``mbc serve``: run the HTTP service (creating and migrating the database first)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mbctwin.cli._console import err
+
+LOOPBACK_NAMES = {"localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    no_auth: Annotated[bool, typer.Option("--no-auth", help="Local demo only: no API key (loopback hosts).")] = False,
+    database_url: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL; default MBC_DATABASE_URL or SQLite in the user data folder.")
+    ] = None,
+    jwt_issuer: Annotated[str | None, typer.Option(help="EHR issuer accepted for CDS Hooks JWTs.")] = None,
+    jwks_file: Annotated[Path | None, typer.Option(help="JWKS file with that issuer's public keys.")] = None,
+) -> None:
+    """Serve the decision engine over HTTP (OpenAPI at /docs). Authentication is on by default."""
+    import uvicorn
+
+    from mbctwin.service.app import create_app
+    from mbctwin.service.settings import Settings
+
+    if no_auth and not is_loopback(host):
+        err.print(f"[bold red]--no-auth refused[/] on {host}: only a loopback host (127.0.0.1, ::1) runs without keys.")
+        raise typer.Exit(2)
+    if no_auth:
+        err.print("[yellow]Warning:[/] authentication is OFF (--no-auth): a local demo only, never with real data.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings(database_url=database_url or "", auth=not no_auth, jwt_issuer=jwt_issuer, jwks_file=jwks_file)
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level="info")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve_command)

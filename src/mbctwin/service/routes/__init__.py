@@ -1,0 +1,1 @@
+"""Thin routers: validate, call one engine or store function, map the result to a schema."""

@@ -1,0 +1,138 @@
+"""API response schemas; separate from the ORM tables, built from rows in one place each."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from mbctwin.case.models import Case
+from mbctwin.course.policy import parse_policy
+from mbctwin.engine.contract import Plan
+from mbctwin.knowledge.loader import KnowledgeBase
+from mbctwin.store.tables import CaseVersionRow, PlanRow, SimulationRow
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite drops the zone of a stored time; every time written is UTC, so say so on the way out."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PlanPublic(_Public):
+    id: str
+    case_id: str
+    case_version: int
+    created_at: datetime
+    plan: Plan
+
+    @classmethod
+    def from_row(cls, row: PlanRow) -> PlanPublic:
+        return cls(
+            id=row.id,
+            case_id=row.case_id,
+            case_version=row.case_version,
+            created_at=_utc(row.created_at),
+            plan=Plan.model_validate(row.data),
+        )
+
+
+class CaseRecord(_Public):
+    id: str
+    version: int
+    created_at: datetime
+    case: Case
+
+    @classmethod
+    def from_row(cls, row: CaseVersionRow) -> CaseRecord:
+        case = Case.model_validate(row.data)
+        return cls(id=row.case_id, version=row.version, created_at=_utc(row.created_at), case=case)
+
+
+class CaseList(_Public):
+    items: list[CaseRecord]
+    total: int
+    limit: int
+    offset: int
+
+
+class UnmappedPublic(_Public):
+    resource: str
+    element: str
+    reason: str
+
+
+class FhirImportPublic(_Public):
+    id: str
+    version: int
+    case: Case
+    unmapped: list[UnmappedPublic]
+
+
+class RegimenPublic(_Public):
+    id: str
+    name: str
+    drugs: list[str]
+    sources: list[str]
+
+
+class KnowledgeBasePublic(_Public):
+    version: str
+    regimens: list[RegimenPublic]
+
+    @classmethod
+    def from_kb(cls, kb: KnowledgeBase) -> KnowledgeBasePublic:
+        regimens = [
+            RegimenPublic(id=r.id, name=r.display_name, drugs=list(r.drugs), sources=list(r.sources))
+            for r in kb.regimens.values()
+        ]
+        return cls(version=kb.version, regimens=regimens)
+
+
+class Health(_Public):
+    status: str
+    version: str
+    knowledge_base_version: str
+    database: str
+
+
+class SimulationRequest(_Public):
+    """A patient-course simulation for one case (the same options as ``mbc simulate``)."""
+
+    case: Case
+    patients: int = Field(default=2000, ge=10, le=200_000)
+    years: float = Field(default=10.0, gt=0, le=40)
+    policy: str = Field(default="engine", pattern=r"^(engine|none|fixed:[a-z0-9_+;]+)$")
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+
+    @field_validator("policy")
+    @classmethod
+    def _known_policy(cls, value: str) -> str:
+        parse_policy(value)  # raises ValueError naming unknown drugs
+        return value
+
+
+class SimulationPublic(_Public):
+    id: str
+    status: str
+    progress: float
+    seed: int
+    parameters: dict[str, Any]
+    result: dict[str, Any] | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: SimulationRow) -> SimulationPublic:
+        return cls(
+            id=row.id,
+            status=row.status,
+            progress=row.progress,
+            seed=row.seed,
+            parameters=row.parameters,
+            result=row.result,
+            created_at=_utc(row.created_at),
+        )

@@ -1,0 +1,32 @@
+"""One frozen settings object for the service; nothing is read from globals after start-up."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mbctwin.store.db import default_url
+
+MAX_BODY_BYTES = 1_000_000  # a case is a few kB and a patient Bundle rarely above 100 kB
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Service configuration.
+
+    ``auth=False`` is for a local demo only (``mbc serve --no-auth`` refuses other hosts).
+    ``jwt_issuer`` and ``jwks_file`` let an EHR call the CDS Hooks service with a signed JWT.
+    ``session_secret`` signs the web interface's session cookies (random per process by default).
+    """
+
+    database_url: str = ""
+    auth: bool = True
+    max_body_bytes: int = MAX_BODY_BYTES
+    jwt_issuer: str | None = None
+    jwks_file: Path | None = None
+    migrate: bool = True
+    session_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)  # web sign-in cookies
+
+    def resolved_url(self) -> str:
+        return self.database_url or default_url()
