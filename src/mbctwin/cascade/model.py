@@ -262,3 +262,17 @@ def extravasate(run: _Run, arrived: vasculature.Arrival, i: int, grid: int, vess
     run.event("survivor", cluster, grid, vessel, n_mes, n_epi)
     placed_mes = int(placed.mesenchymal.sum())
     run.event("colonisation", cluster, grid, vessel, placed_mes, len(placed) - placed_mes, lost)
+
+
+def _replicate(task: tuple[CascadeConfig, int, int, int]) -> CascadeResult:
+    config, steps, seed, save_every = task
+    return CascadeModel(config).run(steps, seed=seed, save_every=save_every)
+
+
+def run_replicates(config: CascadeConfig, steps: int, seeds: list[int], *, save_every: int = 100,
+                   scheduler: str | None = None, progress: Progress | None = None) -> list[CascadeResult]:
+    """One run per seed, serially or on Dask (``"dask"`` or ``tcp://HOST:PORT``); same results either way."""
+    from mbctwin.parallel import map_tasks
+
+    tasks = [(config, steps, seed, save_every) for seed in seeds]
+    return map_tasks(_replicate, tasks, scheduler=scheduler, progress=progress)

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from mbctwin.cascade import io
 from mbctwin.cascade.config import CascadeConfig, CascadeConfigError
-from mbctwin.cascade.model import CascadeModel
+from mbctwin.cascade.model import CascadeModel, run_replicates
 from mbctwin.cli._console import err, print_json
 
 app = typer.Typer(help="Cell-scale metastatic cascade simulator (Franssen et al. 2019).", no_args_is_help=True)
@@ -47,9 +47,9 @@ def run_command(
     steps: Annotated[int, typer.Option("--steps", help="Steps to simulate (≈ 40 s each; 2,160 a day).")],
     seed: Annotated[int, typer.Option("--seed", help="Seed: the same seed gives the same run, bit for bit.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for frames, events, statistics and config.")],
-    config: Annotated[Path | None, typer.Option(
-        "--config", help="YAML or JSON parameters; default: published."
-    )] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="YAML or JSON parameters; default: published.")
+    ] = None,
     save_every: Annotated[int, typer.Option("--save-every", help="Save a frame and statistics every K steps.")] = 100,
 ) -> None:
     """Simulate and write compressed NPZ frames, events.parquet, stats.json, config.json and seed.txt."""
@@ -60,16 +60,27 @@ def run_command(
     if seed < 0:
         raise _fail("--seed", "must be ≥ 0")
     cfg = _config(config)
-    columns = (TextColumn("cascade"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("cascade"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} steps"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("run", total=steps)
-        result = CascadeModel(cfg).run(steps, seed=seed, save_every=save_every, on_save=io.frame_saver(out),
-                                       progress=lambda n, _total: bar.update(task, completed=n))
+        result = CascadeModel(cfg).run(
+            steps,
+            seed=seed,
+            save_every=save_every,
+            on_save=io.frame_saver(out),
+            progress=lambda n, _total: bar.update(task, completed=n),
+        )
     io.write_run(out, result)
     last = result.records[-1]
-    err.print(f"Wrote {out}: {len(result.records)} frames, {len(result.events)} events; "
-              f"primary {last['primary_n_total']} cells, {last['cum_intravasation_events']} intravasations.")
+    err.print(
+        f"Wrote {out}: {len(result.records)} frames, {len(result.events)} events; "
+        f"primary {last['primary_n_total']} cells, {last['cum_intravasation_events']} intravasations."
+    )
 
 
 @app.command("stats")
@@ -96,3 +107,27 @@ def plot_command(
         plot.gif(pngs, target / "frames.gif")
     plot.series_png(records, target / "series.png")
     err.print(f"Wrote {len(pngs)} frames, frames.gif and series.png to {target}")
+
+
+@app.command("replicates")
+def replicates_command(
+    steps: Annotated[int, typer.Option("--steps", min=1, help="Steps per run.")],
+    seeds: Annotated[str, typer.Option("--seeds", help="Comma-separated seeds, e.g. 1,2,3.")],
+    config: Annotated[Path | None, typer.Option("--config", help="YAML or JSON parameters.")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="dask (local cluster) or tcp://HOST:PORT; default: this process.")
+    ] = None,
+) -> None:
+    """Several seeds at once (in parallel with --scheduler); prints the final statistics per seed as JSON."""
+    try:
+        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    except ValueError:
+        raise _fail("--seeds", f"expected comma-separated integers, got {seeds!r}") from None
+    if not seed_list or min(seed_list) < 0:
+        raise _fail("--seeds", "give at least one seed ≥ 0")
+    cfg = _config(config)
+    try:
+        results = run_replicates(cfg, steps, seed_list, save_every=steps, scheduler=scheduler)
+    except ValueError as error:
+        raise _fail("--scheduler", str(error)) from None
+    print_json({"steps": steps, "runs": [{"seed": r.seed, **r.records[-1]} for r in results]})

@@ -51,6 +51,10 @@ def simulate_command(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same result).")] = 0,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write patients/lines tables (Parquet).")] = None,
     fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="dask (local cluster) or tcp://HOST:PORT to spread chunks; default: this process."),
+    ] = None,
 ) -> None:
     """What is likely to happen to this patient: survival, lines, sites, QALYs."""
     try:
@@ -62,9 +66,14 @@ def simulate_command(
         err.print(f"[red]policy[/]: {error}")
         raise typer.Exit(2) from None
     model = CourseModel(params=CourseParams.from_file(), policy=chosen)
+    if scheduler is not None and scheduler != "dask" and not scheduler.startswith("tcp://"):
+        err.print(f"[red]scheduler[/]: unknown scheduler {scheduler!r}: use dask or tcp://HOST:PORT")
+        raise typer.Exit(2)
     result = _run_with_bar(
         "simulating",
-        lambda update: model.simulate(from_case(loaded, patients), years=years, seed=seed, progress=update),
+        lambda update: model.simulate(
+            from_case(loaded, patients), years=years, seed=seed, progress=update, scheduler=scheduler
+        ),
     )
     summary = {"case_id": loaded.id, "seed": seed, **result.summary()}
     if out_dir is not None:

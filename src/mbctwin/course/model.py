@@ -83,25 +83,107 @@ class CourseModel:
         registry: RegimenRegistry | None = None,
         blocks_per_chunk: int = 8,
         progress: Progress | None = None,
+        scheduler: str | None = None,
     ) -> CourseResult:
-        """Run every patient for ``years``; ``first_line`` (regimen ids) overrides line-1 choices."""
+        """Run every patient for ``years``; ``first_line`` (regimen ids) overrides line-1 choices.
+
+        ``scheduler``: ``None`` runs here; ``"dask"`` (a local cluster) or ``"tcp://HOST:PORT"`` runs
+        chunks of blocks on Dask workers — identical results, since every block keeps its seed.
+        """
         registry = registry or RegimenRegistry()
-        decider = StateDecider(cohort.templates, self.policy, registry)
-        efficacy = EfficacyTable(self.kb, self.params.weibull_shape, self.params.fallback())
         sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         n_blocks = -(-cohort.size // BLOCK_SIZE)
         children = sequence.spawn(n_blocks)
-        outcomes = []
-        for start in range(0, n_blocks, blocks_per_chunk):
-            for b in range(start, min(start + blocks_per_chunk, n_blocks)):
-                index = slice(b * BLOCK_SIZE, min((b + 1) * BLOCK_SIZE, cohort.size))
-                given = first_line[index] if first_line is not None else None
-                rng = np.random.default_rng(children[b])
-                runner = _BlockRunner(self.params, efficacy, decider, registry, years * 12.0)
-                outcomes.append(runner.run(cohort.take(index), rng, given, offset=index.start))
-            if progress:
-                progress(min(start + blocks_per_chunk, n_blocks) * BLOCK_SIZE, cohort.size)
+        chunks = [
+            _Chunk(
+                self,
+                cohort,
+                start,
+                min(start + blocks_per_chunk, n_blocks),
+                children,
+                first_line,
+                tuple(registry.drugs),
+                years * 12.0,
+            )
+            for start in range(0, n_blocks, blocks_per_chunk)
+        ]
+        if scheduler is None:
+            shared = _Shared.build(self, cohort, registry)
+            outcomes = []
+            for chunk in chunks:
+                outcomes += chunk.run(shared)
+                if progress:
+                    progress(min(chunk.stop * BLOCK_SIZE, cohort.size), cohort.size)
+        else:
+            from mbctwin.parallel import map_tasks
+
+            done = map_tasks(
+                _run_chunk,
+                chunks,
+                scheduler=scheduler,
+                progress=(lambda d, t: progress(d * cohort.size // t, cohort.size)) if progress else None,
+            )
+            outcomes = [o for chunk_outcomes, names in done for o in _remap(chunk_outcomes, names, registry)]
         return CourseResult.combine(outcomes, registry, years, str(self.policy))
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What blocks of one run share: regimen ids, memoised decisions and the efficacy table."""
+
+    registry: RegimenRegistry
+    decider: StateDecider
+    efficacy: EfficacyTable
+
+    @classmethod
+    def build(cls, model: CourseModel, cohort: Cohort, registry: RegimenRegistry) -> _Shared:
+        efficacy = EfficacyTable(model.kb, model.params.weibull_shape, model.params.fallback())
+        return cls(registry, StateDecider(cohort.templates, model.policy, registry), efficacy)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Blocks ``start <= b < stop`` of a run: a unit of work that can travel to a Dask worker."""
+
+    model: CourseModel
+    cohort: Cohort
+    start: int
+    stop: int
+    seeds: list[np.random.SeedSequence]
+    first_line: np.ndarray | None
+    known: tuple[tuple[str, ...], ...]
+    horizon: float
+
+    def run(self, shared: _Shared) -> list[BlockOutcome]:
+        outcomes = []
+        for b in range(self.start, self.stop):
+            index = slice(b * BLOCK_SIZE, min((b + 1) * BLOCK_SIZE, self.cohort.size))
+            given = self.first_line[index] if self.first_line is not None else None
+            runner = _BlockRunner(self.model.params, shared.efficacy, shared.decider, shared.registry, self.horizon)
+            outcomes.append(
+                runner.run(self.cohort.take(index), np.random.default_rng(self.seeds[b]), given, offset=index.start)
+            )
+        return outcomes
+
+
+def _run_chunk(chunk: _Chunk) -> tuple[list[BlockOutcome], list[tuple[str, ...]]]:
+    """On a worker: a fresh registry that starts from the caller's known regimens."""
+    registry = RegimenRegistry()
+    for drugs in chunk.known:
+        registry.intern(drugs)
+    outcomes = chunk.run(_Shared.build(chunk.model, chunk.cohort, registry))
+    return outcomes, registry.drugs
+
+
+def _remap(outcomes: list[BlockOutcome], names: list[tuple[str, ...]], registry: RegimenRegistry) -> list[BlockOutcome]:
+    """Translate a worker's regimen ids into the caller's registry (supportive care stays -1)."""
+    to_global = np.array([registry.intern(drugs) for drugs in names] + [-1], dtype=np.int32)
+    for outcome in outcomes:
+        outcome.lines = [
+            (rows, line, to_global[regimen], start, stop, kind)
+            for rows, line, regimen, start, stop, kind in outcome.lines
+        ]
+    return outcomes
 
 
 @dataclass

@@ -1,0 +1,27 @@
+"""Dask runs give exactly the serial results (each block, each replicate keeps its own seed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mbctwin.case.io import example_case
+from mbctwin.course.cohort import from_case
+from mbctwin.course.model import BLOCK_SIZE, CourseModel
+from mbctwin.knowledge.loader import KnowledgeBase
+from mbctwin.parallel import map_tasks
+
+pytest.importorskip("dask.distributed")
+
+
+def test_course_on_a_local_dask_cluster_equals_the_serial_run(kb: KnowledgeBase) -> None:
+    model = CourseModel(kb=kb)
+    cohort = from_case(example_case("hr-positive-first-line"), 2 * BLOCK_SIZE + 100)
+    serial = model.simulate(cohort, years=6, seed=21, blocks_per_chunk=1)
+    parallel = model.simulate(cohort, years=6, seed=21, blocks_per_chunk=1, scheduler="dask")
+    assert serial.patients.equals(parallel.patients)
+    assert serial.lines.equals(parallel.lines)
+
+
+def test_unknown_scheduler_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown scheduler"):
+        map_tasks(abs, [1, -2], scheduler="mpi")
