@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mbctwin.cli import apikey, cascade, course, fhir, kb, plan, serve
+from mbctwin.cli import apikey, cascade, course, fhir, kb, plan, report, serve
 
 app = typer.Typer(
     name="mbc",
@@ -18,6 +18,7 @@ course.register(app)
 app.add_typer(kb.app, name="kb")
 app.add_typer(cascade.app, name="cascade")
 serve.register(app)
+report.register(app)
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(fhir.app, name="import")
 

@@ -13,6 +13,7 @@ from mbctwin.service.jwt_auth import JwtVerifier
 from mbctwin.service.middleware import RequestContext
 from mbctwin.service.routes import cases, cds, meta, plans, simulations
 from mbctwin.service.settings import Settings
+from mbctwin.service.web import mount as mount_web
 from mbctwin.store.db import make_engine, migrate, session_factory
 
 log = logging.getLogger("mbctwin.service")
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (meta, plans, cases, cds, simulations):
         app.include_router(module.router)
+    mount_web(app)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     if not settings.auth:
         log.warning("authentication is OFF: local demo only")

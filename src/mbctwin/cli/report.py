@@ -1,0 +1,44 @@
+"""``mbc report``: a printable report (case summary, body map, plan, evidence) as HTML or PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mbctwin.cli._console import err
+
+
+def report_command(
+    case: Annotated[str, typer.Argument(help="Case file (YAML/JSON) or the name of a bundled example.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="report.html, or report.pdf (printed with Chromium).")],
+    outlook: Annotated[
+        bool, typer.Option("--outlook/--no-outlook", help="Add simulated survival curves (2,000 patients, ~1 s).")
+    ] = True,
+) -> None:
+    """Write one document with the case summary, body map, plan and evidence table."""
+    from mbctwin.case.io import example_case, example_names, read_case
+    from mbctwin.engine.plan import build_plan
+    from mbctwin.errors import CaseError, MbctwinError
+    from mbctwin.report import write_report
+
+    if out.suffix.lower() not in {".html", ".htm", ".pdf"}:
+        err.print(f"[bold red]--out {out}[/]: use a .html or .pdf file name")
+        raise typer.Exit(2)
+    try:
+        parsed = example_case(case) if not Path(case).exists() and case in example_names() else read_case(case)
+    except CaseError as error:
+        for problem in error.problems:
+            err.print(f"[bold red]{problem.field}[/]: {problem.message}")
+        raise typer.Exit(2) from None
+    try:
+        written = write_report(parsed, build_plan(parsed), out, outlook=outlook)
+    except MbctwinError as error:
+        err.print(f"[bold red]report failed:[/] {error}")
+        raise typer.Exit(1) from None
+    err.print(f"wrote {written}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report_command)

@@ -1,0 +1,107 @@
+"""Outlook: simulated overall survival and first-line PFS for a cohort like this case, as inline SVG.
+
+The patient-course simulator (``mbctwin.course``) runs a small cohort drawn from the case under the
+engine's policy; the curves are Kaplan-Meier estimates with 95 % bands. It is a model of patients
+like this one, not a prediction for this patient (calibration status: ``docs/course.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+import numpy as np
+
+from mbctwin.case.models import Case
+from mbctwin.knowledge.loader import KnowledgeBase
+
+PATIENTS = 2000
+YEARS = 10
+SEED = 1
+_W, _H, _L, _R, _T, _B = 660, 330, 62, 16, 18, 44  # canvas and margins (px)
+
+
+@dataclass(frozen=True)
+class Outlook:
+    summary: dict[str, Any]
+    svg: str
+    patients: int
+    years: int
+    seed: int
+
+
+def _curve(durations: np.ndarray, events: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, ...]:
+    from mbctwin.course import survival
+
+    times, curve, low, high = survival.km_curve(durations, events)
+    at = np.searchsorted(times, grid, side="right") - 1
+    at = np.clip(at, 0, len(times) - 1)
+    return curve[at], low[at], high[at]
+
+
+def _xy(month: float, p: float, years: int) -> tuple[float, float]:
+    x = _L + month / (years * 12) * (_W - _L - _R)
+    y = _T + (1 - p) * (_H - _T - _B)
+    return round(x, 1), round(y, 1)
+
+
+def _line(grid: np.ndarray, values: np.ndarray, years: int) -> str:
+    return " ".join(f"{x},{y}" for x, y in (_xy(m, v, years) for m, v in zip(grid, values, strict=True)))
+
+
+def _band(grid: np.ndarray, low: np.ndarray, high: np.ndarray, years: int) -> str:
+    upper = [_xy(m, v, years) for m, v in zip(grid, high, strict=True)]
+    lower = [_xy(m, v, years) for m, v in zip(grid[::-1], low[::-1], strict=True)]
+    return " ".join(f"{x},{y}" for x, y in upper + lower)
+
+
+def _axes(years: int) -> str:
+    parts = []
+    for p in (0, 0.25, 0.5, 0.75, 1):
+        x0, y = _xy(0, p, years)
+        x1, _ = _xy(years * 12, p, years)
+        parts.append(f'<line x1="{x0}" y1="{y}" x2="{x1}" y2="{y}" stroke="#e3e8ef"/>'
+                     f'<text x="{x0 - 6}" y="{y + 4}" text-anchor="end">{int(p * 100)} %</text>')
+    for year in range(0, years + 1, 2):
+        x, y = _xy(year * 12, 0, years)
+        parts.append(f'<text x="{x}" y="{y + 18}" text-anchor="middle">{year}</text>')
+    x, y = _xy(years * 6, 0, years)
+    parts.append(f'<text x="{x}" y="{y + 36}" text-anchor="middle">years from start of this line</text>')
+    return "".join(parts)
+
+
+def outlook_svg(result: Any, years: int) -> str:
+    """OS (solid) and first-line PFS (dashed) with 95 % bands; line style, not only colour, tells them apart."""
+    grid = np.linspace(0, years * 12, years * 24 + 1)
+    os_ = _curve(result.patients["os_months"].to_numpy(), result.patients["died"].to_numpy(), grid)
+    first = int(result.lines["line"].min())
+    pfs = _curve(*result.line_pfs(first), grid)
+    series = [("Overall survival", os_, "#1d4f91", ""), (f"Progression-free, line {first}", pfs, "#c2570c", "7 4")]
+    body = [_axes(years)]
+    for _, (curve, low, high), colour, dash in series:
+        body.append(f'<polygon points="{_band(grid, low, high, years)}" fill="{colour}" fill-opacity="0.14"/>')
+        body.append(f'<polyline points="{_line(grid, curve, years)}" fill="none" stroke="{colour}" stroke-width="2.4"'
+                    f' stroke-dasharray="{dash}"/>')
+    for i, (label, _, colour, dash) in enumerate(series):
+        x, y = _W - 230, _T + 14 + i * 20
+        body.append(f'<line x1="{x}" y1="{y}" x2="{x + 28}" y2="{y}" stroke="{colour}" stroke-width="2.4"'
+                    f' stroke-dasharray="{dash}"/><text x="{x + 36}" y="{y + 4}">{escape(label)}</text>')
+    title = "Simulated overall and progression-free survival with 95 % confidence bands"
+    return (
+        f'<svg class="outlook-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" width="{_W}"'
+        f' height="{_H}" role="img" aria-label="{title}" font-family="system-ui, DejaVu Sans, sans-serif"'
+        f' font-size="12" fill="#44536a"><title>{title}</title>{"".join(body)}</svg>'
+    )
+
+
+def simulate_outlook(case: Case, kb: KnowledgeBase, *, patients: int = PATIENTS, years: int = YEARS,
+                     seed: int = SEED) -> Outlook:
+    """Simulate ``patients`` like ``case`` for ``years`` under the engine policy (same seed, same curves)."""
+    from mbctwin.course.cohort import from_case
+    from mbctwin.course.model import CourseModel
+    from mbctwin.course.policy import EnginePolicy
+
+    model = CourseModel(policy=EnginePolicy(kb=kb), kb=kb)
+    result = model.simulate(from_case(case, patients), years=years, seed=seed)
+    return Outlook(result.summary(), outlook_svg(result, years), patients, years, seed)

@@ -1,0 +1,90 @@
+"""Render a case and its plan as one printable HTML document; print it to PDF with Debian's Chromium."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from mbctwin.case.models import Case
+from mbctwin.engine.contract import Plan
+from mbctwin.errors import MbctwinError
+from mbctwin.knowledge.loader import KnowledgeBase, load_kb
+from mbctwin.report.bodymap import body_map_svg, site_marks
+from mbctwin.report.format import case_summary, evidence_table, evidence_url, human
+from mbctwin.report.outlook import Outlook, simulate_outlook
+
+PDF_TIMEOUT_S = 90
+
+
+class ChromiumMissing(MbctwinError):
+    """No ``chromium`` executable on PATH, so no PDF can be printed."""
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("mbctwin.report", "templates"), autoescape=select_autoescape())
+    env.filters["human"] = human
+    env.globals["evidence_url"] = evidence_url
+    return env
+
+
+def render_html(case: Case, plan: Plan, *, generated: datetime | None = None, outlook: Outlook | None = None) -> str:
+    """The report as one HTML document with inline CSS and SVG: no external file is needed to view or print it."""
+    css = resources.files("mbctwin.report").joinpath("templates", "report.css").read_text(encoding="utf-8")
+    template = _environment().get_template("report.html")
+    return template.render(
+        case=case,
+        plan=plan,
+        summary=case_summary(case),
+        body_map=Markup(body_map_svg(case, width=180)),
+        marks=site_marks(case),
+        evidence=evidence_table(plan),
+        css=Markup(css),
+        outlook=outlook,
+        outlook_svg=Markup(outlook.svg) if outlook else None,
+        generated=(generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        raise ChromiumMissing(
+            "PDF output needs Chromium: install Debian's package (apt-get install -y chromium), "
+            "or write --out report.html"
+        )
+    return path
+
+
+def html_to_pdf(html: str, out: Path) -> Path:
+    """Print ``html`` to ``out`` with ``chromium --headless --print-to-pdf`` (no network, throw-away profile)."""
+    browser = chromium_path()
+    out = Path(out).resolve()
+    with tempfile.TemporaryDirectory(prefix="mbc-report-") as tmp:
+        page = Path(tmp) / "report.html"
+        page.write_text(html, encoding="utf-8")
+        command = [
+            browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--no-pdf-header-footer", f"--user-data-dir={tmp}/profile",
+            f"--print-to-pdf={out}", page.as_uri(),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=PDF_TIMEOUT_S, check=False)
+    if done.returncode != 0 or not out.exists() or out.stat().st_size == 0:
+        raise MbctwinError(f"chromium could not print the PDF (exit {done.returncode}): {done.stderr.strip()[-400:]}")
+    return out
+
+
+def write_report(case: Case, plan: Plan, out: Path, *, kb: KnowledgeBase | None = None, outlook: bool = True) -> Path:
+    """Write ``out`` as HTML, or as PDF when its suffix is ``.pdf``; ``outlook`` adds the simulated curves."""
+    out = Path(out)
+    html = render_html(case, plan, outlook=simulate_outlook(case, kb or load_kb()) if outlook else None)
+    if out.suffix.lower() == ".pdf":
+        return html_to_pdf(html, out)
+    out.write_text(html, encoding="utf-8")
+    return out

@@ -1,0 +1,297 @@
+"""Server-rendered pages under ``/ui``: sign-in, case form, plan, history, version comparison, reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from mbctwin.case.fhir import bundle_to_draft
+from mbctwin.case.io import example_case, example_names, load_mapping, parse_case
+from mbctwin.case.models import Case
+from mbctwin.case.vocabulary import known_drugs
+from mbctwin.engine.contract import Plan
+from mbctwin.engine.plan import build_plan
+from mbctwin.errors import CaseError, FieldProblem, MbctwinError
+from mbctwin.report import body_map_svg, site_marks
+from mbctwin.report.format import case_summary, evidence_table, evidence_url, human
+from mbctwin.report.outlook import Outlook, simulate_outlook
+from mbctwin.report.render import html_to_pdf, render_html
+from mbctwin.service.web import auth, form, queries
+from mbctwin.store import repo
+from mbctwin.store.tables import CaseVersionRow, PlanRow
+
+HERE = Path(__file__).parent
+OUTLOOK_CACHE = 16
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters["human"] = human
+templates.env.filters["display"] = form.display
+templates.env.tests["blank_pair"] = lambda row: row[1] in (None, []) and row[2] in (None, [])
+templates.env.globals.update(
+    anchor=form.anchor, lookup=form.lookup, evidence_url=evidence_url, groups=form.GROUPS, form=form,
+)
+router = APIRouter(prefix="/ui", include_in_schema=False)
+User = Annotated[str, Depends(auth.require_user)]
+
+
+class PageNotFound(Exception):
+    """A missing case or plan: answered with a page, not the API's JSON."""
+
+
+def not_found_page(request: Request, error: Exception) -> HTMLResponse:
+    back = "/ui/history" if auth.current_user(request) else "/ui/login"
+    return _page(request, "message.html", status=404, title="Not found", message=str(error), back=back)
+
+
+def same_origin(request: Request) -> None:
+    """Refuse a form post announced from another site (the cookie is SameSite=Strict as well)."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+        raise HTTPException(status_code=403, detail="cross-site form post refused")
+
+
+Posted = Annotated[None, Depends(same_origin)]
+
+
+def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("user", auth.current_user(request))
+    context.setdefault("auth_on", request.app.state.settings.auth)
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def _valid_id(value: str) -> str:
+    if not value or len(value) > 64 or not all(c.isalnum() or c == "-" for c in value):
+        raise PageNotFound("No such page: the link is malformed.")
+    return value
+
+
+# --- sign-in ---------------------------------------------------------------------------------------------------
+
+
+@router.get("", response_class=RedirectResponse)
+def home() -> RedirectResponse:
+    return RedirectResponse("/ui/case", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/ui/case") -> Response:
+    if auth.current_user(request) is not None:
+        return RedirectResponse(auth.safe_next(next), status_code=303)
+    return _page(request, "login.html", next=auth.safe_next(next), error=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request, _: Posted, api_key: Annotated[str, Form()] = "", next: Annotated[str, Form()] = ""
+) -> Response:
+    response = RedirectResponse(auth.safe_next(next), status_code=303)
+    if auth.sign_in(request, response, api_key):
+        return response
+    error = "That key was not accepted. Paste the whole key printed by “mbc apikey create”."
+    return _page(request, "login.html", status=401, next=auth.safe_next(next), error=error, user=None)
+
+
+@router.post("/logout")
+def logout(_: Posted) -> RedirectResponse:
+    response = RedirectResponse("/ui/login", status_code=303)
+    auth.sign_out(response)
+    return response
+
+
+# --- case form -------------------------------------------------------------------------------------------------
+
+
+def _case_page(
+    request: Request, data: dict[str, Any], problems: list[FieldProblem] | None = None, *, status: int = 200,
+    notes: list[str] | None = None, case_id: str = "", title: str = "New case",
+) -> HTMLResponse:
+    problems = problems or []
+    return _page(
+        request, "case.html", status=status, data=data, problems=problems, errors=form.field_errors(problems, data),
+        notes=notes or [], examples=example_names(), case_id=case_id, title=title,
+        drug_names=sorted(known_drugs()),
+    )
+
+
+@router.get("/case", response_class=HTMLResponse)
+def case_page(
+    request: Request, user: User, example: str | None = None,
+    case_id: Annotated[str | None, Query(alias="case")] = None,
+) -> HTMLResponse:
+    if example:
+        try:
+            data = example_case(example).model_dump(mode="json")
+        except CaseError as error:
+            return _case_page(request, {}, error.problems, status=404)
+        return _case_page(request, data, notes=[f"Loaded the bundled example “{example}”. Review, then make the plan."],
+                          title=f"Example: {example}")
+    if case_id:
+        with request.app.state.sessions() as session:
+            version = repo.get_case(session=session, case_id=_valid_id(case_id))
+        if version is None:
+            raise PageNotFound("No stored case has this id.")
+        title = f"Edit case (new version {version.version + 1})"
+        return _case_page(request, version.data, case_id=case_id, title=title,
+                          notes=["Saving makes a new version of this case; earlier versions stay in the history."])
+    return _case_page(request, {"metastases": [{}]})
+
+
+def _store(session: Session, case: Case, plan: Plan, case_id: str) -> PlanRow:
+    version: CaseVersionRow | None = None
+    if case_id:
+        version = repo.update_case(session=session, case_id=case_id, case=case)
+    if version is None:
+        version = repo.create_case(session=session, case=case)
+    row = repo.save_plan(session=session, plan=plan, case_id=version.case_id, case_version=version.version)
+    session.commit()
+    return row
+
+
+@router.post("/case", response_class=HTMLResponse)
+async def submit_case(request: Request, user: User, _: Posted) -> Response:
+    """Valid: store the case (a new version when editing) and its plan, then show the plan. Invalid: the form again."""
+    submitted = await request.form()
+    data = form.case_data(submitted)
+    case_id = str(submitted.get("case_id", "")).strip()
+    try:
+        case = parse_case(data)
+    except CaseError as error:
+        return _case_page(request, data, error.problems, status=422, case_id=case_id,
+                          title="Edit case" if case_id else "New case")
+    plan = build_plan(case, request.app.state.kb)
+    with request.app.state.sessions() as session:
+        row = _store(session, case, plan, _valid_id(case_id) if case_id else "")
+    return RedirectResponse(f"/ui/plans/{row.id}", status_code=303)
+
+
+def _read_upload(name: str, raw: bytes) -> tuple[dict[str, Any], list[str]]:
+    """A FHIR Bundle or a case file as (case mapping, notes); CaseError when it cannot be read at all."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CaseError([FieldProblem("file", "not a UTF-8 text file")]) from None
+    suffix = Path(name).suffix.lower() or ".yaml"
+    content = load_mapping(text, ".json" if suffix == ".json" or text.lstrip().startswith("{") else ".yaml")
+    if isinstance(content, dict) and content.get("resourceType") == "Bundle":
+        data, unmapped = bundle_to_draft(content)
+        notes = [f"Imported FHIR Bundle “{name}”: {len(unmapped)} element(s) not mapped."]
+        notes += [f"{u.resource} \u2013 {u.element}: {u.reason}" for u in unmapped]
+        return data, notes
+    if not isinstance(content, dict):
+        raise CaseError([FieldProblem("file", "expected a case (a mapping of fields) or a FHIR Bundle")])
+    return content, [f"Loaded case file “{name}”. Review, then make the plan."]
+
+
+@router.post("/case/upload", response_class=HTMLResponse)
+async def upload_case(request: Request, user: User, _: Posted, file: Annotated[UploadFile, File()]) -> HTMLResponse:
+    """Fill the form from a FHIR R4 Bundle or a YAML/JSON case file; problems are shown next to their fields."""
+    name = file.filename or "upload"
+    try:
+        data, notes = _read_upload(name, await file.read())
+    except CaseError as error:
+        return _case_page(request, {"metastases": [{}]}, error.problems, status=422)
+    try:
+        parse_case(data)
+    except CaseError as error:
+        return _case_page(request, data, error.problems, status=422, notes=notes, title="Imported case")
+    return _case_page(request, data, notes=notes, title="Imported case")
+
+
+# --- plan, reports ---------------------------------------------------------------------------------------------
+
+
+def _load(request: Request, plan_id: str) -> tuple[PlanRow, Plan, Case]:
+    with request.app.state.sessions() as session:
+        row = repo.get_plan(session=session, plan_id=_valid_id(plan_id))
+        if row is None:
+            raise PageNotFound("No stored plan has this id.")
+        version = repo.get_case(session=session, case_id=row.case_id, version=row.case_version)
+        session.expunge_all()
+    return row, Plan.model_validate(row.data), parse_case(version.data)
+
+
+@router.get("/plans/{plan_id}", response_class=HTMLResponse)
+def plan_page(request: Request, plan_id: str, user: User) -> HTMLResponse:
+    row, plan, case = _load(request, plan_id)
+    return _page(
+        request, "plan.html", row=row, plan=plan, case=case, summary=case_summary(case),
+        body_map=Markup(body_map_svg(case, width=190)), marks=site_marks(case), evidence=evidence_table(plan),
+    )
+
+
+def _outlook(request: Request, plan_id: str, case: Case) -> Outlook:
+    """Simulated once per plan and kept (a few per process): the same seed gives the same curves anyway."""
+    cache: dict[str, Outlook] = request.app.state.web_outlooks
+    found = cache.get(plan_id)
+    if found is None:
+        found = simulate_outlook(case, request.app.state.kb)
+        with request.app.state.web_lock:
+            while len(cache) >= OUTLOOK_CACHE:
+                cache.pop(next(iter(cache)))
+            cache[plan_id] = found
+    return found
+
+
+@router.get("/plans/{plan_id}/outlook", response_class=HTMLResponse)
+def outlook_page(request: Request, plan_id: str, user: User) -> HTMLResponse:
+    row, plan, case = _load(request, plan_id)
+    outlook = _outlook(request, plan_id, case)
+    return _page(request, "outlook.html", row=row, plan=plan, outlook=outlook, chart=Markup(outlook.svg))
+
+
+@router.get("/plans/{plan_id}/report.html")
+def report_html(request: Request, plan_id: str, user: User) -> Response:
+    _, plan, case = _load(request, plan_id)
+    headers = {"Content-Disposition": f'attachment; filename="mbctwin-plan-{plan_id[:8]}.html"'}
+    return HTMLResponse(render_html(case, plan, outlook=_outlook(request, plan_id, case)), headers=headers)
+
+
+@router.get("/plans/{plan_id}/report.pdf")
+def report_pdf(request: Request, plan_id: str, user: User) -> Response:
+    import tempfile
+
+    _, plan, case = _load(request, plan_id)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            html = render_html(case, plan, outlook=_outlook(request, plan_id, case))
+            pdf = html_to_pdf(html, Path(tmp) / "report.pdf").read_bytes()
+    except MbctwinError as error:
+        return _page(request, "message.html", status=503, title="PDF not available", message=str(error),
+                     back=f"/ui/plans/{plan_id}")
+    headers = {"Content-Disposition": f'attachment; filename="mbctwin-plan-{plan_id[:8]}.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+# --- history ---------------------------------------------------------------------------------------------------
+
+
+@router.get("/history", response_class=HTMLResponse)
+def history_page(request: Request, user: User) -> HTMLResponse:
+    with request.app.state.sessions() as session:
+        rows = queries.history(session)
+    return _page(request, "history.html", rows=rows)
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_versions(request: Request, case_id: str, user: User, a: int | None = None, b: int | None = None) -> Response:
+    """Two versions of a case side by side (default: the last two), changed fields marked."""
+    with request.app.state.sessions() as session:
+        versions = queries.versions_of(session, _valid_id(case_id))
+        plans = queries.plans_of(session, case_id)
+        session.expunge_all()
+    if not versions:
+        raise PageNotFound("No stored case has this id.")
+    numbers = [v.version for v in versions]
+    b = b if b in numbers else numbers[-1]
+    a = a if a in numbers else max([n for n in numbers if n < b] or [b])
+    old, new = (next(v for v in versions if v.version == n) for n in (a, b))
+    rows = queries.diff(old.data, new.data)
+    return _page(request, "versions.html", case_id=case_id, versions=versions, plans=plans, a=a, b=b, old=old, new=new,
+                 rows=rows, changed=sum(r[3] for r in rows), label=json.dumps(new.data.get("id")).strip('"'))

@@ -1,0 +1,266 @@
+"""Every page and form path of the web interface through TestClient."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from mbctwin.case.io import example_case, example_names
+from mbctwin.service.web import auth
+from tests.web.conftest import as_json, fhir_example, valid_form
+
+
+def _plan_id(response) -> str:
+    assert response.status_code == 303, response.text[:500]
+    location = response.headers["location"]
+    assert re.fullmatch(r"/ui/plans/[0-9a-f-]{36}", location)
+    return location.rsplit("/", 1)[1]
+
+
+# --- sign-in ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/ui/case", "/ui/history", "/ui/plans/abc", "/ui/cases/abc"])
+def test_pages_redirect_to_sign_in(anonymous: TestClient, path: str) -> None:
+    response = anonymous.get(path)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/ui/login?next=")
+
+
+def test_form_post_needs_sign_in(anonymous: TestClient) -> None:
+    response = anonymous.post("/ui/case", data=valid_form())
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/ui/login")
+
+
+def test_sign_in_sets_a_strict_httponly_cookie(anonymous: TestClient, api_key: str) -> None:
+    page = anonymous.get("/ui/login")
+    assert page.status_code == 200
+    assert '<label for="api_key">API key</label>' in page.text
+    response = anonymous.post("/ui/login", data={"api_key": api_key, "next": "/ui/history"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/ui/history"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{auth.COOKIE}=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie or "samesite=strict" in cookie.lower()
+    assert api_key not in cookie
+    assert anonymous.get("/ui/history").status_code == 200
+
+
+def test_wrong_key_is_refused(anonymous: TestClient) -> None:
+    response = anonymous.post("/ui/login", data={"api_key": "mbc_nope_nope", "next": "/ui/case"})
+    assert response.status_code == 401
+    assert "not accepted" in response.text
+    assert "set-cookie" not in response.headers
+
+
+def test_forged_cookie_is_ignored(anonymous: TestClient) -> None:
+    anonymous.cookies.set(auth.COOKIE, "forged.value.here")
+    assert anonymous.get("/ui/case").status_code == 303
+
+
+def test_next_cannot_leave_the_site(anonymous: TestClient, api_key: str) -> None:
+    response = anonymous.post("/ui/login", data={"api_key": api_key, "next": "https://evil.example/"})
+    assert response.headers["location"] == "/ui/case"
+
+
+def test_sign_out_clears_the_cookie(client: TestClient) -> None:
+    response = client.post("/ui/logout")
+    assert response.status_code == 303
+    assert f'{auth.COOKIE}=""' in response.headers["set-cookie"] or "Max-Age=0" in response.headers["set-cookie"]
+    assert client.get("/ui/case").status_code == 303
+
+
+def test_cross_site_post_is_refused(client: TestClient) -> None:
+    response = client.post("/ui/case", data=valid_form(), headers={"origin": "https://evil.example"})
+    assert response.status_code == 403
+
+
+def test_no_auth_needs_no_sign_in(demo: TestClient) -> None:
+    page = demo.get("/ui/case")
+    assert page.status_code == 200
+    assert "Sign out" not in page.text
+    assert demo.get("/").headers["location"] == "/ui/case"
+
+
+# --- case form -------------------------------------------------------------------------------------------------
+
+
+def test_case_form_labels_every_input(client: TestClient) -> None:
+    html = client.get("/ui/case").text
+    ids = re.findall(r'<(?:input|select)[^>]*\bid="([^"]+)"', html)
+    inputs = [i for i in ids if "__i__" not in i]
+    assert len(inputs) > 60
+    labelled = set(re.findall(r'<label[^>]*for="([^"]+)"', html))
+    assert [i for i in inputs if i not in labelled] == []
+    for legend in ("Tumour biology", "Metastases", "Symptoms", "Labs", "Biomarkers", "Treatment history",
+                   "Comorbidities", "Preferences"):
+        assert f"<h2>{legend}</h2>" in html
+
+
+def test_valid_submit_shows_the_plan(client: TestClient) -> None:
+    plan_id = _plan_id(client.post("/ui/case", data=valid_form()))
+    page = client.get(f"/ui/plans/{plan_id}")
+    assert page.status_code == 200
+    assert "HR+/HER2-" in page.text
+    assert 'class="option card first"' in page.text
+    assert "https://pubmed.ncbi.nlm.nih.gov/" in page.text
+    assert 'data-site="bone"' in page.text
+    assert 'data-site="lung"' in page.text
+    assert 'id="panel-patient"' in page.text
+    assert "not a substitute for a multidisciplinary tumour board" in page.text
+
+
+def test_invalid_submit_names_the_field_inline(client: TestClient) -> None:
+    form = valid_form() | {"age": "7", "tumor.her2_ihc": "4+"}
+    response = client.post("/ui/case", data=form)
+    assert response.status_code == 422
+    html = response.text
+    assert 'id="f-age-err"' in html
+    assert "greater than or equal to 18" in html
+    assert 'id="f-tumor-her2_ihc-err"' in html
+    assert re.search(r'id="f-age"[^>]*aria-invalid="true"', html)
+    assert 'value="63"' not in html
+    assert 'value="7"' in html
+    assert "2 problems to fix" in html
+
+
+def test_bad_drug_in_a_history_row(client: TestClient) -> None:
+    form = valid_form() | {"prior_therapies.0.drugs": "letrozol"}
+    response = client.post("/ui/case", data=form)
+    assert response.status_code == 422
+    assert 'id="f-prior_therapies-0-drugs-err"' in response.text
+    assert "unknown drug" in response.text
+
+
+def test_missing_site_and_blank_rows(client: TestClient) -> None:
+    form = valid_form()
+    for key in [k for k in form if k.startswith("metastases.")]:
+        form[key] = ""
+    response = client.post("/ui/case", data=form)
+    assert response.status_code == 422
+    assert 'id="f-metastases-err"' in response.text
+
+
+def test_contract_level_problem_lands_on_its_group(client: TestClient) -> None:
+    form = valid_form() | {"tumor.er_percent": "0"}
+    response = client.post("/ui/case", data=form)
+    assert response.status_code == 422
+    assert 'id="f-tumor-err"' in response.text
+    assert "contradicts" in response.text
+
+
+@pytest.mark.parametrize("name", example_names())
+def test_example_loads_into_the_form(client: TestClient, name: str) -> None:
+    case = example_case(name)
+    html = client.get(f"/ui/case?example={name}").text
+    assert f'value="{case.age}"' in html
+    assert 'name="metastases.0.site"' in html
+    assert re.search(rf'<option value="{case.metastases[0].site}" selected>', html)
+
+
+def test_unknown_example(client: TestClient) -> None:
+    response = client.get("/ui/case?example=nope")
+    assert response.status_code == 404
+    assert "unknown example" in response.text
+
+
+def test_fhir_upload_fills_the_form(client: TestClient) -> None:
+    response = client.post("/ui/case/upload", files={"file": ("bundle.json", fhir_example(), "application/json")})
+    assert response.status_code == 200, response.text[:400]
+    assert "Imported FHIR Bundle" in response.text
+    assert re.search(r'<option value="bone" selected>', response.text)
+
+
+def test_fhir_upload_with_missing_fields_shows_them(client: TestClient) -> None:
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": []}
+    response = client.post("/ui/case/upload", files={"file": ("b.json", as_json(bundle), "application/json")})
+    assert response.status_code == 422
+    assert 'id="f-age-err"' in response.text
+
+
+def test_broken_upload(client: TestClient) -> None:
+    response = client.post("/ui/case/upload", files={"file": ("x.json", b"{not json", "application/json")})
+    assert response.status_code == 422
+    assert "not valid json" in response.text
+
+
+def test_case_file_upload(client: TestClient) -> None:
+    text = yaml.safe_dump(example_case("her2-positive-brain").model_dump(mode="json")).encode()
+    response = client.post("/ui/case/upload", files={"file": ("case.yaml", text, "application/yaml")})
+    assert response.status_code == 200
+    assert "Loaded case file" in response.text
+    assert 'value="trastuzumab_deruxtecan"' in response.text
+
+
+# --- plan, history, versions, reports --------------------------------------------------------------------------
+
+
+def test_edit_makes_a_new_version_and_history_shows_the_change(client: TestClient) -> None:
+    first = _plan_id(client.post("/ui/case", data=valid_form()))
+    plan_page = client.get(f"/ui/plans/{first}").text
+    case_id = re.search(r'/ui/case\?case=([0-9a-f-]{36})', plan_page).group(1)
+    edit = client.get(f"/ui/case?case={case_id}")
+    assert "new version 2" in edit.text
+    _plan_id(client.post("/ui/case", data=valid_form() | {"case_id": case_id, "ecog": "2"}))
+    history = client.get("/ui/history").text
+    assert case_id in history
+    versions = client.get(f"/ui/cases/{case_id}").text
+    assert "v1" in versions
+    assert "v2" in versions
+    assert re.search(r'<tr class="changed"><td><code>ecog</code></td><td>1</td><td>2</td>', versions)
+
+
+def test_history_is_latest_first(client: TestClient) -> None:
+    _plan_id(client.post("/ui/case", data=valid_form() | {"id": "older-case"}))
+    _plan_id(client.post("/ui/case", data=valid_form() | {"id": "newer-case"}))
+    html = client.get("/ui/history").text
+    assert html.index("newer-case") < html.index("older-case")
+
+
+def test_unknown_ids_are_404(client: TestClient) -> None:
+    missing = client.get("/ui/plans/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404
+    assert "No stored plan has this id." in missing.text
+    assert client.get("/ui/cases/not..valid").status_code == 404
+    assert client.get("/ui/case?case=00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_html_report_download(client: TestClient) -> None:
+    plan_id = _plan_id(client.post("/ui/case", data=valid_form()))
+    response = client.get(f"/ui/plans/{plan_id}/report.html")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["content-disposition"]
+    assert "<svg" in response.text
+    assert "Evidence" in response.text
+    assert "<link" not in response.text
+
+
+def test_pdf_report_without_chromium_is_a_clear_message(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    plan_id = _plan_id(client.post("/ui/case", data=valid_form()))
+    response = client.get(f"/ui/plans/{plan_id}/report.pdf")
+    assert response.status_code == 503
+    assert "apt-get install -y chromium" in response.text
+
+
+def test_static_assets_are_served(client: TestClient) -> None:
+    for name in ("app.css", "app.js", "favicon.svg"):
+        assert client.get(f"/ui/static/{name}").status_code == 200
+    html = client.get("/ui/case").text
+    assert "http://" not in html.replace("http://www.w3.org", "")
+    assert "https://cdn" not in html
+
+
+def test_outlook_page(client: TestClient) -> None:
+    plan_id = _plan_id(client.post("/ui/case", data=valid_form()))
+    page = client.get(f"/ui/plans/{plan_id}/outlook")
+    assert page.status_code == 200
+    assert '<svg class="outlook-chart"' in page.text
+    assert "Median overall survival" in page.text
+    assert "not a prediction for this patient" in page.text
+    assert client.get(f"/ui/plans/{plan_id}/outlook").text == page.text  # cached, same seed
