@@ -27,6 +27,15 @@ class Settings:
     jwks_file: Path | None = None
     migrate: bool = True
     session_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)  # web sign-in cookies
+    cascade_runs: Path | None = None  # folder of `mbc cascade run --out` folders for the viewer
+
+    def resolved_cascade_runs(self) -> Path:
+        """The viewer's run folder: as configured, else ``cascade-runs`` in the user's data directory."""
+        if self.cascade_runs is not None:
+            return self.cascade_runs
+        from platformdirs import user_data_path
+
+        return user_data_path("mbctwin") / "cascade-runs"
 
     def resolved_url(self) -> str:
         return self.database_url or default_url()

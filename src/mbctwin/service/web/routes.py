@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from mbctwin.cascade import io
 from mbctwin.case.fhir import bundle_to_draft
 from mbctwin.case.io import example_case, example_names, load_mapping, parse_case
 from mbctwin.case.models import Case
@@ -24,7 +25,7 @@ from mbctwin.report import body_map_svg, site_marks
 from mbctwin.report.format import case_summary, evidence_table, evidence_url, human
 from mbctwin.report.outlook import Outlook, simulate_outlook
 from mbctwin.report.render import html_to_pdf, render_html
-from mbctwin.service.web import auth, form, queries
+from mbctwin.service.web import auth, cascade_view, form, queries
 from mbctwin.store import repo
 from mbctwin.store.tables import CaseVersionRow, PlanRow
 
@@ -295,3 +296,50 @@ def case_versions(request: Request, case_id: str, user: User, a: int | None = No
     rows = queries.diff(old.data, new.data)
     return _page(request, "versions.html", case_id=case_id, versions=versions, plans=plans, a=a, b=b, old=old, new=new,
                  rows=rows, changed=sum(r[3] for r in rows), label=json.dumps(new.data.get("id")).strip('"'))
+
+
+# --- cascade viewer ----------------------------------------------------------------------------------------------
+
+
+def _cascade_run(request: Request, name: str) -> Path:
+    folder = cascade_view.run_dir(request.app.state.settings.resolved_cascade_runs(), name)
+    if folder is None:
+        raise PageNotFound("No such cascade run.")
+    return folder
+
+
+def _png(content: bytes) -> Response:
+    return Response(content, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/cascade", response_class=HTMLResponse)
+def cascade_runs(request: Request, user: User) -> HTMLResponse:
+    root = request.app.state.settings.resolved_cascade_runs()
+    return _page(request, "cascade_list.html", items=cascade_view.runs(root), root=root)
+
+
+@router.get("/cascade/{name}", response_class=HTMLResponse)
+def cascade_viewer(request: Request, name: str, user: User) -> HTMLResponse:
+    folder = _cascade_run(request, name)
+    return _page(request, "cascade_view.html", run=cascade_view.summary(folder), records=io.read_records(folder))
+
+
+@router.get("/cascade/{name}/frames/{index}.png")
+def cascade_frame(request: Request, name: str, index: int, user: User) -> Response:
+    try:
+        return _png(cascade_view.frame_png(_cascade_run(request, name), index))
+    except IndexError:
+        raise PageNotFound("No such frame.") from None
+
+
+@router.get("/cascade/{name}/mmp2/{index}.png")
+def cascade_mmp2(request: Request, name: str, index: int, user: User) -> Response:
+    try:
+        return _png(cascade_view.mmp2_png(_cascade_run(request, name), index)[0])
+    except IndexError:
+        raise PageNotFound("No such frame.") from None
+
+
+@router.get("/cascade/{name}/series.png")
+def cascade_series(request: Request, name: str, user: User) -> Response:
+    return _png(cascade_view.series_png(_cascade_run(request, name)))
