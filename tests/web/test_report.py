@@ -30,8 +30,13 @@ def test_body_map_marks_every_site(name: str) -> None:
 
 def test_counts_add_up_per_site() -> None:
     case = example_case("hr-positive-first-line").model_copy(deep=True)
-    data = case.model_dump(mode="json") | {"metastases": [
-        {"site": "bone", "count": 2}, {"site": "bone", "count": 3, "symptomatic": True}, {"site": "liver"}]}
+    data = case.model_dump(mode="json") | {
+        "metastases": [
+            {"site": "bone", "count": 2},
+            {"site": "bone", "count": 3, "symptomatic": True},
+            {"site": "liver"},
+        ]
+    }
     from mbctwin.case.io import parse_case
 
     marks = {m.site: m for m in site_marks(parse_case(data))}
@@ -46,8 +51,16 @@ def test_counts_add_up_per_site() -> None:
 def test_report_has_every_part() -> None:
     case = example_case("frail-cord-compression")
     html = render_html(case, build_plan(case))
-    for part in ("Case summary", "Systemic therapy options", "Not recommended", "Rationale", "Evidence",
-                 "For the patient", "Urgent", "<svg"):
+    for part in (
+        "Case summary",
+        "Systemic therapy options",
+        "Not recommended",
+        "Rationale",
+        "Evidence",
+        "For the patient",
+        "Urgent",
+        "<svg",
+    ):
         assert part in html
     assert "pubmed.ncbi.nlm.nih.gov" in html
     assert "<link" not in html
@@ -101,3 +114,15 @@ def test_cli_pdf(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["report", "hr-positive-first-line", "--out", str(out), "--no-outlook"])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_outlook_compares_the_next_ranked_options() -> None:
+    from mbctwin.knowledge.loader import load_kb
+    from mbctwin.report.outlook import ALTERNATIVES, simulate_outlook
+
+    case = example_case("hr-positive-first-line")
+    outlook = simulate_outlook(case, load_kb(), patients=400)
+    expected = [o.regimen for o in build_plan(case, load_kb()).systemic[1 : 1 + ALTERNATIVES]]
+    assert [a.regimen for a in outlook.alternatives] == expected
+    assert all(a.life_years_mean > 0 for a in outlook.alternatives)
+    assert outlook.svg.count("<polyline") == 2 + len(expected)

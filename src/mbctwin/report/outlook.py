@@ -22,6 +22,19 @@ SEED = 1
 _W, _H, _L, _R, _T, _B = 660, 330, 62, 16, 18, 44  # canvas and margins (px)
 
 
+ALTERNATIVES = 2  # the plan's next-ranked first-line options, simulated beside the recommended one
+ALTERNATIVE_STYLES = (("#5b6b82", "2 3"), ("#7a4fa3", "10 3 2 3"))
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """Overall survival if the patient started on another option of the plan (the engine after it)."""
+
+    regimen: str
+    os_median_months: float | None
+    life_years_mean: float
+
+
 @dataclass(frozen=True)
 class Outlook:
     summary: dict[str, Any]
@@ -29,6 +42,7 @@ class Outlook:
     patients: int
     years: int
     seed: int
+    alternatives: tuple[Alternative, ...] = ()
 
 
 def _curve(durations: np.ndarray, events: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -61,8 +75,10 @@ def _axes(years: int) -> str:
     for p in (0, 0.25, 0.5, 0.75, 1):
         x0, y = _xy(0, p, years)
         x1, _ = _xy(years * 12, p, years)
-        parts.append(f'<line x1="{x0}" y1="{y}" x2="{x1}" y2="{y}" stroke="#e3e8ef"/>'
-                     f'<text x="{x0 - 6}" y="{y + 4}" text-anchor="end">{int(p * 100)} %</text>')
+        parts.append(
+            f'<line x1="{x0}" y1="{y}" x2="{x1}" y2="{y}" stroke="#e3e8ef"/>'
+            f'<text x="{x0 - 6}" y="{y + 4}" text-anchor="end">{int(p * 100)} %</text>'
+        )
     for year in range(0, years + 1, 2):
         x, y = _xy(year * 12, 0, years)
         parts.append(f'<text x="{x}" y="{y + 18}" text-anchor="middle">{year}</text>')
@@ -71,22 +87,35 @@ def _axes(years: int) -> str:
     return "".join(parts)
 
 
-def outlook_svg(result: Any, years: int) -> str:
-    """OS (solid) and first-line PFS (dashed) with 95 % bands; line style, not only colour, tells them apart."""
+def _os(result: Any, grid: np.ndarray) -> tuple[np.ndarray, ...]:
+    return _curve(result.patients["os_months"].to_numpy(), result.patients["died"].to_numpy(), grid)
+
+
+def outlook_svg(result: Any, years: int, alternatives: list[tuple[str, Any]] | None = None) -> str:
+    """OS (solid) and first-line PFS (dashed) with 95 % bands, plus OS if another option came first
+    (dotted); line style, not only colour, tells them apart."""
     grid = np.linspace(0, years * 12, years * 24 + 1)
-    os_ = _curve(result.patients["os_months"].to_numpy(), result.patients["died"].to_numpy(), grid)
     first = int(result.lines["line"].min())
     pfs = _curve(*result.line_pfs(first), grid)
-    series = [("Overall survival", os_, "#1d4f91", ""), (f"Progression-free, line {first}", pfs, "#c2570c", "7 4")]
+    series = [
+        ("Overall survival (recommended)", _os(result, grid), "#1d4f91", ""),
+        (f"Progression-free, line {first}", pfs, "#c2570c", "7 4"),
+    ]
+    for (label, other), (colour, dash) in zip(alternatives or [], ALTERNATIVE_STYLES, strict=False):
+        series.append((f"OS if {label} first", _os(other, grid), colour, dash))
     body = [_axes(years)]
     for _, (curve, low, high), colour, dash in series:
         body.append(f'<polygon points="{_band(grid, low, high, years)}" fill="{colour}" fill-opacity="0.14"/>')
-        body.append(f'<polyline points="{_line(grid, curve, years)}" fill="none" stroke="{colour}" stroke-width="2.4"'
-                    f' stroke-dasharray="{dash}"/>')
+        body.append(
+            f'<polyline points="{_line(grid, curve, years)}" fill="none" stroke="{colour}" stroke-width="2.4"'
+            f' stroke-dasharray="{dash}"/>'
+        )
     for i, (label, _, colour, dash) in enumerate(series):
-        x, y = _W - 230, _T + 14 + i * 20
-        body.append(f'<line x1="{x}" y1="{y}" x2="{x + 28}" y2="{y}" stroke="{colour}" stroke-width="2.4"'
-                    f' stroke-dasharray="{dash}"/><text x="{x + 36}" y="{y + 4}">{escape(label)}</text>')
+        x, y = _W - 320, _T + 14 + i * 20
+        body.append(
+            f'<line x1="{x}" y1="{y}" x2="{x + 28}" y2="{y}" stroke="{colour}" stroke-width="2.4"'
+            f' stroke-dasharray="{dash}"/><text x="{x + 36}" y="{y + 4}">{escape(label)}</text>'
+        )
     title = "Simulated overall and progression-free survival with 95 % confidence bands"
     return (
         f'<svg class="outlook-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" width="{_W}"'
@@ -95,13 +124,29 @@ def outlook_svg(result: Any, years: int) -> str:
     )
 
 
-def simulate_outlook(case: Case, kb: KnowledgeBase, *, patients: int = PATIENTS, years: int = YEARS,
-                     seed: int = SEED) -> Outlook:
-    """Simulate ``patients`` like ``case`` for ``years`` under the engine policy (same seed, same curves)."""
+def simulate_outlook(
+    case: Case, kb: KnowledgeBase, *, patients: int = PATIENTS, years: int = YEARS, seed: int = SEED
+) -> Outlook:
+    """Simulate ``patients`` like ``case`` for ``years`` under the engine policy (same seed, same curves),
+    and again starting with each of the plan's next options (common random numbers)."""
     from mbctwin.course.cohort import from_case
     from mbctwin.course.model import CourseModel
     from mbctwin.course.policy import EnginePolicy
+    from mbctwin.course.state import RegimenRegistry
+    from mbctwin.engine.plan import build_plan
 
     model = CourseModel(policy=EnginePolicy(kb=kb), kb=kb)
-    result = model.simulate(from_case(case, patients), years=years, seed=seed)
-    return Outlook(result.summary(), outlook_svg(result, years), patients, years, seed)
+    cohort = from_case(case, patients)
+    result = model.simulate(cohort, years=years, seed=seed)
+    others = []
+    for option in build_plan(case, kb).systemic[1 : 1 + ALTERNATIVES]:
+        registry = RegimenRegistry()
+        first = np.full(patients, registry.intern(tuple(option.drugs)), dtype=np.int32)
+        others.append(
+            (option.regimen, model.simulate(cohort, years=years, seed=seed, first_line=first, registry=registry))
+        )
+    alternatives = tuple(
+        Alternative(label, other.summary()["os_median_months"], round(float(other.patients["life_years"].mean()), 3))
+        for label, other in others
+    )
+    return Outlook(result.summary(), outlook_svg(result, years, others), patients, years, seed, alternatives)
