@@ -206,7 +206,7 @@ def move(run: _Run) -> None:
     ok = movement.resolve_moves(origin, target, rng.permutation(movers.size), run.occupancy(), cfg.carrying_capacity)
     x, y = cells.x.copy(), cells.y.copy()
     x[movers[ok]], y[movers[ok]] = tx[movers[ok]], ty[movers[ok]]
-    state.cells = Cells(cells.grid, x, y, cells.mesenchymal)
+    state.cells = Cells(cells.grid, x, y, cells.mesenchymal, cells.traits)
 
 
 def enter_circulation(run: _Run, intra: vasculature.Intravasation) -> None:

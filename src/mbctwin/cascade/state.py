@@ -23,12 +23,19 @@ class Cells:
     grid : int8 (n,)       0 = primary, 1.. = secondary grids
     x, y : int32 (n,)      lattice coordinates
     mesenchymal : bool (n,) phenotype: True = mesenchymal (M), False = epithelial (E)
+    traits : uint8 (n,)    bit flags of the extensions (:mod:`mbctwin.cascade.extensions`): ER, HER2,
+                           resistant, assigned; all 0 in the core model, which never reads them
     """
 
     grid: np.ndarray
     x: np.ndarray
     y: np.ndarray
     mesenchymal: np.ndarray
+    traits: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.traits is None:
+            object.__setattr__(self, "traits", np.zeros(self.grid.size, dtype=np.uint8))
 
     @classmethod
     def empty(cls) -> Cells:
@@ -48,10 +55,11 @@ class Cells:
 
     def take(self, index: np.ndarray) -> Cells:
         """Cells selected by a boolean mask or an index array."""
-        return Cells(self.grid[index], self.x[index], self.y[index], self.mesenchymal[index])
+        return Cells(self.grid[index], self.x[index], self.y[index], self.mesenchymal[index], self.traits[index])
 
     def concat(self, other: Cells) -> Cells:
-        return Cells(*(np.concatenate((a, b)) for a, b in zip(self.columns(), other.columns(), strict=True)))
+        joined = (np.concatenate((a, b)) for a, b in zip(self.columns(), other.columns(), strict=True))
+        return Cells(*joined, np.concatenate((self.traits, other.traits)))
 
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return self.grid, self.x, self.y, self.mesenchymal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from mbctwin.cascade import io
 from mbctwin.cascade.config import CascadeConfig, CascadeConfigError
+from mbctwin.cascade.extensions import ExtendedCascadeModel, ExtendedConfig
 from mbctwin.cascade.model import CascadeModel, run_replicates
 from mbctwin.cli._console import err, print_json
 
@@ -36,6 +38,27 @@ def _config(path: Path | None) -> CascadeConfig:
         raise typer.Exit(2) from None
 
 
+def _extended(cfg: CascadeConfig, case: Path | None, treatment: str | None, start_step: int) -> ExtendedConfig:
+    """The extensions for --case / --treatment: organs and receptors of the case, therapies of the regimen."""
+    from mbctwin.cascade.treatment import config_from_case, therapies_from
+    from mbctwin.case.io import read_case
+    from mbctwin.errors import MbctwinError
+
+    try:
+        ext = config_from_case(read_case(case), core=cfg) if case else ExtendedConfig(core=cfg)
+    except MbctwinError as error:
+        raise _fail("--case", str(error)) from None
+    if not treatment:
+        return ext
+    try:
+        therapies, ignored = therapies_from(treatment, start_step)
+    except KeyError as error:
+        raise _fail("--treatment", f"unknown drug {error}") from None
+    if ignored:
+        err.print(f"[yellow]No cell-level effect modelled for: {', '.join(ignored)}[/]")
+    return ext.model_copy(update={"therapies": therapies})
+
+
 def _run_dir(run_dir: Path) -> Path:
     if not (run_dir / "stats.json").is_file():
         raise _fail("DIR", f"{run_dir} is not a cascade run folder (no stats.json); see `mbc cascade run`")
@@ -51,6 +74,11 @@ def run_command(
         Path | None, typer.Option("--config", help="YAML or JSON parameters; default: published.")
     ] = None,
     save_every: Annotated[int, typer.Option("--save-every", help="Save a frame and statistics every K steps.")] = 100,
+    case: Annotated[Path | None, typer.Option("--case", help="Patient case: organs, tropism, receptors.")] = None,
+    treatment: Annotated[
+        str | None, typer.Option("--treatment", help="Knowledge-base regimen id or drugs (a,b) acting on cells.")
+    ] = None,
+    start_step: Annotated[int, typer.Option("--start-step", min=0, help="Step the treatment starts.")] = 0,
 ) -> None:
     """Simulate and write compressed NPZ frames, events.parquet, stats.json, config.json and seed.txt."""
     if steps < 1:
@@ -60,6 +88,8 @@ def run_command(
     if seed < 0:
         raise _fail("--seed", "must be ≥ 0")
     cfg = _config(config)
+    ext = _extended(cfg, case, treatment, start_step) if case or treatment else None
+    model = ExtendedCascadeModel(ext) if ext else CascadeModel(cfg)
     columns = (
         TextColumn("cascade"),
         BarColumn(),
@@ -68,7 +98,7 @@ def run_command(
     )
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("run", total=steps)
-        result = CascadeModel(cfg).run(
+        result = model.run(
             steps,
             seed=seed,
             save_every=save_every,
@@ -76,6 +106,8 @@ def run_command(
             progress=lambda n, _total: bar.update(task, completed=n),
         )
     io.write_run(out, result)
+    if ext is not None:
+        (out / "extensions.json").write_text(ext.model_dump_json(indent=2), encoding="utf-8")
     last = result.records[-1]
     err.print(
         f"Wrote {out}: {len(result.records)} frames, {len(result.events)} events; "
@@ -131,3 +163,32 @@ def replicates_command(
     except ValueError as error:
         raise _fail("--scheduler", str(error)) from None
     print_json({"steps": steps, "runs": [{"seed": r.seed, **r.records[-1]} for r in results]})
+
+
+@app.command("compare")
+def compare_command(
+    case: Annotated[Path, typer.Option("--case", help="Patient case (YAML/JSON).")],
+    treatment: Annotated[str, typer.Option("--treatment", help="Knowledge-base regimen id or drugs (a,b).")],
+    steps: Annotated[int, typer.Option("--steps", min=1, help="Steps per run.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for comparison.json and organs.png.")],
+    seeds: Annotated[str, typer.Option("--seeds", help="Comma-separated seeds.")] = "1,2,3",
+    start_step: Annotated[int, typer.Option("--start-step", min=0, help="Step the treatment starts.")] = 0,
+    config: Annotated[Path | None, typer.Option("--config", help="YAML or JSON core parameters.")] = None,
+    save_every: Annotated[int, typer.Option("--save-every", min=1, help="Record every K steps.")] = 100,
+) -> None:
+    """Treated vs untreated runs of a case for several seeds; prints final cells per organ as JSON."""
+    from mbctwin.cascade.compare import compare, organ_counts_png
+
+    try:
+        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    except ValueError:
+        raise _fail("--seeds", f"expected comma-separated integers, got {seeds!r}") from None
+    cfg = _config(config)
+    untreated = _extended(cfg, case, None, start_step)
+    treated = _extended(cfg, case, treatment, start_step)
+    result = compare(untreated, treated, steps, seed_list, save_every=save_every)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "comparison.json").write_text(json.dumps(result), encoding="utf-8")
+    organ_counts_png(result, out / "organs.png")
+    print_json({"steps": steps, "seeds": seed_list, "treatment": treatment,
+                "final": {arm: data["final"] for arm, data in result["arms"].items()}})
