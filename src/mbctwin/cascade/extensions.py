@@ -246,15 +246,10 @@ def division_odds(cells: Cells, dividing: np.ndarray, x: _Ext, step: int) -> tup
 def proliferate(run: core._Run, x: _Ext) -> None:
     """The core division rule, with divisions blocked (organ growth, endocrine, anti-HER2) or lethal (chemo)."""
     state, cfg = run.state, run.cfg
-    done = state.step
-    if done == 0:
-        return
-    mes = state.cells.mesenchymal
-    dividing = np.flatnonzero((mes & (done % cfg.doubling_time_mesenchymal == 0))
-                              | (~mes & (done % cfg.doubling_time_epithelial == 0)))
+    dividing = core.due_to_divide(state, cfg)
     if dividing.size == 0:
         return
-    ok, die = division_odds(state.cells, dividing, x, done)
+    ok, die = division_odds(state.cells, dividing, x, state.step)
     c = state.counters
     if (ok < 1).any() or (die > 0).any():
         u = x.rng.random((2, dividing.size))

@@ -165,6 +165,16 @@ def rank_within_groups(keys: np.ndarray, rng: np.random.Generator) -> np.ndarray
     return rank
 
 
+def due_to_divide(state: CascadeState, cfg: CascadeConfig) -> np.ndarray:
+    """Indices of the cells whose doubling time completes at this step (none at step 0)."""
+    done = state.step
+    if done == 0:
+        return np.empty(0, dtype=np.int64)
+    mes = state.cells.mesenchymal
+    return np.flatnonzero((mes & (done % cfg.doubling_time_mesenchymal == 0))
+                          | (~mes & (done % cfg.doubling_time_epithelial == 0)))
+
+
 def proliferate(run: _Run) -> None:
     """M cells divide once T_M, 2T_M, … steps are complete (E: T_E); the daughter needs room on the same point.
 
@@ -172,12 +182,7 @@ def proliferate(run: _Run) -> None:
     cells at a point compete for its free room in random order.
     """
     state, cfg = run.state, run.cfg
-    done = state.step
-    if done == 0:
-        return
-    mes = state.cells.mesenchymal
-    dividing = np.flatnonzero((mes & (done % cfg.doubling_time_mesenchymal == 0))
-                              | (~mes & (done % cfg.doubling_time_epithelial == 0)))
+    dividing = due_to_divide(state, cfg)
     if dividing.size == 0:
         return
     flat = state.cells.flat(cfg.grid_size)[dividing]
