@@ -30,12 +30,11 @@ from mbctwin.course.cohort import SITE_INDEX, Cohort
 from mbctwin.course.efficacy import EfficacyTable, weibull_scale
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import EnginePolicy, Policy
-from mbctwin.course.result import BlockOutcome, CourseResult
+from mbctwin.course.result import CENSORED, DEATH, PROGRESSION, BlockOutcome, CourseResult
 from mbctwin.course.state import SHORT_RESPONSE_MONTHS, RegimenRegistry, StateDecider, state_keys
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 
 BLOCK_SIZE = 2048
-PROGRESSION, DEATH, CENSORED = 0, 1, 2
 Progress = Callable[[int, int], None]
 
 
@@ -215,8 +214,8 @@ class _BlockRunner:
 
     def _median_pfs(self, block: _Block) -> np.ndarray:
         """Published median PFS of each patient's current regimen at its line (NaN on supportive care)."""
-        subtype = np.asarray(block.cohort.template, dtype=np.int64)
-        combos = np.column_stack([block.regimen, subtype, block.line])
+        template = np.asarray(block.cohort.template, dtype=np.int64)  # each template has one subtype
+        combos = np.column_stack([block.regimen, template, block.line])
         unique, inverse = np.unique(combos, axis=0, return_inverse=True)
         medians = np.array(
             [

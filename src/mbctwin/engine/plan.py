@@ -61,7 +61,6 @@ def _finding(source: Source, drugs: list[str]) -> str | None:
 
 
 def _option(kb: KnowledgeBase, rank: int, candidate: Candidate, facts: dict[str, Any]) -> SystemicOption:
-    vocab = vocabulary()
     notes = [f"{drug}: {why}" for drug, why in candidate.added_by.items()] + candidate.penalties
     if candidate.regimen.notes:
         notes.append(candidate.regimen.notes)
@@ -69,7 +68,7 @@ def _option(kb: KnowledgeBase, rank: int, candidate: Candidate, facts: dict[str,
         rank=rank,
         regimen=" + ".join(candidate.drugs) if candidate.added_by else candidate.regimen.display_name,
         drugs=candidate.drugs,
-        classes=sorted(c for c in vocab.classes_of(candidate.drugs) if c in vocab.classes),
+        classes=_classes(candidate.drugs),
         evidence=_evidence(kb, [*candidate.regimen.sources, *candidate.rule.sources], candidate.drugs),
         level=candidate.rule.level,
         why=render(candidate.rule.because, facts),
@@ -78,6 +77,12 @@ def _option(kb: KnowledgeBase, rank: int, candidate: Candidate, facts: dict[str,
         tier=candidate.rule.tier,
         notes=notes,
     )
+
+
+def _classes(drugs: list[str]) -> list[str]:
+    """Vocabulary classes of an option's drugs (scoring groups such as ``chemotherapy`` left out)."""
+    vocab = vocabulary()
+    return sorted(c for c in vocab.classes_of(drugs) if c in vocab.classes)
 
 
 def _jsonable(value: Any) -> Any:
@@ -102,7 +107,7 @@ def _continuation(
             rank=1,
             regimen=" + ".join(current.drugs),
             drugs=list(current.drugs),
-            classes=sorted(c for c in vocabulary().classes_of(current.drugs) if c in vocabulary().classes),
+            classes=_classes(current.drugs),
             evidence=_evidence(kb, sources, current.drugs),
             level=None,
             why=note,
