@@ -24,11 +24,15 @@ import math
 import statistics
 from dataclasses import dataclass
 from functools import cache
+from typing import TypeVar
+
+import numpy as np
 
 from mbctwin.case.vocabulary import vocabulary
 from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.knowledge.schema import Effect
 
+Median = TypeVar("Median", float, np.ndarray)
 BACKGROUND_CLASSES = frozenset({"ovarian_function_suppression"})
 SUBTYPE_KEYWORDS = (  # population text -> subtypes it covers (checked in this order)
     (("tnbc", "triple-negative", "triple negative"), {"triple-negative"}),
@@ -175,6 +179,6 @@ class EfficacyTable:
         return Efficacy(median, ("course_structure",), f"fallback for {group} at line {line}")
 
 
-def weibull_scale(median: float | list[float], shape: float) -> float:
-    """λ such that the Weibull(k, λ) median equals ``median``."""
-    return median / math.log(2) ** (1 / shape)  # type: ignore[operator]
+def weibull_scale(median: Median, shape: float) -> Median:
+    """λ such that the Weibull(k, λ) median equals ``median`` (a number or an array of them)."""
+    return median / math.log(2) ** (1 / shape)
