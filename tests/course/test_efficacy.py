@@ -14,7 +14,7 @@ from mbctwin.knowledge.loader import KnowledgeBase
 @pytest.fixture(scope="module")
 def table(kb: KnowledgeBase) -> EfficacyTable:
     params = CourseParams.from_file()
-    return EfficacyTable(kb, params.weibull_shape, params.fallback())
+    return EfficacyTable(kb, params.weibull_shape, params.fallback(), params.pfs_ratio_per_line)
 
 
 def _arm_median(kb: KnowledgeBase, source: str, role: str, index: int = 0) -> float:
@@ -29,9 +29,9 @@ def test_exact_arm_gives_the_published_median(kb: KnowledgeBase, table: Efficacy
 
 
 def test_missing_median_follows_from_hazard_ratio(kb: KnowledgeBase, table: EfficacyTable) -> None:
-    """MONALEESA-2's ribociclib median was not reached: control median / HR (exponential PH)."""
+    """MONALEESA-2's ribociclib median was not reached: control median x HR^(-1/k) (Weibull PH)."""
     effect = next(e for e in kb.sources["monaleesa2"].effects if e.endpoint == "pfs")
-    expected = effect.control.median_months / effect.hr
+    expected = effect.control.median_months * effect.hr ** (-1 / CourseParams.from_file().weibull_shape)
     found = table.lookup(frozenset({"letrozole", "ribociclib"}), "HR+/HER2-", 1)
     assert found.median_months == pytest.approx(expected)
 
@@ -89,3 +89,21 @@ def test_structure_parameters_cite_known_sources(kb: KnowledgeBase) -> None:
         assert "source" in entry or "note" in entry, name
         for source in entry.get("source", []):
             assert source in kb.sources, f"{name}: unknown source {source}"
+
+
+def test_an_arm_from_another_line_is_scaled_per_line_of_distance(kb: KnowledgeBase) -> None:
+    """SYSUCC-002 gave trastuzumab + vinorelbine in the first line; in the third line its median
+    shrinks by the per-line ratio twice, and with a ratio of 1 it does not."""
+    params = CourseParams.from_file()
+    drugs = frozenset({"trastuzumab", "vinorelbine"})
+    flat = EfficacyTable(kb, params.weibull_shape, params.fallback(), 1.0)
+    scaled = EfficacyTable(kb, params.weibull_shape, params.fallback(), params.pfs_ratio_per_line)
+    first = flat.lookup(drugs, "HR-/HER2+", 1).median_months
+    assert flat.lookup(drugs, "HR-/HER2+", 3).median_months == pytest.approx(first)
+    assert scaled.lookup(drugs, "HR-/HER2+", 3).median_months == pytest.approx(first * params.pfs_ratio_per_line**2)
+
+
+def test_a_subtype_specific_trial_beats_a_mixed_population(table: EfficacyTable) -> None:
+    """Third-line capecitabine in TNBC: ASCENT's TNBC control arm, not OlympiAD's HER2-negative one."""
+    found = table.lookup(frozenset({"capecitabine"}), "triple-negative", 3)
+    assert found.sources == ("ascent",)

@@ -16,6 +16,10 @@ remaining chemotherapy (e.g. "pembrolizumab + chemotherapy"); (4) a physician's-
 chemotherapy arm that lists every drug of a single-agent chemotherapy regimen. Among matches,
 arms whose population includes the patient's subtype and line are preferred; the median of
 the preferred medians is used. Ovarian suppression (goserelin etc.) is ignored when matching.
+
+When the chosen arm treated other lines than the patient's (a first-line trial for a fourth
+line), its median is scaled by ``ratio`` per line of distance: real-world time on treatment
+falls by about a quarter with each later line (``pfs_ratio_per_line`` in the course structure).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from mbctwin.knowledge.schema import Effect
 
 Median = TypeVar("Median", float, np.ndarray)
 BACKGROUND_CLASSES = frozenset({"ovarian_function_suppression"})
+ALL_SUBTYPES = 4  # HR+/HER2-, HR+/HER2+, HR-/HER2+, triple-negative
 SUBTYPE_KEYWORDS = (  # population text -> subtypes it covers (checked in this order)
     (("tnbc", "triple-negative", "triple negative"), {"triple-negative"}),
     (("her2-positive", "her2+"), {"HR+/HER2+", "HR-/HER2+"}),
@@ -136,6 +141,14 @@ def _match_kind(arm: ArmResult, label: str, drugs: frozenset[str]) -> int | None
     return None
 
 
+def _line_offset(arm: ArmResult, line: int) -> int:
+    """Lines between the patient and the arm's population: > 0 later than it, < 0 earlier."""
+    if arm.line == 0:
+        return 0
+    top = arm.line_max if arm.line_max is not None else 9
+    return line - top if line > top else min(line - arm.line, 0)
+
+
 def _fits(arm: ArmResult, subtype: str, line: int) -> tuple[bool, int, int]:
     """(subtype compatible, distance of the line from the arm's range, width of the range).
 
@@ -143,16 +156,16 @@ def _fits(arm: ArmResult, subtype: str, line: int) -> tuple[bool, int, int]:
     lines (CAPItello-291, first line onwards)."""
     subtype_ok = not arm.subtypes or subtype in arm.subtypes
     top = arm.line_max if arm.line_max is not None else 9
-    distance = 0 if arm.line <= line <= top or arm.line == 0 else min(abs(line - arm.line), abs(line - top))
-    return subtype_ok, distance, top - arm.line if arm.line else 9
+    return subtype_ok, abs(_line_offset(arm, line)), top - arm.line if arm.line else 9
 
 
 class EfficacyTable:
     """PFS medians by (drugs, subtype, line), memoised; built once per knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, shape: float, fallback: dict[tuple[str, int], float]):
+    def __init__(self, kb: KnowledgeBase, shape: float, fallback: dict[tuple[str, int], float], ratio: float = 1.0):
         self._arms = arm_results(kb, shape)
         self._fallback = fallback
+        self._ratio = ratio
         self.lookup = cache(self._lookup)
 
     def _lookup(self, drugs: frozenset[str], subtype: str, line: int) -> Efficacy:
@@ -164,11 +177,12 @@ class EfficacyTable:
                 continue
             subtype_ok, distance, width = _fits(arm, subtype, line)
             alternatives = len(arm.drugs - core)  # a choice arm listing fewer alternatives is closer
-            scored.append(((not subtype_ok, kind, distance, width, alternatives), arm))
+            breadth = len(arm.subtypes) or ALL_SUBTYPES  # a TNBC-only trial beats a HER2-negative one
+            scored.append(((not subtype_ok, distance, kind, breadth, width, alternatives), arm))
         if scored:
             best = min(key for key, _ in scored)
             chosen = [arm for key, arm in scored if key == best]
-            median = statistics.median(a.median_months for a in chosen)
+            median = statistics.median(a.median_months * self._ratio ** _line_offset(a, line) for a in chosen)
             return Efficacy(median, tuple(a.source_id for a in chosen), "; ".join(a.how for a in chosen))
         return self._from_fallback(core, line)
 

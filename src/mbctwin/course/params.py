@@ -47,7 +47,8 @@ class PrognosticHazardRatios(_Frozen):
 class CourseParams(_Frozen):
     weibull_shape: Positive
     max_lines: Annotated[int, Field(ge=1, le=20)]
-    next_line_probability: Annotated[list[Probability], Field(min_length=1)]
+    next_line_probability: dict[str, Annotated[list[Probability], Field(min_length=1)]]
+    pfs_ratio_per_line: Annotated[float, Field(gt=0, le=1)]
     death_at_progression: Probability
     bsc_median_months: Positive
     fallback_pfs_months: dict[str, Annotated[list[Positive], Field(min_length=3, max_length=3)]]
@@ -59,9 +60,10 @@ class CourseParams(_Frozen):
 
     @model_validator(mode="after")
     def _complete_tables(self) -> CourseParams:
-        missing = [s for s in SUBTYPES if s not in self.new_site_probability]
-        if missing:
-            raise ValueError(f"new_site_probability lacks subtypes {missing}")
+        for name in ("new_site_probability", "next_line_probability"):
+            missing = [s for s in SUBTYPES if s not in getattr(self, name)]
+            if missing:
+                raise ValueError(f"{name} lacks subtypes {missing}")
         for subtype, table in self.new_site_probability.items():
             unknown = set(table) - set(SITES)
             if unknown:
@@ -85,9 +87,9 @@ class CourseParams(_Frozen):
             problems = [FieldProblem(".".join(map(str, e["loc"])), e["msg"]) for e in error.errors()]
             raise CaseError(problems) from None
 
-    def next_line(self, line: np.ndarray) -> np.ndarray:
-        """P(another line | progression on ``line``); the last value holds for later lines."""
-        table = np.asarray(self.next_line_probability)
+    def next_line(self, subtype: str, line: np.ndarray) -> np.ndarray:
+        """P(another line | progression on ``line``) for a subtype; the last value holds for later lines."""
+        table = np.asarray(self.next_line_probability[subtype])
         return table[np.minimum(line - 1, len(table) - 1)]
 
     def background_rate(self, age: np.ndarray, female: np.ndarray) -> np.ndarray:
