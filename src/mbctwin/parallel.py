@@ -24,7 +24,7 @@ def _client(scheduler: str) -> Iterator[Any]:
         workers = max(1, min(os.cpu_count() or 1, 8))
         with (
             LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", host="127.0.0.1"
             ) as cluster,
             Client(cluster) as client,
         ):

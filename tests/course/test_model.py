@@ -8,6 +8,7 @@ import pytest
 from mbctwin.case.io import example_case
 from mbctwin.course import survival
 from mbctwin.course.cohort import from_case, from_template
+from mbctwin.course.efficacy import EfficacyTable
 from mbctwin.course.model import BLOCK_SIZE, CourseModel
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import FixedPolicy, NoFurtherTherapy, parse_policy
@@ -30,12 +31,28 @@ def _quiet_params(**changes: object) -> CourseParams:
 
 
 def test_first_line_pfs_recovers_the_published_median(kb: KnowledgeBase) -> None:
-    """Exponential PFS fitted to HER2CLIMB's arm: the KM median of 20,000 patients lands on it."""
-    case = case_with(tumor={"er": "negative", "er_percent": 0, "pr": "negative", "her2_ihc": "3+"})
-    policy = FixedPolicy((("tucatinib", "trastuzumab", "capecitabine"),))
-    model = CourseModel(params=_quiet_params(), policy=policy, kb=kb)
+    """Weibull PFS fitted to HER2CLIMB's arm: at the trial's line (after a taxane with trastuzumab
+    and pertuzumab, then T-DM1) the KM median of 20,000 patients lands on it."""
+    case = case_with(
+        tumor={"er": "negative", "er_percent": 0, "pr": "negative", "her2_ihc": "3+"},
+        prior_therapies=[
+            {
+                "setting": "metastatic",
+                "drugs": ["docetaxel", "trastuzumab", "pertuzumab"],
+                "months_on_treatment": 18,
+                "ended_because": "progression",
+            },
+            {
+                "setting": "metastatic",
+                "drugs": ["trastuzumab_emtansine"],
+                "months_on_treatment": 8,
+                "ended_because": "progression",
+            },
+        ],
+    )
+    model = CourseModel(params=_quiet_params(), policy=lambda _: ("tucatinib", "trastuzumab", "capecitabine"), kb=kb)
     result = model.simulate(from_case(case, 20_000), years=30, seed=11)
-    durations, events = result.line_pfs(1)
+    durations, events = result.line_pfs(3)
     median = survival.km_median(durations, events)[0]
     published = next(e for e in kb.sources["her2climb"].effects if e.endpoint == "pfs").experimental.median_months
     assert median == pytest.approx(published, rel=0.04)
@@ -139,3 +156,32 @@ def test_policy_text_is_parsed_or_refused() -> None:
         parse_policy("random")
     with pytest.raises(ValueError, match="letrozol"):
         parse_policy("fixed:letrozol+ribociclib")
+
+
+def test_cytotoxic_regimens_take_the_efficacy_of_their_chemotherapy_line(kb: KnowledgeBase) -> None:
+    """A first chemotherapy after two endocrine lines is matched as first-line chemotherapy (trials of
+    chemotherapy enrol by prior chemotherapy lines), not as third-line chemotherapy."""
+    case = case_with(
+        prior_therapies=[
+            {
+                "setting": "metastatic",
+                "drugs": ["letrozole", "palbociclib"],
+                "months_on_treatment": 20,
+                "ended_because": "progression",
+            },
+            {
+                "setting": "metastatic",
+                "drugs": ["fulvestrant"],
+                "months_on_treatment": 7,
+                "ended_because": "progression",
+            },
+        ]
+    )
+    params = _quiet_params()
+    model = CourseModel(params=params, policy=lambda _: ("capecitabine",), kb=kb)
+    durations, events = model.simulate(from_case(case, 20_000), years=30, seed=5).line_pfs(3)
+    table = EfficacyTable(kb, params.weibull_shape, params.fallback(), params.pfs_ratio_per_line)
+    as_first_chemotherapy = table.lookup(frozenset({"capecitabine"}), "HR+/HER2-", 1).median_months
+    as_third_line = table.lookup(frozenset({"capecitabine"}), "HR+/HER2-", 3).median_months
+    assert as_first_chemotherapy > 1.3 * as_third_line
+    assert survival.km_median(durations, events)[0] == pytest.approx(as_first_chemotherapy, rel=0.04)

@@ -6,7 +6,7 @@ Every patient of a block advances together, one line per iteration, with NumPy a
   median PFS (``efficacy.py``), hazard multiplied by prognostic hazard ratios;
 * a PFS event is death with probability ``death_at_progression``; otherwise the patient
   progresses, may acquire new metastatic sites (subtype tropism), and receives a next line
-  with probability ``next_line_probability`` (the policy chooses it) or best supportive care;
+  with the subtype's ``next_line_probability`` (the policy chooses it) or best supportive care;
 * on best supportive care, time to death ~ exponential with median ``bsc_median_months``;
 * background mortality competes throughout (life-table hazard at the current age).
 
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mbctwin.case.derived import line as case_line
+from mbctwin.case.models import Case
 from mbctwin.case.vocabulary import vocabulary
 from mbctwin.course.cohort import SITE_INDEX, Cohort
 from mbctwin.course.efficacy import EfficacyTable, weibull_scale
@@ -136,7 +137,8 @@ class _Shared:
 
     @classmethod
     def build(cls, model: CourseModel, cohort: Cohort, registry: RegimenRegistry) -> _Shared:
-        efficacy = EfficacyTable(model.kb, model.params.weibull_shape, model.params.fallback())
+        params = model.params
+        efficacy = EfficacyTable(model.kb, params.weibull_shape, params.fallback(), params.pfs_ratio_per_line)
         return cls(registry, StateDecider(cohort.templates, model.policy, registry), efficacy)
 
 
@@ -215,7 +217,7 @@ class _BlockRunner:
     def _median_pfs(self, block: _Block) -> np.ndarray:
         """Published median PFS of each patient's current regimen at its line (NaN on supportive care)."""
         template = np.asarray(block.cohort.template, dtype=np.int64)  # each template has one subtype
-        combos = np.column_stack([block.regimen, template, block.line])
+        combos = np.column_stack([block.regimen, template, self._efficacy_line(block)])
         unique, inverse = np.unique(combos, axis=0, return_inverse=True)
         medians = np.array(
             [
@@ -228,6 +230,19 @@ class _BlockRunner:
             ]
         )
         return medians[inverse.reshape(-1)]
+
+    def _efficacy_line(self, block: _Block) -> np.ndarray:
+        """The line a regimen's trial would count: cytotoxic regimens (chemotherapy, antibody-drug
+        conjugates) enrol by prior cytotoxic lines (DESTINY-Breast04: after 1-2 chemotherapy lines),
+        whatever the endocrine lines before; other regimens count every line."""
+        cytotoxic = self._regimen_flags(is_cytotoxic)
+        before = np.array([_cytotoxic_lines(case) for case in block.cohort.templates])[block.cohort.template]
+        cytotoxic_line = before + cytotoxic[block.history].sum(axis=1) + 1
+        return np.where(cytotoxic[block.regimen], cytotoxic_line, block.line)
+
+    def _regimen_flags(self, predicate: Callable[[tuple[str, ...]], bool]) -> np.ndarray:
+        """``predicate`` of every known regimen, plus a trailing False that index -1 (none) reads."""
+        return np.array([predicate(drugs) for drugs in self.registry.drugs] + [False])
 
     def _hazard_multiplier(self, block: _Block, on_line: np.ndarray) -> np.ndarray:
         """Prognostic hazard ratios. Trial PFS already averages over liver disease (about half of
@@ -278,11 +293,9 @@ class _BlockRunner:
 
     def _toxicity_flags(self, regimen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         vocab = vocabulary()
-        alopecia = np.array(
-            [any(vocab.drugs[d].alopecia_common for d in drugs) for drugs in self.registry.drugs] + [False]
-        )
-        chemo = np.array(["chemotherapy" in vocab.classes_of(list(drugs)) for drugs in self.registry.drugs] + [False])
-        return alopecia[regimen], chemo[regimen]  # index -1 -> the trailing False
+        alopecia = self._regimen_flags(lambda drugs: any(vocab.drugs[d].alopecia_common for d in drugs))
+        chemo = self._regimen_flags(lambda drugs: "chemotherapy" in vocab.classes_of(list(drugs)))
+        return alopecia[regimen], chemo[regimen]
 
     def _progress(
         self, block: _Block, progressed: np.ndarray, draws: tuple[np.ndarray, np.ndarray], duration: np.ndarray
@@ -294,10 +307,16 @@ class _BlockRunner:
         block.history[rows, slot[rows]] = block.regimen[rows]
         block.short[rows, slot[rows]] = duration[rows] < SHORT_RESPONSE_MONTHS
         block.line = np.where(progressed, block.line + 1, block.line)
-        treat = progressed & (draws[1] < self.params.next_line(block.line - 1)) & (block.line <= self.params.max_lines)
+        treat = progressed & (draws[1] < self._next_line(block)) & (block.line <= self.params.max_lines)
         block.regimen = np.where(progressed, -1, block.regimen).astype(np.int32)
         if treat.any():
             block.regimen[treat] = self._decide(block, treat)
+
+    def _next_line(self, block: _Block) -> np.ndarray:
+        """P(another line) after progression on the line just finished, by subtype (attrition)."""
+        finished = block.line - 1
+        by_template = np.stack([self.params.next_line(subtype, finished) for subtype in block.cohort.subtype])
+        return by_template[block.cohort.template, np.arange(block.cohort.size)]
 
     def _new_sites(self, block: _Block, progressed: np.ndarray, uniforms: np.ndarray) -> None:
         """Each absent site appears with its subtype's per-progression probability (tropism)."""
@@ -309,3 +328,22 @@ class _BlockRunner:
         new = progressed[:, None] & ~block.sites & (uniforms < probability[block.cohort.template])
         block.site_time = np.where(new, block.t[:, None], block.site_time)
         block.sites |= new
+
+
+CYTOTOXIC_CLASSES = frozenset({"anti_her2_adc", "trop2_adc"})
+
+
+def is_cytotoxic(drugs: tuple[str, ...] | list[str]) -> bool:
+    """Chemotherapy or an antibody-drug conjugate with a cytotoxic payload."""
+    vocab = vocabulary()
+    classes = vocab.classes_of(list(drugs))
+    return "chemotherapy" in classes or bool(classes & CYTOTOXIC_CLASSES)
+
+
+def _cytotoxic_lines(case: Case) -> int:
+    """Cytotoxic lines for metastatic disease a case has already received."""
+    return sum(
+        1
+        for p in case.prior_therapies
+        if p.setting == "metastatic" and p.ended_because != "ongoing" and is_cytotoxic(p.drugs)
+    )
