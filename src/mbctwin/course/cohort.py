@@ -137,3 +137,60 @@ def from_template(case: Case, n: int, vary: dict[str, Any] | None, rng: np.rando
         subtype=tuple(_subtype(t) for t in templates),
         sites=masks[template],
     )
+
+
+def _with_fields(case: Case, fields: dict[str, Any]) -> Case:
+    """``case`` with some scalar fields replaced; ``tumor.her2_ihc`` style names reach nested fields."""
+    presentation = fields.get("presentation")
+    base = _variant(case, presentation, keep_visceral=True) if presentation is not None else case
+    data = base.model_dump(mode="json")
+    for name, value in fields.items():
+        if name == "presentation":
+            continue
+        *path, last = name.split(".")
+        target = data
+        for part in path:
+            target = target[part]
+        target[last] = value
+    return Case.model_validate(data)
+
+
+def from_arrays(
+    case: Case, age: np.ndarray, ecog: np.ndarray, sites: np.ndarray, variants: dict[str, np.ndarray]
+) -> Cohort:
+    """Patients given as arrays around one template (virtual cohorts of ``mbc cohort``).
+
+    ``variants`` holds per-patient values of categorical case fields (``presentation``,
+    ``menopausal_status``, ``tumor.her2_ihc``, ...): each distinct combination becomes one template
+    case (presentation changes as in :func:`from_template`). ``sites`` (n, len(SITES)) are each
+    patient's sites at the start, whatever the template's own metastases; those only give the
+    details (count, symptoms) of a site the template lists.
+    """
+    n = age.shape[0]
+    names = sorted(variants)
+    codes = []
+    levels = []
+    for name in names:
+        values, code = np.unique(np.asarray(variants[name]).astype(str), return_inverse=True)
+        levels.append(values)
+        codes.append(code.reshape(-1))
+    combined = np.zeros(n, dtype=np.int64)
+    for values, code in zip(levels, codes, strict=True):
+        combined = combined * len(values) + code
+    used, template = np.unique(combined, return_inverse=True)
+    templates = []
+    for key in used:
+        fields, rest = {}, int(key)
+        for name, values in reversed(list(zip(names, levels, strict=True))):
+            rest, index = divmod(rest, len(values))
+            fields[name] = str(values[index])
+        templates.append(_with_fields(case, fields))
+    return Cohort(
+        templates=tuple(templates),
+        template=template.reshape(-1).astype(np.int16),
+        age=np.rint(np.asarray(age, dtype=float)),
+        female=np.full(n, case.sex == "female"),
+        ecog=np.asarray(ecog).astype(np.int8),
+        subtype=tuple(_subtype(t) for t in templates),
+        sites=np.asarray(sites, dtype=bool).copy(),
+    )

@@ -1,0 +1,98 @@
+"""``mbc cohort``: the patient-course simulator on a virtual population drawn from a cohort definition."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from mbctwin.case.models import SITES
+from mbctwin.cli._console import err, out, print_json
+from mbctwin.cli.course import Output, _print_summary, _run_with_bar
+from mbctwin.course.cohort import Cohort
+from mbctwin.course.plot import save_plots
+from mbctwin.course.populations import CohortDefinitions, CohortRun, check_presentation, run_cohort
+from mbctwin.errors import CaseError
+
+
+def _fail(error: CaseError) -> typer.Exit:
+    for problem in error.problems:
+        err.print(f"[red]{problem.field}[/]: {problem.message}", markup=True)
+    return typer.Exit(2)
+
+
+def cohort_frame(cohort: Cohort) -> pd.DataFrame:
+    """The drawn population, one row per patient (written beside patients.parquet)."""
+    templates = cohort.templates
+    frame = pd.DataFrame(
+        {
+            "patient": range(cohort.size),
+            "age": cohort.age,
+            "ecog": cohort.ecog,
+            "presentation": [templates[t].presentation for t in cohort.template],
+            "menopausal_status": [templates[t].menopausal_status for t in cohort.template],
+            "her2_ihc": [templates[t].tumor.her2_ihc for t in cohort.template],
+        }
+    )
+    for i, site in enumerate(SITES):
+        if cohort.sites[:, i].any():
+            frame[f"{site}_at_start"] = cohort.sites[:, i]
+    return frame
+
+
+def cohort_command(
+    subtype: Annotated[
+        str, typer.Option(help="HR+/HER2-, HR+/HER2+, HR-/HER2+ or triple-negative (aliases: TNBC, ...).")
+    ],
+    presentation: Annotated[
+        str, typer.Option(help="de_novo, recurrent, or any (the published de novo share).")
+    ] = "any",
+    patients: Annotated[int, typer.Option(min=1, max=10_000_000, help="Virtual patients.")] = 10_000,
+    years: Annotated[float, typer.Option(min=0.1, max=40, help="Simulated horizon.")] = 10.0,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same result).")] = 0,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write cohort/patients/lines tables (Parquet).")] = None,
+    fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="dask (local cluster) or tcp://HOST:PORT to spread chunks; default: this process."),
+    ] = None,
+) -> None:
+    """A population from published distributions (age, ECOG, sites, de novo share): survival, sites, QALYs."""
+    try:
+        definitions = CohortDefinitions.from_file()
+        definitions.resolve(subtype)
+        check_presentation(presentation)
+    except CaseError as error:
+        raise _fail(error) from None
+    if scheduler is not None and scheduler != "dask" and not scheduler.startswith("tcp://"):
+        err.print(f"[red]scheduler[/]: unknown scheduler {scheduler!r}: use dask or tcp://HOST:PORT")
+        raise typer.Exit(2)
+    run: CohortRun = _run_with_bar(
+        "simulating cohort",
+        lambda update: run_cohort(
+            subtype, presentation, patients, seed, years, progress=update, scheduler=scheduler, definitions=definitions
+        ),
+    )
+    summary = run.summary()
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        cohort_frame(run.cohort).to_parquet(out_dir / "cohort.parquet")
+        run.result.patients.to_parquet(out_dir / "patients.parquet")
+        run.result.lines.to_parquet(out_dir / "lines.parquet")
+        pictures = save_plots(run.result, out_dir)
+        names = ", ".join(p.name for p in pictures)
+        err.print(f"wrote cohort.parquet, patients.parquet, lines.parquet and {names} in {out_dir}")
+    if fmt is Output.json:
+        print_json(summary)
+        return
+    out.print(
+        f"Cohort {summary['subtype']} · presentation {summary['presentation']} "
+        f"({summary['de_novo_percent']} % de novo) · seed {summary['seed']}"
+    )
+    _print_summary(summary)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("cohort")(cohort_command)
