@@ -8,6 +8,7 @@ each patient is censored administratively at that date.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -110,6 +111,17 @@ def _first_line(spec: TrialSpec, arm_of: np.ndarray, rng: np.random.Generator, r
     return regimen
 
 
+@dataclass(frozen=True)
+class ArmOutcomes:
+    """One arm's per-patient first-line PFS and overall survival (months, event flags), censored as reported."""
+
+    name: str
+    os_months: np.ndarray
+    os_event: np.ndarray
+    pfs_months: np.ndarray
+    pfs_event: np.ndarray
+
+
 def run_trial(
     spec: TrialSpec,
     seed: int | None = None,
@@ -118,6 +130,17 @@ def run_trial(
     progress: Any = None,
 ) -> dict[str, Any]:
     """Simulate the trial and return the figures of ``mbc trial --format json``."""
+    return run_trial_with_outcomes(spec, seed, params, kb, progress)[0]
+
+
+def run_trial_with_outcomes(
+    spec: TrialSpec,
+    seed: int | None = None,
+    params: CourseParams | None = None,
+    kb: KnowledgeBase | None = None,
+    progress: Any = None,
+) -> tuple[dict[str, Any], list[ArmOutcomes]]:
+    """:func:`run_trial`'s report (same figures for the same seed) and each arm's per-patient outcomes."""
     kb = kb or load_kb()
     population_seed, course_seed = np.random.SeedSequence(seed).spawn(2)
     rng = np.random.default_rng(population_seed)
@@ -139,7 +162,11 @@ def run_trial(
     )
     os_t, os_e = _censor(result.patients["os_months"].to_numpy(), result.patients["died"].to_numpy(), censor_at)
     pfs_t, pfs_e = _first_line_pfs(result, censor_at)
-    return _report(spec, arm_of, (pfs_t, pfs_e), (os_t, os_e))
+    outcomes = [
+        ArmOutcomes(arm.name, os_t[arm_of == a], os_e[arm_of == a], pfs_t[arm_of == a], pfs_e[arm_of == a])
+        for a, arm in enumerate(spec.arms)
+    ]
+    return _report(spec, arm_of, (pfs_t, pfs_e), (os_t, os_e)), outcomes
 
 
 def _arm_drugs(arm: Arm) -> set[str]:
