@@ -1,0 +1,113 @@
+"""``mbc psa``: probabilistic sensitivity analysis of the patient-course simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from mbctwin.case.io import read_case
+from mbctwin.cli._console import err, fail_on_case_error, out, print_json
+from mbctwin.cli.course import Output, _run_with_bar
+from mbctwin.course.params import CourseParams
+from mbctwin.course.policy import parse_policy
+from mbctwin.course.psa import LABELS, Uncertainty, run_psa, save_psa_plots
+from mbctwin.errors import CaseError
+
+
+def _fail_on_uncertainty(error: CaseError) -> typer.Exit:
+    err.print("[bold red]Invalid uncertainty file[/] — nothing was simulated:")
+    for problem in error.problems:
+        err.print(f"  [red]{problem.field}[/]: {problem.message}")
+    return typer.Exit(2)
+
+
+def psa_command(
+    case: Annotated[Path, typer.Argument(help="Case file (.json/.yaml).")],
+    draws: Annotated[int, typer.Option(min=1, max=100_000, help="Parameter draws.")] = 100,
+    patients: Annotated[int, typer.Option(min=1, max=1_000_000, help="Virtual patients per draw.")] = 1_000,
+    years: Annotated[float, typer.Option(min=0.1, max=40, help="Simulated horizon.")] = 10.0,
+    policy: Annotated[str, typer.Option(help="engine, none, or fixed:DRUG+DRUG;DRUG...")] = "engine",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same result on any scheduler).")] = 0,
+    uncertainty: Annotated[
+        Path | None, typer.Option(help="Uncertainty YAML; default: knowledge/data/course/uncertainty.yaml.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Write draws.parquet and PNG plots of the distributions.")
+    ] = None,
+    fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="dask (local cluster) or tcp://HOST:PORT to spread draws; default: this process."),
+    ] = None,
+) -> None:
+    """Outcome distributions when model parameters are drawn from their uncertainty."""
+    try:
+        loaded = read_case(case)
+    except CaseError as error:
+        raise fail_on_case_error(error) from None
+    try:
+        chosen = parse_policy(policy)
+    except ValueError as error:
+        err.print(f"[red]policy[/]: {error}")
+        raise typer.Exit(2) from None
+    if scheduler is not None and scheduler != "dask" and not scheduler.startswith("tcp://"):
+        err.print(f"[red]scheduler[/]: unknown scheduler {scheduler!r}: use dask or tcp://HOST:PORT")
+        raise typer.Exit(2)
+    if uncertainty is not None and not uncertainty.is_file():
+        err.print(f"[red]uncertainty[/]: no such file {uncertainty}")
+        raise typer.Exit(2)
+    params = CourseParams.from_file()
+    try:
+        spreads = Uncertainty.from_file(uncertainty)
+        result = _run_with_bar(
+            f"PSA {draws} draws",
+            lambda update: run_psa(
+                loaded,
+                draws=draws,
+                patients=patients,
+                years=years,
+                policy=chosen,
+                seed=seed,
+                uncertainty=spreads,
+                params=params,
+                scheduler=scheduler,
+                progress=update,
+            ),
+        )
+    except CaseError as error:
+        raise _fail_on_uncertainty(error) from None
+    summary = {"case_id": loaded.id, **result.summary}
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        result.table.to_parquet(out_dir / "draws.parquet")
+        pictures = save_psa_plots(result, out_dir)
+        err.print(f"wrote draws.parquet and {', '.join(p.name for p in pictures)} in {out_dir}")
+    if fmt is Output.json:
+        print_json(summary)
+    else:
+        _print_summary(summary)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(
+        title=f"PSA · {summary['draws']} draws of {summary['patients']} patients · policy {summary['policy']}"
+    )
+    for column in ("outcome", "mean", "median", "95% interval", "not reached"):
+        table.add_column(column)
+    for name, stats in summary["outcomes"].items():
+        digits = 2 if name in ("life_years_mean", "qalys_mean") else 1
+        shown = {k: "-" if v is None else f"{v:.{digits}f}" for k, v in stats.items() if k != "not_reached"}
+        interval = f"{shown['p2_5']} to {shown['p97_5']}"
+        table.add_row(LABELS[name], shown["mean"], shown["median"], interval, str(stats["not_reached"]))
+    out.print(table)
+    err.print(
+        "Spread across draws = parameter uncertainty plus Monte Carlo noise of the patients per draw. "
+        "Simulation from published trial results; not a prediction for an individual patient."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("psa")(psa_command)
