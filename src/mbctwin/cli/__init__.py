@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mbctwin.cli import apikey, cascade, course, fhir, kb, plan, report, serve
+from mbctwin.cli import apikey, calibrate, cascade, cohort, course, fhir, kb, plan, psa, report, serve
 
 app = typer.Typer(
     name="mbc",
@@ -15,6 +15,9 @@ app = typer.Typer(
 )
 plan.register(app)
 course.register(app)
+cohort.register(app)
+psa.register(app)
+calibrate.register(app)
 app.add_typer(kb.app, name="kb")
 app.add_typer(cascade.app, name="cascade")
 serve.register(app)
