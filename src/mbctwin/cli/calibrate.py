@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from mbctwin.cli._console import err, fail_on_case_error, out, print_json
+from mbctwin.cli._options import Scheduler, check_scheduler
 from mbctwin.cli.course import Output, _run_with_bar
 from mbctwin.errors import CaseError
 
@@ -22,9 +23,7 @@ def calibrate_command(
     ] = None,
     scale: Annotated[float, typer.Option(min=0.01, max=50, help="Patients per arm = published size x scale.")] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed; each trial and cohort gets its own child seed.")] = 1,
-    scheduler: Annotated[
-        str | None, typer.Option(help="dask (local cluster) or tcp://HOST:PORT to spread trials; default: here.")
-    ] = None,
+    scheduler: Scheduler = None,
     fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any target is missed.")] = False,
     trial: Annotated[
@@ -41,9 +40,7 @@ def calibrate_command(
     from mbctwin.knowledge.loader import load_kb
     from mbctwin.report.calibration import write_calibration_report
 
-    if scheduler is not None and scheduler != "dask" and not scheduler.startswith("tcp://"):
-        err.print(f"[red]scheduler[/]: unknown scheduler {scheduler!r}: use dask or tcp://HOST:PORT")
-        raise typer.Exit(2)
+    check_scheduler(scheduler)
     if report is not None and report.suffix.lower() not in {".html", ".htm"}:
         err.print(f"[red]--report {report}[/]: use a .html file name")
         raise typer.Exit(2)

@@ -190,5 +190,11 @@ def compare_command(
     out.mkdir(parents=True, exist_ok=True)
     (out / "comparison.json").write_text(json.dumps(result), encoding="utf-8")
     organ_counts_png(result, out / "organs.png")
-    print_json({"steps": steps, "seeds": seed_list, "treatment": treatment,
-                "final": {arm: data["final"] for arm, data in result["arms"].items()}})
+    print_json(
+        {
+            "steps": steps,
+            "seeds": seed_list,
+            "treatment": treatment,
+            "final": {arm: data["final"] for arm, data in result["arms"].items()},
+        }
+    )

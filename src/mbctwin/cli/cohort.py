@@ -10,6 +10,7 @@ import typer
 
 from mbctwin.case.models import SITES
 from mbctwin.cli._console import err, out, print_json
+from mbctwin.cli._options import Patients, Scheduler, Seed, Years, check_scheduler
 from mbctwin.cli.course import Output, _print_summary, _run_with_bar
 from mbctwin.course.cohort import Cohort
 from mbctwin.course.plot import save_plots
@@ -49,15 +50,12 @@ def cohort_command(
     presentation: Annotated[
         str, typer.Option(help="de_novo, recurrent, or any (the published de novo share).")
     ] = "any",
-    patients: Annotated[int, typer.Option(min=1, max=10_000_000, help="Virtual patients.")] = 10_000,
-    years: Annotated[float, typer.Option(min=0.1, max=40, help="Simulated horizon.")] = 10.0,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same result).")] = 0,
+    patients: Patients = 10_000,
+    years: Years = 10.0,
+    seed: Seed = 0,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write cohort/patients/lines tables (Parquet).")] = None,
     fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="dask (local cluster) or tcp://HOST:PORT to spread chunks; default: this process."),
-    ] = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """A population from published distributions (age, ECOG, sites, de novo share): survival, sites, QALYs."""
     try:
@@ -66,9 +64,7 @@ def cohort_command(
         check_presentation(presentation)
     except CaseError as error:
         raise _fail(error) from None
-    if scheduler is not None and scheduler != "dask" and not scheduler.startswith("tcp://"):
-        err.print(f"[red]scheduler[/]: unknown scheduler {scheduler!r}: use dask or tcp://HOST:PORT")
-        raise typer.Exit(2)
+    check_scheduler(scheduler)
     run: CohortRun = _run_with_bar(
         "simulating cohort",
         lambda update: run_cohort(

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from mbctwin.case.io import read_case
 from mbctwin.cli._console import err, fail_on_case_error, out, print_json
+from mbctwin.cli._options import Patients, Scheduler, Seed, Years, check_scheduler
 from mbctwin.course.cohort import from_case
 from mbctwin.course.compare import compare_policies
 from mbctwin.course.model import CourseModel
@@ -45,16 +46,13 @@ def _run_with_bar(label: str, work: Any) -> Any:
 
 def simulate_command(
     case: Annotated[Path, typer.Argument(help="Case file (.json/.yaml).")],
-    patients: Annotated[int, typer.Option(min=1, max=10_000_000, help="Virtual patients.")] = 10_000,
-    years: Annotated[float, typer.Option(min=0.1, max=40, help="Simulated horizon.")] = 10.0,
+    patients: Patients = 10_000,
+    years: Years = 10.0,
     policy: Annotated[str, typer.Option(help="engine, none, or fixed:DRUG+DRUG;DRUG...")] = "engine",
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same result).")] = 0,
+    seed: Seed = 0,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write patients/lines tables (Parquet).")] = None,
     fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="dask (local cluster) or tcp://HOST:PORT to spread chunks; default: this process."),
-    ] = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """What is likely to happen to this patient: survival, lines, sites, QALYs."""
     try:
@@ -66,9 +64,7 @@ def simulate_command(
         err.print(f"[red]policy[/]: {error}")
         raise typer.Exit(2) from None
     model = CourseModel(params=CourseParams.from_file(), policy=chosen)
-    if scheduler is not None and scheduler != "dask" and not scheduler.startswith("tcp://"):
-        err.print(f"[red]scheduler[/]: unknown scheduler {scheduler!r}: use dask or tcp://HOST:PORT")
-        raise typer.Exit(2)
+    check_scheduler(scheduler)
     result = _run_with_bar(
         "simulating",
         lambda update: model.simulate(

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from mbctwin.case.io import read_case
 from mbctwin.cli._console import err, fail_on_case_error, out, print_json
+from mbctwin.cli._options import Scheduler, Seed, Years, check_scheduler
 from mbctwin.cli.course import Output, _run_with_bar
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import parse_policy
@@ -28,9 +29,9 @@ def psa_command(
     case: Annotated[Path, typer.Argument(help="Case file (.json/.yaml).")],
     draws: Annotated[int, typer.Option(min=1, max=100_000, help="Parameter draws.")] = 100,
     patients: Annotated[int, typer.Option(min=1, max=1_000_000, help="Virtual patients per draw.")] = 1_000,
-    years: Annotated[float, typer.Option(min=0.1, max=40, help="Simulated horizon.")] = 10.0,
+    years: Years = 10.0,
     policy: Annotated[str, typer.Option(help="engine, none, or fixed:DRUG+DRUG;DRUG...")] = "engine",
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same result on any scheduler).")] = 0,
+    seed: Seed = 0,
     uncertainty: Annotated[
         Path | None, typer.Option(help="Uncertainty YAML; default: knowledge/data/course/uncertainty.yaml.")
     ] = None,
@@ -38,10 +39,7 @@ def psa_command(
         Path | None, typer.Option("--out", help="Write draws.parquet and PNG plots of the distributions.")
     ] = None,
     fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="dask (local cluster) or tcp://HOST:PORT to spread draws; default: this process."),
-    ] = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """Outcome distributions when model parameters are drawn from their uncertainty."""
     try:
@@ -53,9 +51,7 @@ def psa_command(
     except ValueError as error:
         err.print(f"[red]policy[/]: {error}")
         raise typer.Exit(2) from None
-    if scheduler is not None and scheduler != "dask" and not scheduler.startswith("tcp://"):
-        err.print(f"[red]scheduler[/]: unknown scheduler {scheduler!r}: use dask or tcp://HOST:PORT")
-        raise typer.Exit(2)
+    check_scheduler(scheduler)
     if uncertainty is not None and not uncertainty.is_file():
         err.print(f"[red]uncertainty[/]: no such file {uncertainty}")
         raise typer.Exit(2)

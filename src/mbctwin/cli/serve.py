@@ -32,8 +32,9 @@ def serve_command(
     ] = None,
     jwt_issuer: Annotated[str | None, typer.Option(help="EHR issuer accepted for CDS Hooks JWTs.")] = None,
     jwks_file: Annotated[Path | None, typer.Option(help="JWKS file with that issuer's public keys.")] = None,
-    cascade_runs: Annotated[Path | None, typer.Option(
-        help="Folder of `mbc cascade run --out` folders shown by the cascade viewer.")] = None,
+    cascade_runs: Annotated[
+        Path | None, typer.Option(help="Folder of `mbc cascade run --out` folders shown by the cascade viewer.")
+    ] = None,
 ) -> None:
     """Serve the decision engine over HTTP (OpenAPI at /docs). Authentication is on by default."""
     import uvicorn
@@ -47,8 +48,13 @@ def serve_command(
     if no_auth:
         err.print("[yellow]Warning:[/] authentication is OFF (--no-auth): a local demo only, never with real data.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings(database_url=database_url or "", auth=not no_auth, jwt_issuer=jwt_issuer, jwks_file=jwks_file,
-                        cascade_runs=cascade_runs)
+    settings = Settings(
+        database_url=database_url or "",
+        auth=not no_auth,
+        jwt_issuer=jwt_issuer,
+        jwks_file=jwks_file,
+        cascade_runs=cascade_runs,
+    )
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level="info")
 
 
