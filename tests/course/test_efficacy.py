@@ -107,3 +107,17 @@ def test_a_subtype_specific_trial_beats_a_mixed_population(table: EfficacyTable)
     """Third-line capecitabine in TNBC: ASCENT's TNBC control arm, not OlympiAD's HER2-negative one."""
     found = table.lookup(frozenset({"capecitabine"}), "triple-negative", 3)
     assert found.sources == ("ascent",)
+
+
+def test_a_trial_reporting_two_analyses_votes_once(table: EfficacyTable, kb: KnowledgeBase) -> None:
+    """Second-line T-DM1: DESTINY-Breast03 (two PFS analyses) and EMILIA pool as two trials."""
+    found = table.lookup(frozenset({"trastuzumab_emtansine"}), "HR-/HER2+", 2)
+    db03 = [e.control.median_months for e in kb.sources["destiny_breast03"].effects if e.endpoint == "pfs"]
+    emilia = _arm_median(kb, "emilia", "experimental")
+    assert found.median_months == pytest.approx((sum(db03) / len(db03) + emilia) / 2)
+
+
+def test_an_arm_may_count_its_own_lines(table: EfficacyTable) -> None:
+    """PEARL's capecitabine arm counts chemotherapy lines 1-2; its endocrine arm lines 2-3."""
+    assert "pearl" in table.lookup(frozenset({"capecitabine"}), "HR+/HER2-", 1).sources
+    assert "pearl" in table.lookup(frozenset({"palbociclib", "fulvestrant"}), "HR+/HER2-", 3).sources

@@ -106,13 +106,14 @@ def arm_results(kb: KnowledgeBase, shape: float) -> list[ArmResult]:
             for arm, median, role in ((effect.experimental, exp, "experimental"), (effect.control, ctrl, "control")):
                 if arm is None or median is None:
                     continue
+                own_lines = arm.line is not None
                 results.append(
                     ArmResult(
                         median,
                         source.id,
                         arm.label,
-                        effect.line,
-                        effect.line_max,
+                        arm.line if own_lines else effect.line,
+                        arm.line_max if own_lines else effect.line_max,
                         subtypes,
                         _core(arm.drugs),
                         f"{source.id} {role} arm",
@@ -182,9 +183,16 @@ class EfficacyTable:
         if scored:
             best = min(key for key, _ in scored)
             chosen = [arm for key, arm in scored if key == best]
-            median = statistics.median(a.median_months * self._ratio ** _line_offset(a, line) for a in chosen)
+            median = self._pooled(chosen, line)
             return Efficacy(median, tuple(a.source_id for a in chosen), "; ".join(a.how for a in chosen))
         return self._from_fallback(core, line)
+
+    def _pooled(self, arms: list[ArmResult], line: int) -> float:
+        """Median over trials of each trial's median (a trial reporting two analyses votes once)."""
+        by_trial: dict[str, list[float]] = {}
+        for arm in arms:
+            by_trial.setdefault(arm.source_id, []).append(arm.median_months * self._ratio ** _line_offset(arm, line))
+        return statistics.median(statistics.median(values) for values in by_trial.values())
 
     def _from_fallback(self, drugs: frozenset[str], line: int) -> Efficacy:
         group = "chemotherapy" if "chemotherapy" in vocabulary().classes_of(sorted(drugs)) else "other"

@@ -24,10 +24,15 @@ def _valid_condition(value: Condition) -> Condition:
 
 
 class Arm(_Record):
+    """One arm. ``line``/``line_max`` override the effect's lines where the arms count differently
+    (PEARL: endocrine therapy in the second or third line, capecitabine as a first chemotherapy)."""
+
     label: str
     drugs: list[str] = Field(default_factory=list)
     median_months: float | None = Field(default=None, gt=0)
     rate_percent: float | None = Field(default=None, ge=0, le=100)
+    line: int | None = Field(default=None, ge=0)
+    line_max: int | None = None
 
 
 class Effect(_Record):
