@@ -135,6 +135,14 @@ def test_one_non_steroidal_aromatase_inhibitor_failing_fails_both() -> None:
     assert "exemestane" not in failed_drugs(case)
 
 
+def test_ovarian_suppression_does_not_fail_with_its_endocrine_partner() -> None:
+    case = case_with(
+        menopausal_status="pre", prior_therapies=[_line(["letrozole", "ribociclib", "goserelin"], "progression")]
+    )
+    assert {"letrozole", "ribociclib"} <= set(failed_drugs(case))
+    assert "goserelin" not in failed_drugs(case)
+
+
 def test_a_new_formulation_of_a_failed_molecule_has_failed_too() -> None:
     case = case_with(prior_therapies=[_line(["nab_paclitaxel"], "progression")])
     assert {"nab_paclitaxel", "paclitaxel"} <= set(failed_drugs(case))

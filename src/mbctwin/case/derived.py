@@ -97,21 +97,29 @@ def months_before_metastasis(case: Case) -> list[tuple[PriorTherapy, float | Non
 
 
 def failed_drugs(case: Case) -> dict[str, str]:
-    """Drugs the disease has beaten: drug -> reason (contract §2; NSAIs fail together)."""
+    """Drugs the disease has beaten: drug -> reason (contract §2; NSAIs fail together).
+
+    Ovarian function suppression never fails: it is what makes endocrine therapy work in a
+    premenopausal woman and continues with every later endocrine line (ABC guidelines)."""
     vocab = vocabulary()
     failed: dict[str, str] = {}
     for number, entry in enumerate(metastatic_lines(case), start=1):
         if entry.ended_because == "progression":
-            for drug in entry.drugs:
+            for drug in _beatable(entry.drugs):
                 for same in sorted(vocab.equivalents(drug)):
                     failed.setdefault(same, f"progressed on {drug} in metastatic line {number}")
     for entry, months in months_before_metastasis(case):
         if months is not None and months <= ADJUVANT_FAILURE_WINDOW_MONTHS:
             when = "during" if months == 0 else f"{months:g} months after"
-            for drug in entry.drugs:
+            for drug in _beatable(entry.drugs):
                 for same in sorted(vocab.equivalents(drug)):
                     failed.setdefault(same, f"relapse {when} {entry.setting} {drug}")
     return failed
+
+
+def _beatable(drugs: list[str]) -> list[str]:
+    vocab = vocabulary()
+    return [d for d in drugs if "ovarian_function_suppression" not in vocab.drugs[d].classes]
 
 
 def _adjuvant_endocrine_resistance(case: Case) -> str | None:
