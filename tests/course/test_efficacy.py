@@ -65,7 +65,10 @@ def test_unmatched_regimen_uses_the_cited_fallback(table: EfficacyTable) -> None
     [
         ("Previously untreated metastatic TNBC", {"triple-negative"}),
         ("HER2-positive metastatic breast cancer", {"HR+/HER2+", "HR-/HER2+"}),
-        ("postmenopausal HR+/HER2- advanced breast cancer", {"HR+/HER2-", "HR+/HER2+"}),
+        ("postmenopausal HR+/HER2- advanced breast cancer", {"HR+/HER2-"}),
+        ("HR+ HER2-low metastatic breast cancer", {"HR+/HER2-"}),
+        ("germline BRCA-mutated HER2-negative metastatic breast cancer", {"HR+/HER2-", "triple-negative"}),
+        ("postmenopausal HR+ advanced breast cancer", {"HR+/HER2-", "HR+/HER2+"}),
         ("Advanced solid tumours", set()),
     ],
 )
@@ -121,3 +124,11 @@ def test_an_arm_may_count_its_own_lines(table: EfficacyTable) -> None:
     """PEARL's capecitabine arm counts chemotherapy lines 1-2; its endocrine arm lines 2-3."""
     assert "pearl" in table.lookup(frozenset({"capecitabine"}), "HR+/HER2-", 1).sources
     assert "pearl" in table.lookup(frozenset({"palbociclib", "fulvestrant"}), "HR+/HER2-", 3).sources
+
+
+def test_a_brain_metastasis_trial_speaks_only_for_patients_with_brain_metastases(table: EfficacyTable) -> None:
+    without = table.lookup(frozenset({"trastuzumab_deruxtecan"}), "HR-/HER2+", 2, False)
+    with_brain = table.lookup(frozenset({"trastuzumab_deruxtecan"}), "HR-/HER2+", 2, True)
+    assert "destiny_breast12" not in without.sources
+    assert "destiny_breast03" in without.sources
+    assert with_brain.sources == ("destiny_breast12",)

@@ -25,6 +25,7 @@ falls by about a quarter with each later line (``pfs_ratio_per_line`` in the cou
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from dataclasses import dataclass
 from functools import cache
@@ -39,11 +40,13 @@ from mbctwin.knowledge.schema import Effect
 Median = TypeVar("Median", float, np.ndarray)
 BACKGROUND_CLASSES = frozenset({"ovarian_function_suppression"})
 ALL_SUBTYPES = 4  # HR+/HER2-, HR+/HER2+, HR-/HER2+, triple-negative
-SUBTYPE_KEYWORDS = (  # population text -> subtypes it covers (checked in this order)
-    (("tnbc", "triple-negative", "triple negative"), {"triple-negative"}),
-    (("her2-positive", "her2+"), {"HR+/HER2+", "HR-/HER2+"}),
-    (("her2-negative",), {"HR+/HER2-", "triple-negative"}),
-    (("hr+", "er+", "hr-positive", "hormone receptor-positive"), {"HR+/HER2-", "HR+/HER2+"}),
+BRAIN_ONLY = re.compile(r"\bwith (?!or without)(?:(?!without)[a-z]+ )*?brain metastas")  # not "with or without"
+SUBTYPE_PATTERNS = (  # population text -> the subtypes each receptor statement allows
+    (re.compile(r"tnbc|triple[- ]negative"), {"triple-negative"}),
+    (re.compile(r"her2-positive|her2\+|her2 positive"), {"HR+/HER2+", "HR-/HER2+"}),
+    (re.compile(r"her2-negative|her2[- ]low|her2-(?![a-z])"), {"HR+/HER2-", "triple-negative"}),
+    (re.compile(r"\bhr\+|\ber\+|hr-positive|hormone receptor-positive"), {"HR+/HER2-", "HR+/HER2+"}),
+    (re.compile(r"hr-negative|\bhr-(?![a-z])|hormone receptor-negative"), {"HR-/HER2+", "triple-negative"}),
 )
 
 
@@ -59,6 +62,7 @@ class ArmResult:
     subtypes: frozenset[str]
     drugs: frozenset[str]
     how: str
+    brain_only: bool = False  # the trial enrolled only patients with brain metastases (DESTINY-Breast12)
 
 
 @dataclass(frozen=True)
@@ -69,12 +73,16 @@ class Efficacy:
 
 
 def population_subtypes(population: str) -> frozenset[str]:
-    """Subtypes a trial population covers, from its description; empty = not restricted."""
+    """Subtypes a trial population covers, from its description; empty = not restricted.
+
+    Every receptor statement narrows the population ("HR+ HER2-low" is HR+/HER2- only); statements
+    that contradict each other leave their union."""
     text = population.lower()
-    for keywords, subtypes in SUBTYPE_KEYWORDS:
-        if any(k in text for k in keywords):
-            return frozenset(subtypes)
-    return frozenset()
+    matched = [subtypes for pattern, subtypes in SUBTYPE_PATTERNS if pattern.search(text)]
+    if not matched:
+        return frozenset()
+    common = set.intersection(*matched)
+    return frozenset(common or set.union(*matched))
 
 
 def _core(drugs: frozenset[str] | list[str]) -> frozenset[str]:
@@ -102,6 +110,7 @@ def arm_results(kb: KnowledgeBase, shape: float) -> list[ArmResult]:
             if effect.endpoint != "pfs":
                 continue
             subtypes = population_subtypes(effect.population)
+            brain_only = bool(BRAIN_ONLY.search(effect.population.lower()))
             exp, ctrl = _medians(effect, shape)
             for arm, median, role in ((effect.experimental, exp, "experimental"), (effect.control, ctrl, "control")):
                 if arm is None or median is None:
@@ -117,6 +126,7 @@ def arm_results(kb: KnowledgeBase, shape: float) -> list[ArmResult]:
                         subtypes,
                         _core(arm.drugs),
                         f"{source.id} {role} arm",
+                        brain_only,
                     )
                 )
     return results
@@ -150,18 +160,19 @@ def _line_offset(arm: ArmResult, line: int) -> int:
     return line - top if line > top else min(line - arm.line, 0)
 
 
-def _fits(arm: ArmResult, subtype: str, line: int) -> tuple[bool, int, int]:
-    """(subtype compatible, distance of the line from the arm's range, width of the range).
+def _fits(arm: ArmResult, subtype: str, line: int, brain: bool) -> tuple[bool, int, int]:
+    """(population compatible, distance of the line from the arm's range, width of the range).
 
     A population limited to the patient's line (FALCON, first line only) beats one that mixes
-    lines (CAPItello-291, first line onwards)."""
-    subtype_ok = not arm.subtypes or subtype in arm.subtypes
+    lines (CAPItello-291, first line onwards). A brain-metastasis trial speaks only for patients
+    with brain metastases."""
+    subtype_ok = (not arm.subtypes or subtype in arm.subtypes) and (brain or not arm.brain_only)
     top = arm.line_max if arm.line_max is not None else 9
     return subtype_ok, abs(_line_offset(arm, line)), top - arm.line if arm.line else 9
 
 
 class EfficacyTable:
-    """PFS medians by (drugs, subtype, line), memoised; built once per knowledge base."""
+    """PFS medians by (drugs, subtype, line, brain metastases), memoised; built once per knowledge base."""
 
     def __init__(self, kb: KnowledgeBase, shape: float, fallback: dict[tuple[str, int], float], ratio: float = 1.0):
         self._arms = arm_results(kb, shape)
@@ -169,14 +180,14 @@ class EfficacyTable:
         self._ratio = ratio
         self.lookup = cache(self._lookup)
 
-    def _lookup(self, drugs: frozenset[str], subtype: str, line: int) -> Efficacy:
+    def _lookup(self, drugs: frozenset[str], subtype: str, line: int, brain: bool = False) -> Efficacy:
         core = _core(drugs)
         scored = []
         for arm in self._arms:
             kind = _match_kind(arm, arm.label, core)
             if kind is None:
                 continue
-            subtype_ok, distance, width = _fits(arm, subtype, line)
+            subtype_ok, distance, width = _fits(arm, subtype, line, brain)
             alternatives = len(arm.drugs - core)  # a choice arm listing fewer alternatives is closer
             breadth = len(arm.subtypes) or ALL_SUBTYPES  # a TNBC-only trial beats a HER2-negative one
             scored.append(((not subtype_ok, distance, kind, breadth, width, alternatives), arm))

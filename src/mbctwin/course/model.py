@@ -217,16 +217,17 @@ class _BlockRunner:
     def _median_pfs(self, block: _Block) -> np.ndarray:
         """Published median PFS of each patient's current regimen at its line (NaN on supportive care)."""
         template = np.asarray(block.cohort.template, dtype=np.int64)  # each template has one subtype
-        combos = np.column_stack([block.regimen, template, self._efficacy_line(block)])
+        brain = block.sites[:, SITE_INDEX["brain"]]
+        combos = np.column_stack([block.regimen, template, self._efficacy_line(block), brain])
         unique, inverse = np.unique(combos, axis=0, return_inverse=True)
         medians = np.array(
             [
                 np.nan
                 if r < 0
                 else self.efficacy.lookup(
-                    frozenset(self.registry.drugs[r]), block.cohort.subtype[s], int(line)
+                    frozenset(self.registry.drugs[r]), block.cohort.subtype[s], int(line), bool(b)
                 ).median_months
-                for r, s, line in unique
+                for r, s, line, b in unique
             ]
         )
         return medians[inverse.reshape(-1)]
