@@ -87,3 +87,14 @@ def test_investigational_agents_and_era(kb: KnowledgeBase) -> None:
     assert {"ribociclib", "palbociclib", "abemaciclib"} <= investigational_drugs(spec)
     assert "letrozole" not in investigational_drugs(spec)
     assert trial_year(TrialSpec.from_file(TRIALS / "her2climb.yaml"), kb) == kb.sources["her2climb"].year
+
+
+def test_every_held_out_validation_spec_parses() -> None:
+    """The held-out trials of benchmarks/course_validation.py stay valid specs with published figures."""
+    folder = Path(__file__).resolve().parents[2] / "benchmarks" / "validation_trials"
+    specs = sorted(folder.glob("*.yaml"))
+    assert len(specs) >= 8
+    for path in specs:
+        spec = TrialSpec.from_file(path)
+        assert spec.published is not None, path.name
+        assert spec.published.os_median_months, path.name

@@ -142,9 +142,11 @@ def check_site(
 def check_trial(
     report: dict[str, Any],
     median_cis: Sequence[tuple[float | None, float | None]] | None = None,
+    tolerance: float = MEDIAN_TOLERANCE,
 ) -> list[TargetCheck]:
     """The §2 checks of one ``run_trial`` report against its ``published`` block (arms with no published median
-    and a missing published HR are skipped); ``median_cis`` optionally adds each arm's 95 % CI to its check."""
+    and a missing published HR are skipped); ``median_cis`` optionally adds each arm's 95 % CI to its check;
+    ``tolerance`` is the relative median tolerance (0.20 for unseen trials)."""
     published = report.get("published") or {}
     medians = published.get("os_median_months") or [None] * len(report["arms"])
     checks = []
@@ -153,7 +155,9 @@ def check_trial(
             continue
         ci = median_cis[i] if median_cis else None
         model_ci = (ci[0] if ci[0] is not None else math.nan, ci[1] if ci[1] is not None else math.inf) if ci else None
-        checks.append(check_median(arm["os_median_months"], target, report["name"], arm["name"], model_ci=model_ci))
+        checks.append(
+            check_median(arm["os_median_months"], target, report["name"], arm["name"], tolerance, model_ci=model_ci)
+        )
     if published.get("os_hr") is not None:
         checks.append(check_hazard_ratio(report["os_hr"], published["os_hr"], report["name"]))
     return checks
