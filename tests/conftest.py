@@ -1,4 +1,5 @@
-"""Shared fixtures: the packaged knowledge base, a valid base case, and the shared spec folder."""
+"""Shared fixtures: the packaged knowledge base, a valid base case, the shared spec folder, and an
+HTTP app on a temporary SQLite file (authentication on) with a valid API key."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 
 from mbctwin.case.io import parse_case
 from mbctwin.case.models import Case
 from mbctwin.engine.contract import Plan
 from mbctwin.engine.plan import build_plan
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
+from mbctwin.service.app import create_app
+from mbctwin.service.settings import Settings
+from mbctwin.store import repo
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -59,3 +64,16 @@ def shared_dir() -> Path:
             pytest.fail(f"CI=true but the shared folder {SHARED} is missing")
         pytest.skip(f"shared spec folder {SHARED} not present (only beside the project's own repo)")
     return SHARED
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> FastAPI:
+    return create_app(Settings(database_url=f"sqlite:///{tmp_path / 'service.db'}"))
+
+
+@pytest.fixture
+def api_key(app: FastAPI) -> str:
+    with app.state.sessions() as session:
+        _, key = repo.create_api_key(session=session, name="tests")
+        session.commit()
+    return key

@@ -1,4 +1,5 @@
-"""Apps on a temporary SQLite file: with authentication (and a key) and without (local demo)."""
+"""Browser-like clients of the shared app (tests/conftest.py), signed in or not, and a demo app without
+authentication."""
 
 from __future__ import annotations
 
@@ -13,20 +14,6 @@ from fastapi.testclient import TestClient
 
 from mbctwin.service.app import create_app
 from mbctwin.service.settings import Settings
-from mbctwin.store import repo
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> FastAPI:
-    return create_app(Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}"))
-
-
-@pytest.fixture
-def api_key(app: FastAPI) -> str:
-    with app.state.sessions() as session:
-        _, key = repo.create_api_key(session=session, name="dr-tester")
-        session.commit()
-    return key
 
 
 @pytest.fixture
@@ -59,15 +46,27 @@ def fhir_example(name: str = "hr-positive-recurrent") -> bytes:
 def valid_form() -> dict[str, str | list[str]]:
     """The fields a clinician fills for a first-line HR+/HER2- case with painful bone metastases."""
     return {
-        "age": "63", "sex": "female", "menopausal_status": "post", "ecog": "1",
-        "presentation": "recurrent", "disease_free_interval_months": "48",
-        "tumor.er": "positive", "tumor.er_percent": "90", "tumor.pr": "positive", "tumor.her2_ihc": "1+",
+        "age": "63",
+        "sex": "female",
+        "menopausal_status": "post",
+        "ecog": "1",
+        "presentation": "recurrent",
+        "disease_free_interval_months": "48",
+        "tumor.er": "positive",
+        "tumor.er_percent": "90",
+        "tumor.pr": "positive",
+        "tumor.her2_ihc": "1+",
         "tumor.her2_ish": "not_done",
-        "metastases.0.site": "bone", "metastases.0.count": "4", "metastases.0.symptomatic": "true",
-        "metastases.1.site": "lung", "metastases.1.count": "2",
+        "metastases.0.site": "bone",
+        "metastases.0.count": "4",
+        "metastases.0.symptomatic": "true",
+        "metastases.1.site": "lung",
+        "metastases.1.count": "2",
         "symptoms.pain_score": "6",
-        "prior_therapies.0.setting": "adjuvant", "prior_therapies.0.drugs": "letrozole",
-        "prior_therapies.0.months_on_treatment": "60", "prior_therapies.0.ended_because": "completed",
+        "prior_therapies.0.setting": "adjuvant",
+        "prior_therapies.0.drugs": "letrozole",
+        "prior_therapies.0.months_on_treatment": "60",
+        "prior_therapies.0.ended_because": "completed",
         "comorbidities": ["hypertension"],
     }
 
