@@ -185,3 +185,22 @@ def test_cytotoxic_regimens_take_the_efficacy_of_their_chemotherapy_line(kb: Kno
     as_third_line = table.lookup(frozenset({"capecitabine"}), "HR+/HER2-", 3).median_months
     assert as_first_chemotherapy > 1.3 * as_third_line
     assert survival.km_median(durations, events)[0] == pytest.approx(as_first_chemotherapy, rel=0.04)
+
+
+TRIPLE_NEGATIVE = {"er": "negative", "er_percent": 0, "pr": "negative", "her2_ihc": "0"}
+
+
+@pytest.mark.parametrize(("tumor", "subtype"), [(None, "HR+/HER2-"), (TRIPLE_NEGATIVE, "triple-negative")])
+def test_attrition_after_first_line_follows_the_subtype_table(
+    kb: KnowledgeBase, tumor: dict | None, subtype: str
+) -> None:
+    """Among patients who progress on line 1, the share treated again is the subtype's first
+    next-line probability (Blondeaux 2025 differs by subtype)."""
+    case = case_with(tumor=tumor) if tumor else case_with()
+    params = _quiet_params()
+    model = CourseModel(params=params, policy=lambda _: ("capecitabine",), kb=kb)
+    lines = model.simulate(from_case(case, 20_000), years=40, seed=3).lines
+    progressed = set(lines.loc[(lines["line"] == 1) & (lines["event"] == "progression"), "patient"])
+    treated = set(lines.loc[(lines["line"] == 2) & (lines["regimen"] != "best supportive care"), "patient"])
+    share = len(treated & progressed) / len(progressed)
+    assert share == pytest.approx(params.next_line_probability[subtype][0], abs=0.01)
