@@ -47,3 +47,21 @@ def test_bad_requests_are_422_naming_the_field(client: TestClient) -> None:
 def test_simulations_need_a_key_and_unknown_ids_are_404(client: TestClient, anonymous: TestClient) -> None:
     assert anonymous.post("/v1/simulations", json=_body()).status_code == 401
     assert client.get("/v1/simulations/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_cohort_job_runs_to_done_with_the_cohort_summary(client: TestClient) -> None:
+    body = {"subtype": "TNBC", "presentation": "recurrent", "patients": 200, "years": 3, "seed": 2}
+    job = client.post("/v1/simulations/cohort", json=body).json()
+    done = client.get(f"/v1/simulations/{job['id']}").json()
+    assert done["status"] == "done"
+    assert done["parameters"]["subtype"] == "triple-negative"  # aliases resolve to the canonical name
+    assert done["result"]["patients"] == 200
+    assert set(done["result"]["site_ever_percent"]) == {"bone", "liver", "lung", "brain"}
+
+
+def test_bad_cohort_requests_are_422_naming_the_field(client: TestClient) -> None:
+    response = client.post("/v1/simulations/cohort", json={"subtype": "luminal-z", "presentation": "late"})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert {"subtype", "presentation"} <= {item["field"] for item in detail}
+    assert any("HR+/HER2-" in item["message"] for item in detail)  # the valid subtypes are listed

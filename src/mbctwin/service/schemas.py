@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mbctwin.case.models import Case
 from mbctwin.course.policy import parse_policy
+from mbctwin.course.populations import CohortDefinitions
 from mbctwin.engine.contract import Plan
+from mbctwin.errors import CaseError
 from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.store.tables import CaseVersionRow, PlanRow, SimulationRow
 
@@ -114,6 +116,24 @@ class SimulationRequest(_Public):
     def _known_policy(cls, value: str) -> str:
         parse_policy(value)  # raises ValueError naming unknown drugs
         return value
+
+
+class CohortRequest(_Public):
+    """A virtual cohort drawn from the published distributions of a subtype (``mbc cohort``)."""
+
+    subtype: str = Field(description="HR+/HER2-, HR+/HER2+, HR-/HER2+ or triple-negative (or an alias)")
+    presentation: Literal["any", "de_novo", "recurrent"] = "any"
+    patients: int = Field(default=2000, ge=10, le=200_000)
+    years: float = Field(default=10.0, gt=0, le=40)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+
+    @field_validator("subtype")
+    @classmethod
+    def _known_subtype(cls, value: str) -> str:
+        try:
+            return CohortDefinitions.from_file().resolve(value)
+        except CaseError as error:
+            raise ValueError(error.problems[0].message) from None
 
 
 class SimulationPublic(_Public):
