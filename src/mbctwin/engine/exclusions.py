@@ -15,7 +15,18 @@ FAILED_DRUG_SOURCES = ["abc7", "esmo_mbc_living_guideline"]
 
 def render(template: str, facts: dict[str, Any]) -> str:
     """Fill ``{fact}`` placeholders (names checked by the loader) with the case's values."""
-    return template.format_map({k: _plain(v) for k, v in facts.items()})
+    return template.format_map(_PlainFacts(facts))
+
+
+class _PlainFacts(dict):
+    """Facts as text, converted only when a template asks for them (a plan renders ~1,000 texts)."""
+
+    def __init__(self, facts: dict[str, Any]):
+        super().__init__()
+        self._facts = facts
+
+    def __missing__(self, name: str) -> str:
+        return _plain(self._facts[name])
 
 
 def _plain(value: Any) -> str:
