@@ -204,3 +204,20 @@ def test_attrition_after_first_line_follows_the_subtype_table(
     treated = set(lines.loc[(lines["line"] == 2) & (lines["regimen"] != "best supportive care"), "patient"])
     share = len(treated & progressed) / len(progressed)
     assert share == pytest.approx(params.next_line_probability[subtype][0], abs=0.01)
+
+
+def test_a_new_brain_metastasis_triggers_the_local_treatment_the_engine_would_give(kb: KnowledgeBase) -> None:
+    """Bone-only disease with a high brain tropism: every patient who acquires brain metastases gets
+    the engine's brain-directed local treatment at that moment, and nobody else gets it."""
+    sites = CourseParams.from_file().new_site_probability
+    tropism = {subtype: {**table, "brain": 0.5} for subtype, table in sites.items()}
+    model = CourseModel(params=_quiet_params(new_site_probability=tropism), kb=kb)
+    result = model.simulate(from_case(case_with(), 2_000), years=10, seed=4)
+    brain = result.patients.dropna(subset=["brain_months"]).set_index("patient")["brain_months"]
+    local = result.events[result.events["action"].str.endswith("(brain)")]
+    assert len(brain) > 200
+    assert set(local["patient"]) == set(brain.index)
+    assert np.allclose(local.set_index("patient")["months"].sort_index(), brain.sort_index())
+    assert result.summary()["care_actions_percent"][local["action"].iloc[0]] == pytest.approx(
+        len(brain) / 2_000 * 100, abs=0.1
+    )

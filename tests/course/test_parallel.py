@@ -20,6 +20,7 @@ def test_course_on_a_local_dask_cluster_equals_the_serial_run(kb: KnowledgeBase)
     parallel = model.simulate(cohort, years=6, seed=21, blocks_per_chunk=1, scheduler="dask")
     assert serial.patients.equals(parallel.patients)
     assert serial.lines.equals(parallel.lines)
+    assert serial.events.equals(parallel.events)
 
 
 def test_unknown_scheduler_is_refused() -> None:

@@ -77,9 +77,10 @@ def cohort_command(
         cohort_frame(run.cohort).to_parquet(out_dir / "cohort.parquet")
         run.result.patients.to_parquet(out_dir / "patients.parquet")
         run.result.lines.to_parquet(out_dir / "lines.parquet")
+        run.result.events.to_parquet(out_dir / "events.parquet")
         pictures = save_plots(run.result, out_dir)
         names = ", ".join(p.name for p in pictures)
-        err.print(f"wrote cohort.parquet, patients.parquet, lines.parquet and {names} in {out_dir}")
+        err.print(f"wrote cohort, patients, lines and events (.parquet) and {names} in {out_dir}")
     if fmt is Output.json:
         print_json(summary)
         return

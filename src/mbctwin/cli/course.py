@@ -76,8 +76,9 @@ def simulate_command(
         out_dir.mkdir(parents=True, exist_ok=True)
         result.patients.to_parquet(out_dir / "patients.parquet")
         result.lines.to_parquet(out_dir / "lines.parquet")
+        result.events.to_parquet(out_dir / "events.parquet")
         pictures = save_plots(result, out_dir)
-        err.print(f"wrote patients.parquet, lines.parquet and {', '.join(p.name for p in pictures)} in {out_dir}")
+        err.print(f"wrote patients, lines and events (.parquet) and {', '.join(p.name for p in pictures)} in {out_dir}")
     if fmt is Output.json:
         print_json(summary)
     else:

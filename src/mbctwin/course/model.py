@@ -32,7 +32,7 @@ from mbctwin.course.efficacy import EfficacyTable, weibull_scale
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import EnginePolicy, Policy
 from mbctwin.course.result import CENSORED, DEATH, PROGRESSION, BlockOutcome, CourseResult
-from mbctwin.course.state import SHORT_RESPONSE_MONTHS, RegimenRegistry, StateDecider, state_keys
+from mbctwin.course.state import SHORT_RESPONSE_MONTHS, CareActions, RegimenRegistry, StateDecider, state_keys
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 
 BLOCK_SIZE = 2048
@@ -134,12 +134,14 @@ class _Shared:
     registry: RegimenRegistry
     decider: StateDecider
     efficacy: EfficacyTable
+    care: CareActions
 
     @classmethod
     def build(cls, model: CourseModel, cohort: Cohort, registry: RegimenRegistry) -> _Shared:
         params = model.params
         efficacy = EfficacyTable(model.kb, params.weibull_shape, params.fallback(), params.pfs_ratio_per_line)
-        return cls(registry, StateDecider(cohort.templates, model.policy, registry), efficacy)
+        decider = StateDecider(cohort.templates, model.policy, registry)
+        return cls(registry, decider, efficacy, CareActions(decider, model.kb))
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ class _Chunk:
         for b in range(self.start, self.stop):
             index = slice(b * BLOCK_SIZE, min((b + 1) * BLOCK_SIZE, self.cohort.size))
             given = self.first_line[index] if self.first_line is not None else None
-            runner = _BlockRunner(self.model.params, shared.efficacy, shared.decider, shared.registry, self.horizon)
+            runner = _BlockRunner(self.model.params, shared, self.horizon)
             outcomes.append(
                 runner.run(self.cohort.take(index), np.random.default_rng(self.seeds[b]), given, offset=index.start)
             )
@@ -190,9 +192,7 @@ def _remap(outcomes: list[BlockOutcome], names: list[tuple[str, ...]], registry:
 @dataclass
 class _BlockRunner:
     params: CourseParams
-    efficacy: EfficacyTable
-    decider: StateDecider
-    registry: RegimenRegistry
+    shared: _Shared
     horizon: float
 
     def run(self, cohort: Cohort, rng: np.random.Generator, first_line: np.ndarray | None, offset: int) -> BlockOutcome:
@@ -212,7 +212,7 @@ class _BlockRunner:
     def _decide(self, block: _Block, who: np.ndarray) -> np.ndarray:
         c = block.cohort
         keys = state_keys(c.template[who], c.ecog[who], block.sites[who], block.history[who], block.short[who])
-        return self.decider.decide(keys) if keys.shape[0] else np.empty(0, dtype=np.int32)
+        return self.shared.decider.decide(keys) if keys.shape[0] else np.empty(0, dtype=np.int32)
 
     def _median_pfs(self, block: _Block) -> np.ndarray:
         """Published median PFS of each patient's current regimen at its line (NaN on supportive care)."""
@@ -224,8 +224,8 @@ class _BlockRunner:
             [
                 np.nan
                 if r < 0
-                else self.efficacy.lookup(
-                    frozenset(self.registry.drugs[r]), block.cohort.subtype[s], int(line), bool(b)
+                else self.shared.efficacy.lookup(
+                    frozenset(self.shared.registry.drugs[r]), block.cohort.subtype[s], int(line), bool(b)
                 ).median_months
                 for r, s, line, b in unique
             ]
@@ -243,7 +243,7 @@ class _BlockRunner:
 
     def _regimen_flags(self, predicate: Callable[[tuple[str, ...]], bool]) -> np.ndarray:
         """``predicate`` of every known regimen, plus a trailing False that index -1 (none) reads."""
-        return np.array([predicate(drugs) for drugs in self.registry.drugs] + [False])
+        return np.array([predicate(drugs) for drugs in self.shared.registry.drugs] + [False])
 
     def _hazard_multiplier(self, block: _Block, on_line: np.ndarray) -> np.ndarray:
         """Prognostic hazard ratios. Trial PFS already averages over liver disease (about half of
@@ -284,7 +284,7 @@ class _BlockRunner:
         outcome.add_utility(active, duration, self._utility(block, on_line))
         block.t = np.where(active, block.t + duration, block.t)
         block.done |= active & (censored | died_in_line)
-        self._progress(block, progressed, (site_draws, draws[3]), duration)
+        self._progress(block, progressed, (site_draws, draws[3]), duration, outcome)
 
     def _utility(self, block: _Block, on_line: np.ndarray) -> np.ndarray:
         u = self.params.utilities
@@ -299,14 +299,20 @@ class _BlockRunner:
         return alopecia[regimen], chemo[regimen]
 
     def _progress(
-        self, block: _Block, progressed: np.ndarray, draws: tuple[np.ndarray, np.ndarray], duration: np.ndarray
+        self,
+        block: _Block,
+        progressed: np.ndarray,
+        draws: tuple[np.ndarray, np.ndarray],
+        duration: np.ndarray,
+        outcome: BlockOutcome,
     ) -> None:
         """New sites, history, next line or supportive care for patients who progressed."""
-        self._new_sites(block, progressed, draws[0])
+        new = self._new_sites(block, progressed, draws[0])
         slot = np.clip(block.line - 1, 0, self.params.max_lines - 1)
         rows = np.flatnonzero(progressed)
         block.history[rows, slot[rows]] = block.regimen[rows]
         block.short[rows, slot[rows]] = duration[rows] < SHORT_RESPONSE_MONTHS
+        self._care_events(block, new, outcome)
         block.line = np.where(progressed, block.line + 1, block.line)
         treat = progressed & (draws[1] < self._next_line(block)) & (block.line <= self.params.max_lines)
         block.regimen = np.where(progressed, -1, block.regimen).astype(np.int32)
@@ -319,7 +325,20 @@ class _BlockRunner:
         by_template = np.stack([self.params.next_line(subtype, finished) for subtype in block.cohort.subtype])
         return by_template[block.cohort.template, np.arange(block.cohort.size)]
 
-    def _new_sites(self, block: _Block, progressed: np.ndarray, uniforms: np.ndarray) -> None:
+    def _care_events(self, block: _Block, new: np.ndarray, outcome: BlockOutcome) -> None:
+        """Local and supportive care the engine adds because of the new sites (radiosurgery, ...)."""
+        rows = np.flatnonzero(new.any(axis=1))
+        if rows.size == 0:
+            return
+        c = block.cohort
+
+        def keys(sites: np.ndarray) -> np.ndarray:
+            return state_keys(c.template[rows], c.ecog[rows], sites, block.history[rows], block.short[rows])
+
+        triggered = self.shared.care.triggered(keys(block.sites[rows] & ~new[rows]), keys(block.sites[rows]))
+        outcome.add_events(rows, block.t[rows], triggered)
+
+    def _new_sites(self, block: _Block, progressed: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
         """Each absent site appears with its subtype's per-progression probability (tropism)."""
         table = self.params.new_site_probability
         probability = np.zeros((len(block.cohort.subtype), block.sites.shape[1]))
@@ -329,6 +348,7 @@ class _BlockRunner:
         new = progressed[:, None] & ~block.sites & (uniforms < probability[block.cohort.template])
         block.site_time = np.where(new, block.t[:, None], block.site_time)
         block.sites |= new
+        return new
 
 
 CYTOTOXIC_CLASSES = frozenset({"anti_her2_adc", "trop2_adc"})

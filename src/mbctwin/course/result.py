@@ -26,6 +26,7 @@ class BlockOutcome:
     end: np.ndarray | None = None
     died: np.ndarray | None = None
     site_time: np.ndarray | None = None
+    events: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
 
     def record(
         self,
@@ -48,6 +49,12 @@ class BlockOutcome:
             )
         )
 
+    def add_events(self, rows: np.ndarray, months: np.ndarray, triggered: list[tuple[str, ...]]) -> None:
+        """Care actions triggered at ``months`` for block rows ``rows`` (one tuple of names per row)."""
+        counts = np.array([len(actions) for actions in triggered], dtype=np.int64)
+        names = np.array([name for actions in triggered for name in actions], dtype=object)
+        self.events.append((np.repeat(rows + self.offset, counts), np.repeat(months, counts), names))
+
     def add_utility(self, active: np.ndarray, duration: np.ndarray, utility: np.ndarray) -> None:
         gained = np.where(active, duration * utility / 12.0, 0.0)
         self.qalys = gained if self.qalys is None else self.qalys + gained
@@ -63,12 +70,14 @@ class BlockOutcome:
 
 @dataclass(frozen=True)
 class CourseResult:
-    """``patients``: one row per patient; ``lines``: one row per line (or supportive-care period)."""
+    """``patients``: one row per patient; ``lines``: one row per line (or supportive-care period);
+    ``events``: one row per care action a new site triggered (patient, months, action)."""
 
     patients: pd.DataFrame
     lines: pd.DataFrame
     years: float
     policy: str
+    events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["patient", "months", "action"]))
 
     @classmethod
     def combine(cls, outcomes: list[BlockOutcome], registry: Any, years: float, policy: str) -> CourseResult:
@@ -96,7 +105,7 @@ class CourseResult:
         patients["life_years"] = patients["os_months"] / 12.0
         for i, site in enumerate(SITES):
             patients[f"{site}_months"] = site_time[:, i]
-        return cls(patients, lines, years, policy)
+        return cls(patients, lines, years, policy, _events(outcomes))
 
     def line_pfs(self, line: int) -> tuple[np.ndarray, np.ndarray]:
         """(durations, event) of the given line; event = progression or death."""
@@ -133,11 +142,26 @@ class CourseResult:
             "qalys_mean": round(float(self.patients["qalys"].mean()), 3),
             "life_years_mean": round(float(self.patients["life_years"].mean()), 3),
             "first_line_regimens": self._first_line_mix(first_line),
+            "care_actions_percent": self.care_actions_percent(),
         }
+
+    def care_actions_percent(self) -> dict[str, float]:
+        """Share of patients for whom a new site triggered each local or supportive action."""
+        reached = self.events.drop_duplicates(["patient", "action"])["action"].value_counts()
+        return {str(name): round(float(count) / len(self.patients) * 100, 1) for name, count in reached.items()}
 
     def _first_line_mix(self, line: int) -> dict[str, float]:
         rows = self.lines[self.lines["line"] == line]["regimen"].value_counts(normalize=True)
         return {name: round(float(share) * 100, 1) for name, share in rows.head(5).items()}
+
+
+def _events(outcomes: list[BlockOutcome]) -> pd.DataFrame:
+    columns = list(zip(*(event for o in outcomes for event in o.events), strict=True))
+    if not columns:
+        return pd.DataFrame({"patient": np.empty(0, np.int64), "months": np.empty(0), "action": np.empty(0, object)})
+    patient, months, action = (np.concatenate(column) for column in columns)
+    frame = pd.DataFrame({"patient": patient, "months": months, "action": action})
+    return frame.sort_values(["patient", "months", "action"], kind="stable", ignore_index=True)
 
 
 def _round(value: float | None) -> float | None:

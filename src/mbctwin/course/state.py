@@ -13,6 +13,8 @@ import numpy as np
 
 from mbctwin.case.models import SITES, Case
 from mbctwin.course.policy import Drugs, Policy
+from mbctwin.engine.plan import build_plan
+from mbctwin.knowledge.loader import KnowledgeBase
 
 SHORT_RESPONSE_MONTHS = 6.0  # ABC: progression within 6 months of first-line ET = primary resistance
 StateKey = tuple[int, ...]
@@ -93,3 +95,36 @@ def state_keys(
     """Rows (template, ecog, site bits, regimen_1, short_1, regimen_2, short_2, ...)."""
     pairs = np.stack([history, short.astype(history.dtype)], axis=2).reshape(history.shape[0], -1)
     return np.column_stack([template, ecog, pack_sites(sites), pairs]).astype(np.int64)
+
+
+@dataclass
+class CareActions:
+    """What the engine would add in local and supportive care when a patient's state changes.
+
+    Keyed by (state before, state after) — the same keys as :class:`StateDecider` — and memoised, so
+    a new brain metastasis costs two plans per distinct state, not one per patient. The actions are
+    those of the plan after the change that the plan before it did not have (radiosurgery for the
+    new brain metastases, a bone-modifying agent for new bone metastases, ...)."""
+
+    decider: StateDecider
+    kb: KnowledgeBase
+    plans: dict[StateKey, frozenset[str]] = field(default_factory=dict)
+
+    def triggered(self, before: np.ndarray, after: np.ndarray) -> list[tuple[str, ...]]:
+        """One tuple of action names per row of the two key arrays."""
+        pairs = np.concatenate([before, after], axis=1)
+        unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
+        width = before.shape[1]
+        found = [
+            tuple(sorted(self._actions(tuple(map(int, row[width:]))) - self._actions(tuple(map(int, row[:width])))))
+            for row in unique
+        ]
+        return [found[i] for i in inverse.reshape(-1)]
+
+    def _actions(self, key: StateKey) -> frozenset[str]:
+        if key not in self.plans:
+            plan = build_plan(self.decider.case_for(key), self.kb)
+            local = {f"{item.modality} ({item.site})" for item in plan.local}
+            supportive = {cls for item in plan.supportive for cls in item.classes}
+            self.plans[key] = frozenset(local | supportive)
+        return self.plans[key]
