@@ -335,8 +335,8 @@ class _BlockRunner:
         def keys(sites: np.ndarray) -> np.ndarray:
             return state_keys(c.template[rows], c.ecog[rows], sites, block.history[rows], block.short[rows])
 
-        triggered = self.shared.care.triggered(keys(block.sites[rows] & ~new[rows]), keys(block.sites[rows]))
-        outcome.add_events(rows, block.t[rows], triggered)
+        change, actions = self.shared.care.triggered(keys(block.sites[rows] & ~new[rows]), keys(block.sites[rows]))
+        outcome.add_events(rows, block.t[rows], change, actions)
 
     def _new_sites(self, block: _Block, progressed: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
         """Each absent site appears with its subtype's per-progression probability (tropism)."""

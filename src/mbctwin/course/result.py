@@ -49,11 +49,16 @@ class BlockOutcome:
             )
         )
 
-    def add_events(self, rows: np.ndarray, months: np.ndarray, triggered: list[tuple[str, ...]]) -> None:
-        """Care actions triggered at ``months`` for block rows ``rows`` (one tuple of names per row)."""
-        counts = np.array([len(actions) for actions in triggered], dtype=np.int64)
-        names = np.array([name for actions in triggered for name in actions], dtype=object)
-        self.events.append((np.repeat(rows + self.offset, counts), np.repeat(months, counts), names))
+    def add_events(
+        self, rows: np.ndarray, months: np.ndarray, change: np.ndarray, actions: list[tuple[str, ...]]
+    ) -> None:
+        """Care actions triggered at ``months`` for block rows ``rows``; ``change`` indexes ``actions``
+        (one loop step per distinct state change and action, never per patient)."""
+        for index, names in enumerate(actions):
+            members = change == index
+            for name in names:
+                count = int(members.sum())
+                self.events.append((rows[members] + self.offset, months[members], np.full(count, name, dtype=object)))
 
     def add_utility(self, active: np.ndarray, duration: np.ndarray, utility: np.ndarray) -> None:
         gained = np.where(active, duration * utility / 12.0, 0.0)

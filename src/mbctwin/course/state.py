@@ -110,8 +110,8 @@ class CareActions:
     kb: KnowledgeBase
     plans: dict[StateKey, frozenset[str]] = field(default_factory=dict)
 
-    def triggered(self, before: np.ndarray, after: np.ndarray) -> list[tuple[str, ...]]:
-        """One tuple of action names per row of the two key arrays."""
+    def triggered(self, before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+        """(index of each row's distinct state change, the actions of each distinct change)."""
         pairs = np.concatenate([before, after], axis=1)
         unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
         width = before.shape[1]
@@ -119,7 +119,7 @@ class CareActions:
             tuple(sorted(self._actions(tuple(map(int, row[width:]))) - self._actions(tuple(map(int, row[:width])))))
             for row in unique
         ]
-        return [found[i] for i in inverse.reshape(-1)]
+        return inverse.reshape(-1), found
 
     def _actions(self, key: StateKey) -> frozenset[str]:
         if key not in self.plans:
