@@ -175,6 +175,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
     for site, share in summary["site_ever_percent"].items():
         table.add_row(f"{site} metastases ever (%)", str(share))
     table.add_row("mean QALYs / life-years", f"{summary['qalys_mean']} / {summary['life_years_mean']}")
+    for action, share in summary["care_actions_percent"].items():
+        table.add_row(f"new sites led to {action.replace('_', ' ')} (%)", str(share))
     out.print(table)
     err.print("Simulation from published trial results; not a prediction for an individual patient.")
 
