@@ -72,17 +72,27 @@ def run_cohort(sessions: sessionmaker[Session], kb: KnowledgeBase, simulation_id
     run_job(sessions, simulation_id, work)
 
 
+def _queue(
+    kind: str,
+    body: SimulationRequest | CohortRequest,
+    runner: Callable[..., None],
+    request: Request,
+    background: BackgroundTasks,
+    session: Session,
+) -> SimulationPublic:
+    """Store the run as 'queued' and hand it to ``runner`` after the response."""
+    row = repo.create_simulation(session=session, kind=kind, parameters=body.model_dump(mode="json"), seed=body.seed)
+    session.commit()
+    background.add_task(runner, request.app.state.sessions, request.app.state.kb, row.id, body)
+    return SimulationPublic.from_row(row)
+
+
 @router.post("/cohort", response_model=SimulationPublic, status_code=202)
 def create_cohort(
     body: CohortRequest, request: Request, background: BackgroundTasks, session: SessionDep, _: ApiKeyDep
 ) -> SimulationPublic:
     """Queue a virtual-cohort simulation for a subtype; poll ``GET /v1/simulations/{id}``."""
-    row = repo.create_simulation(
-        session=session, kind="cohort", parameters=body.model_dump(mode="json"), seed=body.seed
-    )
-    session.commit()
-    background.add_task(run_cohort, request.app.state.sessions, request.app.state.kb, row.id, body)
-    return SimulationPublic.from_row(row)
+    return _queue("cohort", body, run_cohort, request, background, session)
 
 
 @router.post("", response_model=SimulationPublic, status_code=202)
@@ -90,12 +100,7 @@ def create_simulation(
     body: SimulationRequest, request: Request, background: BackgroundTasks, session: SessionDep, _: ApiKeyDep
 ) -> SimulationPublic:
     """Queue a patient-course simulation for a case; poll ``GET /v1/simulations/{id}``."""
-    row = repo.create_simulation(
-        session=session, kind="course", parameters=body.model_dump(mode="json"), seed=body.seed
-    )
-    session.commit()
-    background.add_task(run_simulation, request.app.state.sessions, request.app.state.kb, row.id, body)
-    return SimulationPublic.from_row(row)
+    return _queue("course", body, run_simulation, request, background, session)
 
 
 @router.get("/{simulation_id}", response_model=SimulationPublic, responses={404: {"description": "No such run"}})
