@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 
@@ -53,6 +54,7 @@ class _Block:
     short: np.ndarray = field(init=False)  # (n, max_lines) progression within 6 months
     sites: np.ndarray = field(init=False)
     site_time: np.ndarray = field(init=False)  # (n, n_sites) months when a site appeared; 0 = at start
+    cytotoxic_before: np.ndarray = field(init=False)  # cytotoxic metastatic lines before the simulated course
 
     def __post_init__(self) -> None:
         n = self.cohort.size
@@ -64,6 +66,8 @@ class _Block:
         self.short = np.zeros((n, self.max_lines), dtype=bool)
         self.sites = self.cohort.sites.copy()
         self.site_time = np.where(self.sites, 0.0, np.nan)
+        per_template = np.array([_cytotoxic_lines(case) for case in self.cohort.templates])
+        self.cytotoxic_before = per_template[self.cohort.template]
 
 
 @dataclass(frozen=True)
@@ -237,8 +241,7 @@ class _BlockRunner:
         conjugates) enrol by prior cytotoxic lines (DESTINY-Breast04: after 1-2 chemotherapy lines),
         whatever the endocrine lines before; other regimens count every line."""
         cytotoxic = self._regimen_flags(is_cytotoxic)
-        before = np.array([_cytotoxic_lines(case) for case in block.cohort.templates])[block.cohort.template]
-        cytotoxic_line = before + cytotoxic[block.history].sum(axis=1) + 1
+        cytotoxic_line = block.cytotoxic_before + cytotoxic[block.history].sum(axis=1) + 1
         return np.where(cytotoxic[block.regimen], cytotoxic_line, block.line)
 
     def _regimen_flags(self, predicate: Callable[[tuple[str, ...]], bool]) -> np.ndarray:
@@ -354,8 +357,9 @@ class _BlockRunner:
 CYTOTOXIC_CLASSES = frozenset({"anti_her2_adc", "trop2_adc"})
 
 
-def is_cytotoxic(drugs: tuple[str, ...] | list[str]) -> bool:
-    """Chemotherapy or an antibody-drug conjugate with a cytotoxic payload."""
+@cache
+def is_cytotoxic(drugs: tuple[str, ...]) -> bool:
+    """Chemotherapy or an antibody-drug conjugate with a cytotoxic payload (asked every line, so cached)."""
     vocab = vocabulary()
     classes = vocab.classes_of(list(drugs))
     return "chemotherapy" in classes or bool(classes & CYTOTOXIC_CLASSES)
@@ -366,5 +370,5 @@ def _cytotoxic_lines(case: Case) -> int:
     return sum(
         1
         for p in case.prior_therapies
-        if p.setting == "metastatic" and p.ended_because != "ongoing" and is_cytotoxic(p.drugs)
+        if p.setting == "metastatic" and p.ended_because != "ongoing" and is_cytotoxic(tuple(p.drugs))
     )
