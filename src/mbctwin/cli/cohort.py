@@ -14,7 +14,7 @@ from mbctwin.cli._options import Patients, Scheduler, Seed, Years, check_schedul
 from mbctwin.cli.course import Output, _print_summary, _run_with_bar
 from mbctwin.course.cohort import Cohort
 from mbctwin.course.plot import save_plots
-from mbctwin.course.populations import CohortDefinitions, CohortRun, check_presentation, run_cohort
+from mbctwin.course.populations import CohortRun, check_presentation, packaged_definitions, run_cohort
 from mbctwin.errors import CaseError
 
 
@@ -59,7 +59,7 @@ def cohort_command(
 ) -> None:
     """A population from published distributions (age, ECOG, sites, de novo share): survival, sites, QALYs."""
     try:
-        definitions = CohortDefinitions.from_file()
+        definitions = packaged_definitions()
         definitions.resolve(subtype)
         check_presentation(presentation)
     except CaseError as error:

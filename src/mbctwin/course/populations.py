@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from statistics import NormalDist
@@ -189,6 +190,12 @@ class CohortDefinitions(_Strict):
         return found
 
 
+@cache
+def packaged_definitions() -> CohortDefinitions:
+    """The shipped cohort definitions, read and validated once per process."""
+    return CohortDefinitions.from_file()
+
+
 def _key(name: str) -> str:
     return "".join(name.lower().split())
 
@@ -325,7 +332,7 @@ def build_cohort(
     ``presentation``: ``de_novo``, ``recurrent`` or ``any`` (the published de novo share). The
     random draws are made in a fixed order, so the same generator state gives the same cohort.
     """
-    definitions = definitions or CohortDefinitions.from_file()
+    definitions = definitions or packaged_definitions()
     name = definitions.resolve(subtype)
     check_presentation(presentation)
     if patients < 1:
@@ -400,7 +407,7 @@ def run_cohort(
     definitions: CohortDefinitions | None = None,
 ) -> CohortRun:
     """Draw the cohort (first child of ``SeedSequence(seed)``) and simulate it (second child)."""
-    definitions = definitions or CohortDefinitions.from_file()
+    definitions = definitions or packaged_definitions()
     name = definitions.resolve(subtype)
     check_presentation(presentation)
     root = np.random.SeedSequence(seed)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mbctwin.case.models import Case
 from mbctwin.course.policy import parse_policy
-from mbctwin.course.populations import CohortDefinitions
+from mbctwin.course.populations import packaged_definitions
 from mbctwin.engine.contract import Plan
 from mbctwin.errors import CaseError
 from mbctwin.knowledge.loader import KnowledgeBase
@@ -131,7 +131,7 @@ class CohortRequest(_Public):
     @classmethod
     def _known_subtype(cls, value: str) -> str:
         try:
-            return CohortDefinitions.from_file().resolve(value)
+            return packaged_definitions().resolve(value)
         except CaseError as error:
             raise ValueError(error.problems[0].message) from None
 
