@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from mbctwin.course.efficacy import EfficacyTable, population_subtypes, weibull_scale
+from mbctwin.course.efficacy import EfficacyTable, arm_results, implied_shape, population_subtypes, weibull_scale
 from mbctwin.course.params import CourseParams
 from mbctwin.knowledge.loader import KnowledgeBase
 
@@ -28,12 +28,42 @@ def test_exact_arm_gives_the_published_median(kb: KnowledgeBase, table: Efficacy
     assert found.sources == ("her2climb",)
 
 
-def test_missing_median_follows_from_hazard_ratio(kb: KnowledgeBase, table: EfficacyTable) -> None:
-    """MONALEESA-2's ribociclib median was not reached: control median x HR^(-1/k) (Weibull PH)."""
+def test_missing_median_follows_from_hazard_ratio(kb: KnowledgeBase) -> None:
+    """MONALEESA-2's ribociclib median was not reached at the first analysis: control median x HR^(-1/k)."""
+    shape = CourseParams.from_file().weibull_shape
     effect = next(e for e in kb.sources["monaleesa2"].effects if e.endpoint == "pfs")
-    expected = effect.control.median_months * effect.hr ** (-1 / CourseParams.from_file().weibull_shape)
+    derived = next(a for a in arm_results(kb, shape) if a.source_id == "monaleesa2" and a.derived)
+    assert derived.median_months == pytest.approx(effect.control.median_months * effect.hr ** (-1 / shape))
+
+
+def test_a_reported_median_beats_one_derived_from_an_earlier_analysis(kb: KnowledgeBase, table: EfficacyTable) -> None:
+    updated = [e for e in kb.sources["monaleesa2"].effects if e.endpoint == "pfs"][1]
     found = table.lookup(frozenset({"letrozole", "ribociclib"}), "HR+/HER2-", 1)
-    assert found.median_months == pytest.approx(expected)
+    assert found.median_months == updated.experimental.median_months
+
+
+def test_a_trial_with_both_medians_and_a_hazard_ratio_fixes_its_weibull_shape(kb: KnowledgeBase) -> None:
+    """Under proportional hazards HR = (m_ctrl / m_exp)^k; CLEOPATRA: 18.5 vs 12.4 months, HR 0.62."""
+    effect = next(e for e in kb.sources["cleopatra"].effects if e.endpoint == "pfs")
+    ratio = effect.control.median_months / effect.experimental.median_months
+    k = implied_shape(effect)
+    assert k == pytest.approx(math.log(effect.hr) / math.log(ratio))
+    assert ratio**k == pytest.approx(effect.hr)
+
+
+def test_a_near_null_trial_does_not_inform_the_shape(kb: KnowledgeBase, table: EfficacyTable) -> None:
+    """PEARL (HR 1.13, medians 7.5 vs 10.0): no shape; its capecitabine uses the course default."""
+    effect = next(e for e in kb.sources["pearl"].effects if e.endpoint == "pfs")
+    assert implied_shape(effect) is None
+    assert table.lookup(frozenset({"capecitabine"}), "HR+/HER2-", 1).shape is None
+
+
+def test_both_arms_of_a_trial_share_its_shape(table: EfficacyTable) -> None:
+    experimental = table.lookup(frozenset({"tucatinib", "trastuzumab", "capecitabine"}), "HR-/HER2+", 3)
+    control = table.lookup(frozenset({"trastuzumab", "capecitabine"}), "HR-/HER2+", 3)
+    assert experimental.shape == control.shape
+    assert experimental.shape is not None
+    assert experimental.shape > 1.5  # HER2CLIMB: HR 0.54 for 7.8 vs 5.6 months
 
 
 def test_ovarian_suppression_is_ignored_when_matching(table: EfficacyTable) -> None:

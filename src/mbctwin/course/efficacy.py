@@ -20,6 +20,17 @@ the preferred medians is used. Ovarian suppression (goserelin etc.) is ignored w
 When the chosen arm treated other lines than the patient's (a first-line trial for a fourth
 line), its median is scaled by ``ratio`` per line of distance: real-world time on treatment
 falls by about a quarter with each later line (``pfs_ratio_per_line`` in the course structure).
+
+The Weibull shape is fitted to the trial too, where it can be: a trial that reports both medians
+and the hazard ratio fixes the shape at which the three agree under proportional hazards,
+
+.. math:: HR = (\mathrm{median}_{ctrl} / \mathrm{median}_{exp})^{k}
+          \quad\Rightarrow\quad k = \ln HR / \ln(\mathrm{median}_{ctrl} / \mathrm{median}_{exp}),
+
+so both arms of the simulated trial reproduce its medians *and* its hazard ratio (a common
+shape of 0.85 would turn CLEOPATRA's medians 18.5 vs 12.4 into HR 0.71, not the published
+0.62). Near-null trials (HR >= 0.9 or medians within 20 %) do not inform the shape and use the
+course default, as do regimens without such a trial.
 """
 
 from __future__ import annotations
@@ -40,6 +51,9 @@ from mbctwin.knowledge.schema import Effect
 Median = TypeVar("Median", float, np.ndarray)
 BACKGROUND_CLASSES = frozenset({"ovarian_function_suppression"})
 ALL_SUBTYPES = 4  # HR+/HER2-, HR+/HER2+, HR-/HER2+, triple-negative
+SHAPE_RANGE = (0.6, 2.0)  # implied shapes outside it are clipped (assumption: no MBC PFS curve is that extreme)
+INFORMATIVE_HR = 0.9  # a trial informs the shape only if its HR is below this ...
+INFORMATIVE_MEDIAN_RATIO = 1.2  # ... and its medians differ by at least this factor
 BRAIN_ONLY = re.compile(r"\bwith (?!or without)(?:(?!without)[a-z]+ )*?brain metastas")  # not "with or without"
 SUBTYPE_PATTERNS = (  # population text -> the subtypes each receptor statement allows
     (re.compile(r"tnbc|triple[- ]negative"), {"triple-negative"}),
@@ -63,6 +77,8 @@ class ArmResult:
     drugs: frozenset[str]
     how: str
     brain_only: bool = False  # the trial enrolled only patients with brain metastases (DESTINY-Breast12)
+    shape: float | None = None  # Weibull shape implied by the trial's medians and HR
+    derived: bool = False  # median not reported: filled from the other arm and the HR
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,19 @@ class Efficacy:
     median_months: float
     sources: tuple[str, ...]
     how: str
+    shape: float | None = None  # None: the course default
+
+
+def implied_shape(effect: Effect) -> float | None:
+    """The Weibull shape at which the effect's reported medians and hazard ratio agree (module docstring)."""
+    exp = effect.experimental.median_months
+    ctrl = effect.control.median_months if effect.control else None
+    if effect.hr is None or not exp or not ctrl:
+        return None
+    if effect.hr >= INFORMATIVE_HR or exp / ctrl < INFORMATIVE_MEDIAN_RATIO:
+        return None
+    low, high = SHAPE_RANGE
+    return min(max(math.log(effect.hr) / math.log(ctrl / exp), low), high)
 
 
 def population_subtypes(population: str) -> frozenset[str]:
@@ -112,6 +141,7 @@ def arm_results(kb: KnowledgeBase, shape: float) -> list[ArmResult]:
             subtypes = population_subtypes(effect.population)
             brain_only = bool(BRAIN_ONLY.search(effect.population.lower()))
             exp, ctrl = _medians(effect, shape)
+            trial_shape = implied_shape(effect)
             for arm, median, role in ((effect.experimental, exp, "experimental"), (effect.control, ctrl, "control")):
                 if arm is None or median is None:
                     continue
@@ -127,6 +157,8 @@ def arm_results(kb: KnowledgeBase, shape: float) -> list[ArmResult]:
                         _core(arm.drugs),
                         f"{source.id} {role} arm",
                         brain_only,
+                        trial_shape,
+                        arm.median_months is None,
                     )
                 )
     return results
@@ -193,9 +225,13 @@ class EfficacyTable:
             scored.append(((not subtype_ok, distance, kind, breadth, width, alternatives), arm))
         if scored:
             best = min(key for key, _ in scored)
-            chosen = [arm for key, arm in scored if key == best]
-            median = self._pooled(chosen, line)
-            return Efficacy(median, tuple(a.source_id for a in chosen), "; ".join(a.how for a in chosen))
+            chosen = _reported_first([arm for key, arm in scored if key == best])
+            return Efficacy(
+                self._pooled(chosen, line),
+                tuple(a.source_id for a in chosen),
+                "; ".join(a.how for a in chosen),
+                _pooled_shape(chosen),
+            )
         return self._from_fallback(core, line)
 
     def _pooled(self, arms: list[ArmResult], line: int) -> float:
@@ -212,6 +248,24 @@ class EfficacyTable:
         return Efficacy(median, ("course_structure",), f"fallback for {group} at line {line}")
 
 
-def weibull_scale(median: Median, shape: float) -> Median:
+def _reported_first(arms: list[ArmResult]) -> list[ArmResult]:
+    """Within a trial, a reported median beats one derived from an earlier analysis's HR
+    (MONALEESA-2: median not reached at the first analysis, 25.3 months at the update)."""
+    reported = {a.source_id for a in arms if not a.derived}
+    return [a for a in arms if not a.derived or a.source_id not in reported]
+
+
+def _pooled_shape(arms: list[ArmResult]) -> float | None:
+    """Geometric mean over trials of the trial-implied shapes (one vote per trial); None if no trial implies one."""
+    by_trial: dict[str, list[float]] = {}
+    for arm in arms:
+        if arm.shape is not None:
+            by_trial.setdefault(arm.source_id, []).append(math.log(arm.shape))
+    if not by_trial:
+        return None
+    return math.exp(statistics.fmean(statistics.fmean(logs) for logs in by_trial.values()))
+
+
+def weibull_scale(median: Median, shape: float | np.ndarray) -> Median:
     """λ such that the Weibull(k, λ) median equals ``median`` (a number or an array of them)."""
     return median / math.log(2) ** (1 / shape)

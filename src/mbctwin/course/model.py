@@ -29,7 +29,7 @@ from mbctwin.case.derived import line as case_line
 from mbctwin.case.models import Case
 from mbctwin.case.vocabulary import vocabulary
 from mbctwin.course.cohort import SITE_INDEX, Cohort
-from mbctwin.course.efficacy import EfficacyTable, weibull_scale
+from mbctwin.course.efficacy import Efficacy, EfficacyTable, weibull_scale
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import EnginePolicy, Policy
 from mbctwin.course.result import CENSORED, DEATH, PROGRESSION, BlockOutcome, CourseResult
@@ -218,23 +218,30 @@ class _BlockRunner:
         keys = state_keys(c.template[who], c.ecog[who], block.sites[who], block.history[who], block.short[who])
         return self.shared.decider.decide(keys) if keys.shape[0] else np.empty(0, dtype=np.int32)
 
-    def _median_pfs(self, block: _Block) -> np.ndarray:
-        """Published median PFS of each patient's current regimen at its line (NaN on supportive care)."""
+    def _pfs_law(self, block: _Block) -> tuple[np.ndarray, np.ndarray]:
+        """Published median PFS of each patient's current regimen at its line and the Weibull shape
+        its trial implies (NaN median on supportive care; the course default shape where no trial
+        fixes one)."""
         template = np.asarray(block.cohort.template, dtype=np.int64)  # each template has one subtype
         brain = block.sites[:, SITE_INDEX["brain"]]
         combos = np.column_stack([block.regimen, template, self._efficacy_line(block), brain])
         unique, inverse = np.unique(combos, axis=0, return_inverse=True)
-        medians = np.array(
+        default = self.params.weibull_shape
+        laws = np.array(
             [
-                np.nan
+                (np.nan, default)
                 if r < 0
-                else self.shared.efficacy.lookup(
-                    frozenset(self.shared.registry.drugs[r]), block.cohort.subtype[s], int(line), bool(b)
-                ).median_months
+                else _law(
+                    self.shared.efficacy.lookup(
+                        frozenset(self.shared.registry.drugs[r]), block.cohort.subtype[s], int(line), bool(b)
+                    ),
+                    default,
+                )
                 for r, s, line, b in unique
             ]
-        )
-        return medians[inverse.reshape(-1)]
+        ).reshape(-1, 2)
+        laws = laws[inverse.reshape(-1)]
+        return laws[:, 0], laws[:, 1]
 
     def _efficacy_line(self, block: _Block) -> np.ndarray:
         """The line a regimen's trial would count: cytotoxic regimens (chemotherapy, antibody-drug
@@ -266,8 +273,8 @@ class _BlockRunner:
         on_line = ~block.done & (block.regimen >= 0)
         on_bsc = ~block.done & (block.regimen < 0)
         multiplier = self._hazard_multiplier(block, on_line)
-        k = p.weibull_shape
-        scale = weibull_scale(np.nan_to_num(self._median_pfs(block), nan=1.0), k)
+        median, k = self._pfs_law(block)
+        scale = weibull_scale(np.nan_to_num(median, nan=1.0), k)
         disease = np.where(
             on_line,
             scale * (-np.log(draws[0]) / multiplier) ** (1 / k),
@@ -352,6 +359,10 @@ class _BlockRunner:
         block.site_time = np.where(new, block.t[:, None], block.site_time)
         block.sites |= new
         return new
+
+
+def _law(efficacy: Efficacy, default_shape: float) -> tuple[float, float]:
+    return efficacy.median_months, efficacy.shape or default_shape
 
 
 CYTOTOXIC_CLASSES = frozenset({"anti_her2_adc", "trop2_adc"})

@@ -44,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from mbctwin.case.models import Case
 from mbctwin.course import survival
 from mbctwin.course.cohort import from_case
+from mbctwin.course.efficacy import implied_shape
 from mbctwin.course.model import CourseModel
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import Drugs, Policy, parse_policy
@@ -271,7 +272,8 @@ def _perturb_effect(effect: Effect, efficacy: EfficacyUncertainty, shape: float,
         experimental = reference
     elif se is not None and effect.hr is not None:
         hr = effect.hr * math.exp(efficacy.hazard_ratio_se_scale.value * se * z_hr)
-        experimental = reference * (hr / effect.hr) ** (-1 / shape)
+        # the trial's own shape, so that the drawn HR and medians keep agreeing (efficacy.implied_shape)
+        experimental = reference * (hr / effect.hr) ** (-1 / (implied_shape(effect) or shape))
     else:
         experimental = math.exp(sd_median * z_own)
     update: dict[str, Any] = {"hr": hr, "experimental": _scaled(effect.experimental, experimental)}
