@@ -17,14 +17,17 @@ from tests.conftest import case_with
 
 
 def _quiet_params(**changes: object) -> CourseParams:
-    """No background mortality, no death at progression: pure time-to-progression."""
+    """No background mortality, no death at progression, no presentation or age effect: pure
+    time-to-progression of a trial-like patient."""
     base = CourseParams.from_file()
     zero = {40: 0.0, 90: 0.0}
+    neutral = base.prognostic_hr.model_copy(update={"recurrent_dfi_under_24_months": 1.0, "age_over_60": 1.0})
     return base.model_copy(
         update={
             "background_mortality_female": zero,
             "background_mortality_male": zero,
             "death_at_progression": 0.0,
+            "prognostic_hr": neutral,
             **changes,
         }
     )

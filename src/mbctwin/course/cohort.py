@@ -33,6 +33,7 @@ class Cohort:
     ecog: np.ndarray  # int8
     subtype: tuple[str, ...]  # per template: subtype used for efficacy and tropism
     sites: np.ndarray  # bool (n, len(SITES))
+    population: bool = True  # a drawn population (its own prognostic reference), not copies of one patient
 
     @property
     def size(self) -> int:
@@ -48,6 +49,7 @@ class Cohort:
             self.ecog[index],
             self.subtype,
             self.sites[index],
+            self.population,
         )
 
 
@@ -72,6 +74,7 @@ def from_case(case: Case, n: int) -> Cohort:
         ecog=np.full(n, case.ecog, dtype=np.int8),
         subtype=(_subtype(case),),
         sites=np.tile(_site_mask(case), (n, 1)),
+        population=False,
     )
 
 

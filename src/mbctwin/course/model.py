@@ -32,6 +32,7 @@ from mbctwin.course.cohort import SITE_INDEX, Cohort
 from mbctwin.course.efficacy import Efficacy, EfficacyTable, weibull_scale
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import EnginePolicy, Policy
+from mbctwin.course.prognosis import relative_risk
 from mbctwin.course.result import CENSORED, DEATH, PROGRESSION, BlockOutcome, CourseResult
 from mbctwin.course.state import SHORT_RESPONSE_MONTHS, CareActions, RegimenRegistry, StateDecider, state_keys
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
@@ -46,6 +47,7 @@ class _Block:
 
     cohort: Cohort
     max_lines: int
+    risk: np.ndarray  # presentation and age hazard multiplier (prognosis.relative_risk)
     t: np.ndarray = field(init=False)
     done: np.ndarray = field(init=False)
     line: np.ndarray = field(init=False)
@@ -95,6 +97,7 @@ class CourseModel:
         chunks of blocks on Dask workers — identical results, since every block keeps its seed.
         """
         registry = registry or RegimenRegistry()
+        risk = relative_risk(self.params, cohort)
         sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         n_blocks = -(-cohort.size // BLOCK_SIZE)
         children = sequence.spawn(n_blocks)
@@ -106,6 +109,7 @@ class CourseModel:
                 min(start + blocks_per_chunk, n_blocks),
                 children,
                 first_line,
+                risk,
                 tuple(registry.drugs),
                 years * 12.0,
             )
@@ -158,6 +162,7 @@ class _Chunk:
     stop: int
     seeds: list[np.random.SeedSequence]
     first_line: np.ndarray | None
+    risk: np.ndarray
     known: tuple[tuple[str, ...], ...]
     horizon: float
 
@@ -168,7 +173,9 @@ class _Chunk:
             given = self.first_line[index] if self.first_line is not None else None
             runner = _BlockRunner(self.model.params, shared, self.horizon)
             outcomes.append(
-                runner.run(self.cohort.take(index), np.random.default_rng(self.seeds[b]), given, offset=index.start)
+                runner.run(
+                self.cohort.take(index), np.random.default_rng(self.seeds[b]), given, self.risk[index], index.start
+            )
             )
         return outcomes
 
@@ -199,8 +206,10 @@ class _BlockRunner:
     shared: _Shared
     horizon: float
 
-    def run(self, cohort: Cohort, rng: np.random.Generator, first_line: np.ndarray | None, offset: int) -> BlockOutcome:
-        block = _Block(cohort, self.params.max_lines)
+    def run(
+        self, cohort: Cohort, rng: np.random.Generator, first_line: np.ndarray | None, risk: np.ndarray, offset: int
+    ) -> BlockOutcome:
+        block = _Block(cohort, self.params.max_lines, risk)
         outcome = BlockOutcome(offset=offset)
         block.line[:] = np.array([case_line(t) for t in cohort.templates])[cohort.template]
         block.regimen[:] = self._decide(block, np.ones(cohort.size, dtype=bool))
@@ -258,9 +267,10 @@ class _BlockRunner:
     def _hazard_multiplier(self, block: _Block, on_line: np.ndarray) -> np.ndarray:
         """Prognostic hazard ratios. Trial PFS already averages over liver disease (about half of
         trial patients), so liver metastases scale only the hazard on supportive care; trials
-        enrol ECOG 0-1 and few brain metastases, so those two scale both."""
+        enrol ECOG 0-1 and few brain metastases, so those two scale both; presentation and age
+        scale both relative to the population (``prognosis.py``)."""
         hr = self.params.prognostic_hr
-        multiplier = np.where(block.cohort.ecog >= 2, hr.ecog_2_or_more, 1.0)
+        multiplier = block.risk * np.where(block.cohort.ecog >= 2, hr.ecog_2_or_more, 1.0)
         multiplier = multiplier * np.where(block.sites[:, SITE_INDEX["brain"]], hr.brain_metastases, 1.0)
         liver = np.where(block.sites[:, SITE_INDEX["liver"]] & ~on_line, hr.liver_metastases, 1.0)
         return multiplier * liver

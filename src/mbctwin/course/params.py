@@ -37,11 +37,35 @@ class Utilities(_Frozen):
 
 
 class PrognosticHazardRatios(_Frozen):
-    """Multipliers of progression and death hazards relative to a trial-like patient."""
+    """Multipliers of progression and death hazards.
+
+    ECOG, liver and brain: relative to a trial-like patient (``model._hazard_multiplier``).
+    Presentation / disease-free interval and age: relative to the population the PFS figures
+    average over (``prognosis.relative_risk``); de novo disease and a recurrence after 24 months
+    or more are the reference category (1.0).
+    """
 
     ecog_2_or_more: Positive
     liver_metastases: Positive
     brain_metastases: Positive
+    recurrent_dfi_under_24_months: Positive
+    age_over_60: Positive
+
+
+class PrognosticReference(_Frozen):
+    """Shares of a published MBC population, the reference a single patient is compared with."""
+
+    de_novo: Probability
+    recurrent_dfi_under_24_months: Probability
+    recurrent_dfi_24_months_or_more: Probability
+    age_over_60: Probability
+
+    @model_validator(mode="after")
+    def _presentations_sum_to_one(self) -> PrognosticReference:
+        total = self.de_novo + self.recurrent_dfi_under_24_months + self.recurrent_dfi_24_months_or_more
+        if abs(total - 1) > 0.01:
+            raise ValueError(f"presentation shares sum to {total:.3f}, not 1")
+        return self
 
 
 class CourseParams(_Frozen):
@@ -57,6 +81,7 @@ class CourseParams(_Frozen):
     background_mortality_male: dict[int, Probability]
     utilities: Utilities
     prognostic_hr: PrognosticHazardRatios
+    prognostic_reference: PrognosticReference
 
     @model_validator(mode="after")
     def _complete_tables(self) -> CourseParams:
