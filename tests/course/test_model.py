@@ -93,6 +93,25 @@ def test_outputs_are_consistent(kb: KnowledgeBase) -> None:
     assert result.site_ever_percent()["brain"] == 100.0  # brain disease at the start
 
 
+def test_time_on_lines_and_on_chemotherapy_add_up(kb: KnowledgeBase) -> None:
+    """A fixed sequence (endocrine, then chemotherapy, then an ADC): the summary's times are the
+    line table's durations, per line and per kind of treatment."""
+    policy = FixedPolicy((("letrozole", "ribociclib"), ("capecitabine",), ("trastuzumab_deruxtecan",)))
+    result = CourseModel(kb=kb, policy=policy).simulate(
+        from_case(example_case("hr-positive-first-line"), 3000), years=10, seed=3
+    )
+    lines, summary = result.lines, result.summary()
+    duration = lines["stop_months"] - lines["start_months"]
+    n = len(result.patients)
+    assert summary["time_on_line_months_mean"]["1"] == pytest.approx(duration[lines["line"] == 1].mean(), abs=0.05)
+    capecitabine = duration[lines["regimen"] == "capecitabine"].sum() / n
+    adc = duration[lines["regimen"] == "trastuzumab_deruxtecan"].sum() / n
+    assert summary["chemotherapy_months_mean"] == pytest.approx(capecitabine, abs=0.01)
+    assert summary["cytotoxic_months_mean"] == pytest.approx(capecitabine + adc, abs=0.01)
+    by_year = summary["site_percent_by_year"]["liver"]
+    assert by_year["1y"] <= by_year["2y"] <= by_year["5y"] <= summary["site_ever_percent"]["liver"]
+
+
 def test_survival_curve_is_a_proper_curve(kb: KnowledgeBase) -> None:
     result = CourseModel(kb=kb).simulate(from_case(example_case("hr-positive-first-line"), 2000), years=10, seed=1)
     _times, curve, low, high = survival.km_curve(

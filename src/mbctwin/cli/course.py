@@ -172,8 +172,15 @@ def _print_summary(summary: dict[str, Any]) -> None:
         table.add_row(f"alive at {key} (%)", str(value))
     for line, months in summary["pfs_median_months_by_line"].items():
         table.add_row(f"median PFS line {line} (months)", f"{months:.1f}" if months else "not reached")
+    for line, months in summary["time_on_line_months_mean"].items():
+        table.add_row(f"mean time on line {line} (months)", str(months))
+    table.add_row(
+        "mean months on chemotherapy / incl. ADCs",
+        f"{summary['chemotherapy_months_mean']} / {summary['cytotoxic_months_mean']}",
+    )
     for site, share in summary["site_ever_percent"].items():
-        table.add_row(f"{site} metastases ever (%)", str(share))
+        by_year = " · ".join(f"{y} {v}" for y, v in summary["site_percent_by_year"][site].items())
+        table.add_row(f"{site} metastases ever (%)", f"{share} (by {by_year})")
     table.add_row("mean QALYs / life-years", f"{summary['qalys_mean']} / {summary['life_years_mean']}")
     for action, share in summary["care_actions_percent"].items():
         table.add_row(f"new sites led to {action.replace('_', ' ')} (%)", str(share))

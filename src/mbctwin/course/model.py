@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 
 import numpy as np
 
@@ -33,6 +32,7 @@ from mbctwin.course.efficacy import Efficacy, EfficacyTable, weibull_scale
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import EnginePolicy, Policy
 from mbctwin.course.prognosis import relative_risk
+from mbctwin.course.regimen_kind import is_chemotherapy, is_cytotoxic
 from mbctwin.course.result import CENSORED, DEATH, PROGRESSION, BlockOutcome, CourseResult
 from mbctwin.course.state import SHORT_RESPONSE_MONTHS, CareActions, RegimenRegistry, StateDecider, state_keys
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
@@ -315,7 +315,7 @@ class _BlockRunner:
     def _toxicity_flags(self, regimen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         vocab = vocabulary()
         alopecia = self._regimen_flags(lambda drugs: any(vocab.drugs[d].alopecia_common for d in drugs))
-        chemo = self._regimen_flags(lambda drugs: "chemotherapy" in vocab.classes_of(list(drugs)))
+        chemo = self._regimen_flags(is_chemotherapy)
         return alopecia[regimen], chemo[regimen]
 
     def _progress(
@@ -373,17 +373,6 @@ class _BlockRunner:
 
 def _law(efficacy: Efficacy, default_shape: float) -> tuple[float, float]:
     return efficacy.median_months, efficacy.shape or default_shape
-
-
-CYTOTOXIC_CLASSES = frozenset({"anti_her2_adc", "trop2_adc"})
-
-
-@cache
-def is_cytotoxic(drugs: tuple[str, ...]) -> bool:
-    """Chemotherapy or an antibody-drug conjugate with a cytotoxic payload (asked every line, so cached)."""
-    vocab = vocabulary()
-    classes = vocab.classes_of(list(drugs))
-    return "chemotherapy" in classes or bool(classes & CYTOTOXIC_CLASSES)
 
 
 def _cytotoxic_lines(case: Case) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from mbctwin.course import survival
-from mbctwin.course.result import SUMMARY_SITES, CourseResult
+from mbctwin.course.result import BEST_SUPPORTIVE_CARE, SUMMARY_SITES, CourseResult
 
 
 def _axes(ax: Any) -> Any:
@@ -47,8 +47,8 @@ def plot_swimmer(result: CourseResult, patients: int = 40, ax: Any = None) -> An
     ax = _axes(ax)
     chosen = result.patients["patient"].to_numpy()[:patients]
     lines = result.lines[result.lines["patient"].isin(chosen)]
-    regimens = sorted(set(lines["regimen"]) - {"best supportive care"})
-    palette = {name: f"C{i % 10}" for i, name in enumerate(regimens)} | {"best supportive care": "0.7"}
+    regimens = sorted(set(lines["regimen"]) - {BEST_SUPPORTIVE_CARE})
+    palette = {name: f"C{i % 10}" for i, name in enumerate(regimens)} | {BEST_SUPPORTIVE_CARE: "0.7"}
     for row in lines.itertuples():
         ax.barh(
             row.patient,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,10 +11,12 @@ import pandas as pd
 
 from mbctwin.case.models import SITES
 from mbctwin.course import survival
+from mbctwin.course.regimen_kind import is_chemotherapy, is_cytotoxic
 
 PROGRESSION, DEATH, CENSORED = 0, 1, 2
 EVENT_NAMES = np.array(["progression", "death", "censored"])
 SUMMARY_SITES = ("bone", "liver", "lung", "brain")
+BEST_SUPPORTIVE_CARE = "best supportive care"
 
 
 @dataclass
@@ -87,7 +90,7 @@ class CourseResult:
     @classmethod
     def combine(cls, outcomes: list[BlockOutcome], registry: Any, years: float, policy: str) -> CourseResult:
         parts = [np.concatenate(column) for column in zip(*(row for o in outcomes for row in o.lines), strict=True)]
-        names = np.array([" + ".join(d) for d in registry.drugs] + ["best supportive care"], dtype=object)
+        names = np.array([" + ".join(d) for d in registry.drugs] + [BEST_SUPPORTIVE_CARE], dtype=object)
         lines = pd.DataFrame(
             {
                 "patient": parts[0],
@@ -114,7 +117,7 @@ class CourseResult:
 
     def line_pfs(self, line: int) -> tuple[np.ndarray, np.ndarray]:
         """(durations, event) of the given line; event = progression or death."""
-        rows = self.lines[(self.lines["line"] == line) & (self.lines["regimen"] != "best supportive care")]
+        rows = self.lines[(self.lines["line"] == line) & (self.lines["regimen"] != BEST_SUPPORTIVE_CARE)]
         return ((rows["stop_months"] - rows["start_months"]).to_numpy(), (rows["event"] != "censored").to_numpy())
 
     def site_ever_percent(self) -> dict[str, float]:
@@ -144,11 +147,35 @@ class CourseResult:
             },
             "pfs_median_months_by_line": pfs,
             "site_ever_percent": self.site_ever_percent(),
+            "site_percent_by_year": self.site_percent_by_year(),
+            "time_on_line_months_mean": self.time_on_line(first_line),
+            "chemotherapy_months_mean": self.months_on(is_chemotherapy),
+            "cytotoxic_months_mean": self.months_on(is_cytotoxic),
             "qalys_mean": round(float(self.patients["qalys"].mean()), 3),
             "life_years_mean": round(float(self.patients["life_years"].mean()), 3),
             "first_line_regimens": self._first_line_mix(first_line),
             "care_actions_percent": self.care_actions_percent(),
         }
+
+    def site_percent_by_year(self, years: tuple[int, ...] = (1, 2, 5)) -> dict[str, dict[str, float]]:
+        """Share of all patients who have had each site by 1, 2 and 5 years (at start included)."""
+        return {
+            site: {f"{y}y": round(float((self.patients[f"{site}_months"] <= 12.0 * y).mean() * 100), 1) for y in years}
+            for site in SUMMARY_SITES
+        }
+
+    def time_on_line(self, first_line: int, count: int = 4) -> dict[str, float]:
+        """Mean months on each systemic line among the patients who received it (censoring included)."""
+        systemic = self.lines[self.lines["regimen"] != BEST_SUPPORTIVE_CARE]
+        months = (systemic["stop_months"] - systemic["start_months"]).groupby(systemic["line"]).mean()
+        lines = [line for line in range(first_line, first_line + count) if line in months]
+        return {str(line): round(float(months[line]), 1) for line in lines}
+
+    def months_on(self, kind: Callable[[tuple[str, ...]], bool]) -> float:
+        """Mean months per patient on regimens of a kind (``regimen_kind.is_chemotherapy``, ...)."""
+        names = [n for n in self.lines["regimen"].unique() if n != BEST_SUPPORTIVE_CARE]
+        rows = self.lines[self.lines["regimen"].isin([n for n in names if kind(tuple(n.split(" + ")))])]
+        return round(float((rows["stop_months"] - rows["start_months"]).sum()) / max(len(self.patients), 1), 2)
 
     def care_actions_percent(self) -> dict[str, float]:
         """Share of patients for whom a new site triggered each local or supportive action."""
