@@ -6,7 +6,14 @@ import math
 
 import pytest
 
-from mbctwin.course.efficacy import EfficacyTable, arm_results, implied_shape, population_subtypes, weibull_scale
+from mbctwin.course.efficacy import (
+    INFORMATIVE_HR,
+    EfficacyTable,
+    arm_results,
+    implied_shape,
+    population_subtypes,
+    weibull_scale,
+)
 from mbctwin.course.params import CourseParams
 from mbctwin.knowledge.loader import KnowledgeBase
 
@@ -162,3 +169,18 @@ def test_a_brain_metastasis_trial_speaks_only_for_patients_with_brain_metastases
     assert "destiny_breast12" not in without.sources
     assert "destiny_breast03" in without.sources
     assert with_brain.sources == ("destiny_breast12",)
+
+
+def test_an_uncertain_hazard_ratio_does_not_inform_the_shape(kb: KnowledgeBase) -> None:
+    """EMBRACE's PFS HR 0.87 has a 95 % CI reaching 1 (0.71-1.05): too uncertain to fix a shape."""
+    effect = next(e for e in kb.sources["embrace"].effects if e.endpoint == "pfs")
+    assert effect.hr < INFORMATIVE_HR
+    assert effect.hr_ci95[1] >= 1
+    assert implied_shape(effect) is None
+
+
+def test_brain_metastasis_patients_get_the_brain_metastasis_analysis_first(table: EfficacyTable) -> None:
+    """HER2CLIMB reports its brain-metastasis patients apart (7.6 vs 5.4 months, HR 0.48)."""
+    drugs = frozenset({"tucatinib", "trastuzumab", "capecitabine"})
+    assert table.lookup(drugs, "HR-/HER2+", 3, True).median_months == 7.6
+    assert table.lookup(drugs, "HR-/HER2+", 3, False).median_months == 7.8

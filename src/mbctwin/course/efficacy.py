@@ -29,8 +29,8 @@ and the hazard ratio fixes the shape at which the three agree under proportional
 
 so both arms of the simulated trial reproduce its medians *and* its hazard ratio (a common
 shape of 0.85 would turn CLEOPATRA's medians 18.5 vs 12.4 into HR 0.71, not the published
-0.62). Near-null trials (HR >= 0.9 or medians within 20 %) do not inform the shape and use the
-course default, as do regimens without such a trial.
+0.62). Near-null trials (HR >= 0.9, a 95 % CI that reaches 1, or medians within 20 %) do not
+inform the shape and use the course default, as do regimens without such a trial.
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ def implied_shape(effect: Effect) -> float | None:
     ctrl = effect.control.median_months if effect.control else None
     if effect.hr is None or not exp or not ctrl:
         return None
-    if effect.hr >= INFORMATIVE_HR or exp / ctrl < INFORMATIVE_MEDIAN_RATIO:
+    uncertain = effect.hr_ci95 is not None and effect.hr_ci95[1] >= 1  # the CI reaches no effect
+    if uncertain or effect.hr >= INFORMATIVE_HR or exp / ctrl < INFORMATIVE_MEDIAN_RATIO:
         return None
     low, high = SHAPE_RANGE
     return min(max(math.log(effect.hr) / math.log(ctrl / exp), low), high)
@@ -192,15 +193,17 @@ def _line_offset(arm: ArmResult, line: int) -> int:
     return line - top if line > top else min(line - arm.line, 0)
 
 
-def _fits(arm: ArmResult, subtype: str, line: int, brain: bool) -> tuple[bool, int, int]:
-    """(population compatible, distance of the line from the arm's range, width of the range).
+def _fits(arm: ArmResult, subtype: str, line: int, brain: bool) -> tuple[bool, bool, int, int]:
+    """(population compatible, brain metastases not specifically studied, distance of the line from
+    the arm's range, width of the range).
 
     A population limited to the patient's line (FALCON, first line only) beats one that mixes
-    lines (CAPItello-291, first line onwards). A brain-metastasis trial speaks only for patients
-    with brain metastases."""
+    lines (CAPItello-291, first line onwards). A brain-metastasis trial or cohort speaks only for
+    patients with brain metastases, and for them before any other (HER2CLIMB's brain-metastasis
+    patients: PFS HR 0.48 against 0.54 overall)."""
     subtype_ok = (not arm.subtypes or subtype in arm.subtypes) and (brain or not arm.brain_only)
     top = arm.line_max if arm.line_max is not None else 9
-    return subtype_ok, abs(_line_offset(arm, line)), top - arm.line if arm.line else 9
+    return subtype_ok, brain and not arm.brain_only, abs(_line_offset(arm, line)), top - arm.line if arm.line else 9
 
 
 class EfficacyTable:
@@ -219,10 +222,10 @@ class EfficacyTable:
             kind = _match_kind(arm, arm.label, core)
             if kind is None:
                 continue
-            subtype_ok, distance, width = _fits(arm, subtype, line, brain)
+            subtype_ok, unspecific, distance, width = _fits(arm, subtype, line, brain)
             alternatives = len(arm.drugs - core)  # a choice arm listing fewer alternatives is closer
             breadth = len(arm.subtypes) or ALL_SUBTYPES  # a TNBC-only trial beats a HER2-negative one
-            scored.append(((not subtype_ok, distance, kind, breadth, width, alternatives), arm))
+            scored.append(((not subtype_ok, unspecific, distance, kind, breadth, width, alternatives), arm))
         if scored:
             best = min(key for key, _ in scored)
             chosen = _reported_first([arm for key, arm in scored if key == best])
