@@ -34,6 +34,7 @@ from mbctwin.course.policy import EnginePolicy, Policy
 from mbctwin.course.prognosis import relative_risk
 from mbctwin.course.regimen_kind import is_chemotherapy, is_cytotoxic
 from mbctwin.course.result import CENSORED, DEATH, PROGRESSION, BlockOutcome, CourseResult
+from mbctwin.course.rows import unique_rows
 from mbctwin.course.state import SHORT_RESPONSE_MONTHS, CareActions, RegimenRegistry, StateDecider, state_keys
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 
@@ -234,7 +235,7 @@ class _BlockRunner:
         template = np.asarray(block.cohort.template, dtype=np.int64)  # each template has one subtype
         brain = block.sites[:, SITE_INDEX["brain"]]
         combos = np.column_stack([block.regimen, template, self._efficacy_line(block), brain])
-        unique, inverse = np.unique(combos, axis=0, return_inverse=True)
+        unique, inverse = unique_rows(combos)
         default = self.params.weibull_shape
         laws = np.array(
             [
@@ -249,7 +250,7 @@ class _BlockRunner:
                 for r, s, line, b in unique
             ]
         ).reshape(-1, 2)
-        laws = laws[inverse.reshape(-1)]
+        laws = laws[inverse]
         return laws[:, 0], laws[:, 1]
 
     def _efficacy_line(self, block: _Block) -> np.ndarray:

@@ -13,6 +13,7 @@ import numpy as np
 
 from mbctwin.case.models import SITES, Case
 from mbctwin.course.policy import Drugs, Policy
+from mbctwin.course.rows import unique_rows
 from mbctwin.engine.plan import build_plan
 from mbctwin.knowledge.loader import KnowledgeBase
 
@@ -45,9 +46,9 @@ class StateDecider:
 
     def decide(self, keys: np.ndarray) -> np.ndarray:
         """One decision per row of ``keys`` (int array, see :func:`state_keys`)."""
-        unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+        unique, inverse = unique_rows(keys)
         chosen = np.array([self._decide_one(tuple(int(v) for v in row)) for row in unique], dtype=np.int32)
-        return chosen[inverse.reshape(-1)]
+        return chosen[inverse]
 
     def _decide_one(self, key: StateKey) -> int:
         if key not in self.decisions:
@@ -113,13 +114,13 @@ class CareActions:
     def triggered(self, before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, list[tuple[str, ...]]]:
         """(index of each row's distinct state change, the actions of each distinct change)."""
         pairs = np.concatenate([before, after], axis=1)
-        unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
+        unique, inverse = unique_rows(pairs)
         width = before.shape[1]
         found = [
             tuple(sorted(self._actions(tuple(map(int, row[width:]))) - self._actions(tuple(map(int, row[:width])))))
             for row in unique
         ]
-        return inverse.reshape(-1), found
+        return inverse, found
 
     def _actions(self, key: StateKey) -> frozenset[str]:
         if key not in self.plans:
