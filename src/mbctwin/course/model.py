@@ -149,8 +149,8 @@ class _Shared:
     def build(cls, model: CourseModel, cohort: Cohort, registry: RegimenRegistry) -> _Shared:
         params = model.params
         efficacy = EfficacyTable(model.kb, params.weibull_shape, params.fallback(), params.pfs_ratio_per_line)
-        decider = StateDecider(cohort.templates, model.policy, registry)
-        return cls(registry, decider, efficacy, CareActions(decider, model.kb))
+        decider = StateDecider(cohort.templates, model.policy, registry, model.kb)
+        return cls(registry, decider, efficacy, CareActions(decider))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from mbctwin.case.derived import line as case_line
 from mbctwin.case.models import Case
 from mbctwin.case.vocabulary import vocabulary
+from mbctwin.engine.contract import Plan
 from mbctwin.engine.plan import build_plan
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 
@@ -34,8 +35,17 @@ class EnginePolicy:
     as_of_year: int | None = None
 
     def __call__(self, case: Case) -> Drugs | None:
-        kb = self.kb or load_kb()
-        for option in build_plan(case, kb).systemic:
+        return self.choose(build_plan(case, self.knowledge()))
+
+    def knowledge(self) -> KnowledgeBase:
+        """The knowledge base plans are built with (the packaged one unless given)."""
+        return self.kb or load_kb()
+
+    def choose(self, plan: Plan) -> Drugs | None:
+        """The first available systemic option of a plan already built for the case (the simulator
+        builds one plan per state and shares it with the care actions the state triggers)."""
+        kb = self.knowledge()
+        for option in plan.systemic:
             if set(option.drugs) & self.unavailable or not self._in_era(kb, option.evidence):
                 continue
             return tuple(option.drugs)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mbctwin.case.models import SITES, Case
-from mbctwin.course.policy import Drugs, Policy
+from mbctwin.course.policy import Drugs, EnginePolicy, Policy
 from mbctwin.course.rows import unique_rows
+from mbctwin.engine.contract import Plan
 from mbctwin.engine.plan import build_plan
 from mbctwin.knowledge.loader import KnowledgeBase
 
@@ -37,12 +38,18 @@ class RegimenRegistry:
 
 @dataclass
 class StateDecider:
-    """Memoised policy decisions keyed by state; returns regimen ids (-1 = supportive care)."""
+    """Memoised policy decisions keyed by state; returns regimen ids (-1 = supportive care).
+
+    Engine plans are memoised by state too, and shared: the state a progression leads to is both
+    decided (the engine policy's next line) and compared for the care it adds (:class:`CareActions`),
+    from one plan. ``kb`` builds plans for non-engine policies; the engine policy uses its own."""
 
     templates: tuple[Case, ...]
     policy: Policy
     registry: RegimenRegistry
+    kb: KnowledgeBase
     decisions: dict[StateKey, int] = field(default_factory=dict)
+    plans: dict[StateKey, Plan] = field(default_factory=dict)
 
     def decide(self, keys: np.ndarray) -> np.ndarray:
         """One decision per row of ``keys`` (int array, see :func:`state_keys`)."""
@@ -50,9 +57,18 @@ class StateDecider:
         chosen = np.array([self._decide_one(tuple(int(v) for v in row)) for row in unique], dtype=np.int32)
         return chosen[inverse]
 
+    def plan(self, key: StateKey) -> Plan:
+        if key not in self.plans:
+            kb = self.policy.knowledge() if isinstance(self.policy, EnginePolicy) else self.kb
+            self.plans[key] = build_plan(self.case_for(key), kb)
+        return self.plans[key]
+
     def _decide_one(self, key: StateKey) -> int:
         if key not in self.decisions:
-            drugs = self.policy(self.case_for(key))
+            if isinstance(self.policy, EnginePolicy):
+                drugs = self.policy.choose(self.plan(key))
+            else:
+                drugs = self.policy(self.case_for(key))
             self.decisions[key] = -1 if drugs is None else self.registry.intern(tuple(drugs))
         return self.decisions[key]
 
@@ -102,14 +118,14 @@ def state_keys(
 class CareActions:
     """What the engine would add in local and supportive care when a patient's state changes.
 
-    Keyed by (state before, state after) — the same keys as :class:`StateDecider` — and memoised, so
-    a new brain metastasis costs two plans per distinct state, not one per patient. The actions are
-    those of the plan after the change that the plan before it did not have (radiosurgery for the
-    new brain metastases, a bone-modifying agent for new bone metastases, ...)."""
+    Keyed by (state before, state after) — the same keys as :class:`StateDecider`, whose memoised
+    plans it reads — so a new brain metastasis costs at most two plans per distinct state, shared
+    with the decisions, not one per patient. The actions are those of the plan after the change that
+    the plan before it did not have (radiosurgery for the new brain metastases, a bone-modifying
+    agent for new bone metastases, ...)."""
 
     decider: StateDecider
-    kb: KnowledgeBase
-    plans: dict[StateKey, frozenset[str]] = field(default_factory=dict)
+    actions: dict[StateKey, frozenset[str]] = field(default_factory=dict)
 
     def triggered(self, before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, list[tuple[str, ...]]]:
         """(index of each row's distinct state change, the actions of each distinct change)."""
@@ -123,9 +139,9 @@ class CareActions:
         return inverse, found
 
     def _actions(self, key: StateKey) -> frozenset[str]:
-        if key not in self.plans:
-            plan = build_plan(self.decider.case_for(key), self.kb)
+        if key not in self.actions:
+            plan = self.decider.plan(key)
             local = {f"{item.modality} ({item.site})" for item in plan.local}
             supportive = {cls for item in plan.supportive for cls in item.classes}
-            self.plans[key] = frozenset(local | supportive)
-        return self.plans[key]
+            self.actions[key] = frozenset(local | supportive)
+        return self.actions[key]
