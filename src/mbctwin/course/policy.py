@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from mbctwin.case.derived import line as case_line
 from mbctwin.case.models import Case
@@ -19,6 +20,14 @@ from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 
 Drugs = tuple[str, ...]
 Policy = Callable[[Case], Drugs | None]
+
+
+@runtime_checkable
+class Planner(Protocol):
+    """A policy that also provides the engine plan of a case (the simulator reads the care a new site
+    triggers from it): :class:`EnginePolicy`, and PSA's memoising wrapper, which keeps plans across draws."""
+
+    def plan_for(self, case: Case) -> Plan: ...
 
 
 @dataclass(frozen=True)
@@ -35,11 +44,14 @@ class EnginePolicy:
     as_of_year: int | None = None
 
     def __call__(self, case: Case) -> Drugs | None:
-        return self.choose(build_plan(case, self.knowledge()))
+        return self.choose(self.plan_for(case))
 
     def knowledge(self) -> KnowledgeBase:
         """The knowledge base plans are built with (the packaged one unless given)."""
         return self.kb or load_kb()
+
+    def plan_for(self, case: Case) -> Plan:
+        return build_plan(case, self.knowledge())
 
     def choose(self, plan: Plan) -> Drugs | None:
         """The first available systemic option of a plan already built for the case (the simulator

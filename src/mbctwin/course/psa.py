@@ -47,8 +47,10 @@ from mbctwin.course.cohort import from_case
 from mbctwin.course.efficacy import implied_shape
 from mbctwin.course.model import CourseModel
 from mbctwin.course.params import CourseParams
-from mbctwin.course.policy import Drugs, Policy, parse_policy
+from mbctwin.course.policy import Drugs, EnginePolicy, Planner, Policy, parse_policy
 from mbctwin.course.result import CourseResult
+from mbctwin.engine.contract import Plan
+from mbctwin.engine.plan import build_plan
 from mbctwin.errors import CaseError, FieldProblem
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 from mbctwin.knowledge.schema import Effect
@@ -305,7 +307,7 @@ def _grandchildren(child: np.random.SeedSequence) -> tuple[np.random.SeedSequenc
     return first, second
 
 
-_ANSWERS: dict[str, dict[bytes, Drugs | None]] = {}  # run token -> case digest -> drugs, per process
+_ANSWERS: dict[str, dict[bytes, Any]] = {}  # run token -> (kind, case digest) -> drugs or plan, per process
 _KEPT_RUNS = 4
 
 
@@ -313,21 +315,36 @@ _KEPT_RUNS = 4
 class _Memoised:
     """A policy answering each distinct case once per process for all the draws of one run
     (``token``): decisions do not depend on drawn parameters, and a policy is a function of the
-    case, so the results are those of the wrapped policy. Dask workers keep the answers between
-    the tasks of a run; only the last few runs are kept."""
+    case, so the results are those of the wrapped policy. Engine plans are kept the same way and
+    serve both the engine's choice and the care new sites trigger (built by the wrapped policy, or
+    with the published ``kb`` for other policies). Dask workers keep the answers between the tasks
+    of a run; only the last few runs are kept."""
 
     policy: Policy
+    kb: KnowledgeBase
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __call__(self, case: Case) -> Drugs | None:
+        if isinstance(self.policy, EnginePolicy):  # its choice comes from the plan kept below
+            return self._memo(b"drugs", case, lambda c: self.policy.choose(self.plan_for(c)))
+        return self._memo(b"drugs", case, self.policy)
+
+    def plan_for(self, case: Case) -> Plan:
+        policy = self.policy
+        return self._memo(b"plan", case, policy.plan_for if isinstance(policy, Planner) else self._build)
+
+    def _build(self, case: Case) -> Plan:
+        return build_plan(case, self.kb)
+
+    def _memo(self, kind: bytes, case: Case, compute: Callable[[Case], Any]) -> Any:
         if self.token not in _ANSWERS:
             while len(_ANSWERS) >= _KEPT_RUNS:
                 del _ANSWERS[next(iter(_ANSWERS))]
             _ANSWERS[self.token] = {}
         answers = _ANSWERS[self.token]
-        key = hashlib.blake2b(case.model_dump_json().encode(), digest_size=16).digest()
+        key = kind + hashlib.blake2b(case.model_dump_json().encode(), digest_size=16).digest()
         if key not in answers:
-            answers[key] = self.policy(case)
+            answers[key] = compute(case)
         return answers[key]
 
     def __str__(self) -> str:
@@ -441,7 +458,7 @@ def run_psa(
     params = params or CourseParams.from_file()
     chosen = parse_policy(policy, kb) if isinstance(policy, str) else policy
     draw_params(params, uncertainty, np.random.default_rng(0))  # value errors surface here, not on a worker
-    setup = _Setup(case, patients, years, _Memoised(chosen), params, kb, uncertainty)
+    setup = _Setup(case, patients, years, _Memoised(chosen, kb), params, kb, uncertainty)
     seeds = draw_seeds(seed, draws)
     size = draws_per_task or (1 if scheduler is None else max(1, -(-draws // 8)))
     tasks = [

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mbctwin.case.models import SITES, Case
-from mbctwin.course.policy import Drugs, EnginePolicy, Policy
+from mbctwin.course.policy import Drugs, EnginePolicy, Planner, Policy
 from mbctwin.course.rows import unique_rows
 from mbctwin.engine.contract import Plan
 from mbctwin.engine.plan import build_plan
@@ -42,7 +42,7 @@ class StateDecider:
 
     Engine plans are memoised by state too, and shared: the state a progression leads to is both
     decided (the engine policy's next line) and compared for the care it adds (:class:`CareActions`),
-    from one plan. ``kb`` builds plans for non-engine policies; the engine policy uses its own."""
+    from one plan. A :class:`Planner` policy provides the plans; ``kb`` builds them for the others."""
 
     templates: tuple[Case, ...]
     policy: Policy
@@ -59,8 +59,8 @@ class StateDecider:
 
     def plan(self, key: StateKey) -> Plan:
         if key not in self.plans:
-            kb = self.policy.knowledge() if isinstance(self.policy, EnginePolicy) else self.kb
-            self.plans[key] = build_plan(self.case_for(key), kb)
+            case, policy = self.case_for(key), self.policy
+            self.plans[key] = policy.plan_for(case) if isinstance(policy, Planner) else build_plan(case, self.kb)
         return self.plans[key]
 
     def _decide_one(self, key: StateKey) -> int:
