@@ -12,7 +12,6 @@ from mbctwin.course.efficacy import EfficacyTable
 from mbctwin.course.model import BLOCK_SIZE, CourseModel
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import FixedPolicy, NoFurtherTherapy, parse_policy
-from mbctwin.engine.plan import build_plan
 from mbctwin.knowledge.loader import KnowledgeBase
 from tests.conftest import case_with
 
@@ -246,22 +245,12 @@ def test_a_new_brain_metastasis_triggers_the_local_treatment_the_engine_would_gi
     )
 
 
-def test_each_distinct_state_is_planned_once(kb: KnowledgeBase, monkeypatch) -> None:
+def test_each_distinct_state_is_planned_once(kb: KnowledgeBase, planned_cases: list[str]) -> None:
     """Decisions and the care that new sites trigger read one memoised plan per state."""
-    from mbctwin.course import policy, state
-
-    planned: list[str] = []
-
-    def counting(case, knowledge):
-        planned.append(case.model_dump_json())
-        return build_plan(case, knowledge)
-
-    monkeypatch.setattr(state, "build_plan", counting)
-    monkeypatch.setattr(policy, "build_plan", counting)
     sites = CourseParams.from_file().new_site_probability
     tropism = {subtype: {**table, "brain": 0.5, "liver": 0.5} for subtype, table in sites.items()}
     result = CourseModel(params=_quiet_params(new_site_probability=tropism), kb=kb).simulate(
         from_case(case_with(), 2_000), years=10, seed=4
     )
     assert len(result.events) > 0  # new sites did trigger care
-    assert len(planned) == len(set(planned))
+    assert len(planned_cases) == len(set(planned_cases))

@@ -29,7 +29,6 @@ from mbctwin.course.psa import (
     outcomes,
     run_psa,
 )
-from mbctwin.engine.plan import build_plan
 from mbctwin.errors import CaseError
 from mbctwin.knowledge.loader import KnowledgeBase
 
@@ -73,22 +72,14 @@ def test_same_seed_same_table_and_other_seed_differs(
     assert serial.table["draw"].tolist() == list(range(SMALL["draws"]))
 
 
-def test_draws_share_the_engine_plans_of_a_run(kb: KnowledgeBase, params: CourseParams, monkeypatch) -> None:
+def test_draws_share_the_engine_plans_of_a_run(
+    kb: KnowledgeBase, params: CourseParams, planned_cases: list[str]
+) -> None:
     """Plans depend on the case, not on drawn parameters: each distinct state is planned once per
     run, whatever the number of draws (decisions and the care new sites trigger alike)."""
-    from mbctwin.course import policy, psa
-
-    planned: list[str] = []
-
-    def counting(case, knowledge):
-        planned.append(case.model_dump_json())
-        return build_plan(case, knowledge)
-
-    monkeypatch.setattr(policy, "build_plan", counting)
-    monkeypatch.setattr(psa, "build_plan", counting)
     run_psa(CASE, seed=7, kb=kb, params=params, draws=4, patients=300, years=8.0)
-    assert planned
-    assert len(planned) == len(set(planned))
+    assert planned_cases
+    assert len(planned_cases) == len(set(planned_cases))
 
 
 def test_grouping_of_draws_into_tasks_does_not_change_results(
