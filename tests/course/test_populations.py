@@ -16,7 +16,6 @@ from mbctwin.course.populations import (
     CohortDefinitions,
     SiteTargets,
     build_cohort,
-    cohort_summary,
     de_novo_percent,
     run_cohort,
 )
@@ -129,13 +128,13 @@ def test_same_seed_same_cohort_and_summary() -> None:
     assert np.array_equal(first.sites, again.sites)
     assert np.array_equal(first.age, again.age)
     assert first.templates == again.templates
-    summary = cohort_summary("HR-/HER2+", presentation="any", patients=200, seed=4, years=5)
-    assert summary == cohort_summary("HR-/HER2+", presentation="any", patients=200, seed=4, years=5)
+    summary = run_cohort("HR-/HER2+", presentation="any", patients=200, seed=4, years=5).summary()
+    assert summary == run_cohort("HR-/HER2+", presentation="any", patients=200, seed=4, years=5).summary()
     assert summary["subtype"] == "HR-/HER2+"
     assert summary["presentation"] == "any"
     assert set(summary["site_ever_percent"]) == {"bone", "liver", "lung", "brain"}
     assert summary["qalys_mean"] > 0
-    other = cohort_summary("HR-/HER2+", presentation="any", patients=200, seed=5, years=5)
+    other = run_cohort("HR-/HER2+", presentation="any", patients=200, seed=5, years=5).summary()
     assert other["site_ever_percent"] != summary["site_ever_percent"]
 
 

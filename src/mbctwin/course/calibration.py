@@ -29,7 +29,7 @@ import numpy as np
 from mbctwin._version import __version__
 from mbctwin.course import survival
 from mbctwin.course.params import CourseParams
-from mbctwin.course.populations import SiteTargets, cohort_summary
+from mbctwin.course.populations import SiteTargets, run_cohort
 from mbctwin.course.trial import ArmOutcomes, TrialSpec, run_trial_with_outcomes
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 from mbctwin.parallel import map_tasks
@@ -322,10 +322,10 @@ def _run_trial_task(task: _TrialTask) -> TrialCalibration:
 
 
 def _run_site_task(task: _SiteTask) -> SiteCalibration:
-    summary = cohort_summary(
+    summary = run_cohort(
         task.subtype, presentation=SITE_PRESENTATION, patients=task.patients, seed=task.seed,
         params=task.params, kb=task.kb,
-    )  # fmt: skip
+    ).summary()  # fmt: skip
     percents = {site: float(summary["site_ever_percent"][site]) for site in task.targets}
     checks = tuple(
         check_site(percents[site], target, task.subtype, site, task.tolerance) for site, target in task.targets.items()

@@ -4,7 +4,7 @@ A cohort definition (``knowledge/data/course/cohorts.yaml``) gives, per subtype,
 and the published distributions each virtual patient is drawn from: presentation (de novo or
 recurrent), age, ECOG, menopausal status, HER2-low share and the metastatic sites at diagnosis of
 metastatic disease. :func:`build_cohort` draws the patients as arrays (:class:`Cohort`);
-:func:`cohort_summary` simulates them and returns the figures of ``mbc cohort --format json``.
+:func:`run_cohort` simulates them; its :meth:`CohortRun.summary` is ``mbc cohort --format json``.
 
 The site targets (``site_targets.yaml``, Kaplan 2016) are the share of relapsed patients with each
 site at any time; ``benchmarks/course_sites.py`` fits the per-progression site probabilities of
@@ -417,20 +417,3 @@ def run_cohort(
     model = CourseModel(params=params or CourseParams.from_file(), policy=EnginePolicy(kb), kb=kb)
     result = model.simulate(cohort, years=years, seed=course_seed, progress=progress, scheduler=scheduler)
     return CohortRun(name, presentation, int(root.entropy), cohort, result)
-
-
-def cohort_summary(
-    subtype: str,
-    presentation: str = "any",
-    patients: int = 2000,
-    seed: int | None = None,
-    years: float = 10.0,
-    params: CourseParams | None = None,
-    kb: KnowledgeBase | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    scheduler: str | None = None,
-) -> dict[str, Any]:
-    """The figures of ``mbc cohort --format json``: :meth:`CourseResult.summary` plus subtype,
-    presentation, seed and the de novo share of the drawn cohort."""
-    run = run_cohort(subtype, presentation, patients, seed, years, params, kb, progress, scheduler)
-    return run.summary()

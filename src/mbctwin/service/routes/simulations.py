@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from mbctwin.course import populations
 from mbctwin.course.cohort import from_case
 from mbctwin.course.model import CourseModel
 from mbctwin.course.policy import parse_policy
-from mbctwin.course.populations import cohort_summary
 from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.service.deps import ApiKeyDep, SessionDep
 from mbctwin.service.schemas import CohortRequest, SimulationPublic, SimulationRequest
@@ -67,7 +67,7 @@ def run_cohort(sessions: sessionmaker[Session], kb: KnowledgeBase, simulation_id
 
     def work(progress: Progress) -> dict[str, Any]:
         options = {"seed": request.seed, "years": request.years, "kb": kb, "progress": progress}
-        return cohort_summary(request.subtype, request.presentation, request.patients, **options)
+        return populations.run_cohort(request.subtype, request.presentation, request.patients, **options).summary()
 
     run_job(sessions, simulation_id, work)
 
