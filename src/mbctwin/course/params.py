@@ -25,6 +25,13 @@ Positive = Annotated[float, Field(gt=0)]
 SUBTYPES = ("HR+/HER2-", "HR+/HER2+", "HR-/HER2+", "triple-negative")
 
 
+def course_file_text(packaged: str, path: str | Path | None = None) -> str:
+    """A user's file at ``path``, or the packaged ``knowledge/data/course/<packaged>``."""
+    if path is None:
+        return resources.files("mbctwin.knowledge").joinpath("data", "course", packaged).read_text()
+    return Path(path).read_text(encoding="utf-8")
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -100,11 +107,7 @@ class CourseParams(_Frozen):
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> CourseParams:
         """Load the packaged parameters, or a user's YAML of the same shape."""
-        if path is None:
-            text = resources.files("mbctwin.knowledge").joinpath("data", "course", "structure.yaml").read_text()
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-        raw = yaml.safe_load(text)
+        raw = yaml.safe_load(course_file_text("structure.yaml", path))
         values = {k: v["value"] if isinstance(v, dict) and "value" in v else v for k, v in raw.items()}
         try:
             return cls.model_validate(values)

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from statistics import NormalDist
 from typing import Annotated, Any
@@ -29,7 +28,7 @@ from mbctwin.case.io import parse_case, problems_from
 from mbctwin.case.models import SITES, Case, Site
 from mbctwin.course.cohort import SITE_INDEX, Cohort, from_arrays
 from mbctwin.course.model import CourseModel
-from mbctwin.course.params import SUBTYPES, CourseParams
+from mbctwin.course.params import SUBTYPES, CourseParams, course_file_text
 from mbctwin.course.policy import EnginePolicy
 from mbctwin.course.result import SUMMARY_SITES, CourseResult
 from mbctwin.errors import CaseError, FieldProblem
@@ -202,11 +201,7 @@ def _key(name: str) -> str:
 
 def _read_yaml(path: str | Path | None, packaged: str) -> Any:
     try:
-        if path is None:
-            text = resources.files("mbctwin.knowledge").joinpath("data", "course", packaged).read_text()
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-        return yaml.safe_load(text)
+        return yaml.safe_load(course_file_text(packaged, path))
     except (OSError, yaml.YAMLError) as error:
         raise CaseError([FieldProblem("file", f"cannot read {path or packaged}: {error}")]) from None
 

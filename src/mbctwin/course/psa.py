@@ -32,7 +32,6 @@ import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,7 +45,7 @@ from mbctwin.course import survival
 from mbctwin.course.cohort import from_case
 from mbctwin.course.efficacy import implied_shape
 from mbctwin.course.model import CourseModel
-from mbctwin.course.params import CourseParams
+from mbctwin.course.params import CourseParams, course_file_text
 from mbctwin.course.policy import Drugs, EnginePolicy, Planner, Policy, parse_policy
 from mbctwin.course.result import CourseResult
 from mbctwin.engine.contract import Plan
@@ -124,10 +123,7 @@ class Uncertainty(_Strict):
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> Uncertainty:
         """The packaged file, or a user's YAML of the same shape; errors name every bad field."""
-        if path is None:
-            text = resources.files("mbctwin.knowledge").joinpath("data", "course", "uncertainty.yaml").read_text()
-        else:
-            text = Path(path).read_text(encoding="utf-8")
+        text = course_file_text("uncertainty.yaml", path)
         try:
             raw = yaml.safe_load(text)
         except yaml.YAMLError as error:
