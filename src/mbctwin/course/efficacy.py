@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TypeVar
@@ -239,10 +240,8 @@ class EfficacyTable:
 
     def _pooled(self, arms: list[ArmResult], line: int) -> float:
         """Median over trials of each trial's median (a trial reporting two analyses votes once)."""
-        by_trial: dict[str, list[float]] = {}
-        for arm in arms:
-            by_trial.setdefault(arm.source_id, []).append(arm.median_months * self._ratio ** _line_offset(arm, line))
-        return statistics.median(statistics.median(values) for values in by_trial.values())
+        by_trial = _by_trial(arms, lambda arm: arm.median_months * self._ratio ** _line_offset(arm, line))
+        return statistics.median(statistics.median(values) for values in by_trial)
 
     def _from_fallback(self, drugs: frozenset[str], line: int) -> Efficacy:
         group = "chemotherapy" if "chemotherapy" in vocabulary().classes_of(sorted(drugs)) else "other"
@@ -260,13 +259,18 @@ def _reported_first(arms: list[ArmResult]) -> list[ArmResult]:
 
 def _pooled_shape(arms: list[ArmResult]) -> float | None:
     """Geometric mean over trials of the trial-implied shapes (one vote per trial); None if no trial implies one."""
-    by_trial: dict[str, list[float]] = {}
-    for arm in arms:
-        if arm.shape is not None:
-            by_trial.setdefault(arm.source_id, []).append(math.log(arm.shape))
+    by_trial = _by_trial([a for a in arms if a.shape is not None], lambda arm: math.log(arm.shape))
     if not by_trial:
         return None
-    return math.exp(statistics.fmean(statistics.fmean(logs) for logs in by_trial.values()))
+    return math.exp(statistics.fmean(statistics.fmean(logs) for logs in by_trial))
+
+
+def _by_trial(arms: list[ArmResult], value: Callable[[ArmResult], float]) -> list[list[float]]:
+    """``value`` of the arms grouped by trial, so that pooling gives each trial one vote."""
+    groups: dict[str, list[float]] = {}
+    for arm in arms:
+        groups.setdefault(arm.source_id, []).append(value(arm))
+    return list(groups.values())
 
 
 def weibull_scale(median: Median, shape: float | np.ndarray) -> Median:
