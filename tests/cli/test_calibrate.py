@@ -55,8 +55,22 @@ def test_missed_targets_exit_0_unless_strict(monkeypatch: pytest.MonkeyPatch, fl
     assert "missed: SYNTH · b" in result.stdout
 
 
+def test_replicates_print_the_mean_table() -> None:
+    (spec,) = [p for p in shipped_trials() if p.stem == "ascent"]
+    flags = ["calibrate", "--trial", str(spec), "--scale", "0.1", "--no-sites", "--replicates", "2"]
+    result = runner.invoke(app, flags)
+    assert result.exit_code == 0, result.output
+    assert "Over 2 runs per trial" in result.stdout
+    assert "expected values met:" in result.stdout
+    assert "/3" in result.stdout
+    data = json.loads(runner.invoke(app, [*flags, "--format", "json"]).stdout)
+    assert data["counts"]["runs_per_trial"] == 2
+    assert [t["runs"] for t in data["replicated_targets"]] == [2, 2, 2]
+
+
 def test_calibrate_refuses_bad_options(tmp_path: Path) -> None:
     assert runner.invoke(app, ["calibrate", "--scheduler", "mpi"]).exit_code == 2
+    assert runner.invoke(app, ["calibrate", "--replicates", "0"]).exit_code == 2
     assert runner.invoke(app, ["calibrate", "--report", str(tmp_path / "r.pdf")]).exit_code == 2
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\n")

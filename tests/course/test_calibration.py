@@ -15,6 +15,7 @@ import pytest
 
 from mbctwin.course.calibration import (
     CalibrationResult,
+    ReplicatedTarget,
     SiteCalibration,
     TrialCalibration,
     calibrate,
@@ -22,6 +23,7 @@ from mbctwin.course.calibration import (
     check_median,
     check_site,
     check_trial,
+    replicated_targets,
     shipped_trials,
 )
 from mbctwin.course.populations import SiteTargets, run_cohort
@@ -293,8 +295,70 @@ def test_site_cohort_is_held_to_the_published_table(kb: KnowledgeBase) -> None:
     ]
 
 
+def _synthetic_run(exp: float | None, ctrl: float, hr: tuple[float, float, float]) -> TrialCalibration:
+    report = {
+        "name": "SYNTH",
+        "arms": [{"name": "a", "os_median_months": exp}, {"name": "b", "os_median_months": ctrl}],
+        "os_hr": list(hr),
+        "published": {"os_median_months": [20.0, 10.0], "os_hr": 0.5},
+    }
+    return TrialCalibration("SYNTH", "synth", 1, 10, report, tuple(check_trial(report)))
+
+
+def test_replicated_targets_judge_the_mean_and_count_the_runs() -> None:
+    runs = [
+        _synthetic_run(24.0, 10.0, (0.45, 0.30, 0.62)),  # experimental +20 %: missed on its own
+        _synthetic_run(18.0, 12.0, (0.70, 0.55, 0.90)),  # control +20 %, HR 0.70: both missed
+        _synthetic_run(21.0, 9.0, (0.50, 0.40, 0.65)),
+    ]
+    exp, ctrl, hr = replicated_targets(runs)
+    assert isinstance(exp, ReplicatedTarget)
+    assert (exp.runs, exp.runs_met, exp.check.model, exp.check.passed) == (3, 2, 21.0, True)
+    assert (ctrl.runs_met, ctrl.check.model) == (2, pytest.approx(31 / 3))
+    assert ctrl.check.passed  # mean 10.33: +3 %
+    assert hr.runs_met == 2
+    assert hr.check.model == pytest.approx(0.55)
+    assert hr.check.model_ci == (pytest.approx(0.4167, abs=1e-3), pytest.approx(0.7233, abs=1e-3))
+    assert hr.check.passed
+    far = replicated_targets([_synthetic_run(20.0, 10.0, (0.70, 0.60, 0.80))] * 2)[2]
+    assert (far.runs_met, far.check.passed) == (0, False)
+    unreached = replicated_targets([_synthetic_run(None, 10.0, (0.5, 0.4, 0.6)), runs[2]])[0]
+    assert unreached.check.model is None
+    assert not unreached.check.passed
+
+
+def test_replicates_keep_the_headline_run_and_add_seeded_runs(kb: KnowledgeBase) -> None:
+    spec = [TRIALS["ascent"]]
+    single = calibrate(scale=0.1, seed=3, kb=kb, specs=spec, sites=False)
+    result = calibrate(scale=0.1, seed=3, kb=kb, specs=spec, sites=False, replicates=3)
+    assert result.trials[0].report == single.trials[0].report  # the headline run does not move
+    assert single.replicated() == []
+    assert single.runs_per_trial == 1
+    assert result.runs_per_trial == 3
+    assert len({r.seed for r in (*result.trials, *result.replicates)}) == 3
+    assert [r.replicate for r in result.replicates] == [1, 2]
+    assert all(r.arms == () for r in result.replicates)  # survival curves are drawn from the headline run only
+    targets = result.replicated()
+    assert [t.check.item for t in targets] == [c.item for c in result.trials[0].checks]
+    runs = [result.trials[0], *result.replicates]
+    medians = [run.report["arms"][0]["os_median_months"] for run in runs]
+    if None not in medians:
+        assert targets[0].check.model == pytest.approx(np.mean(medians))
+    assert targets[2].runs_met == sum(run.checks[2].passed for run in runs)
+    assert result.counts()["expected_trial_targets_met"] == sum(t.check.passed for t in targets)
+    again = calibrate(scale=0.1, seed=3, kb=kb, specs=spec, sites=False, replicates=3)
+    assert [r.report for r in again.replicates] == [r.report for r in result.replicates]
+    html = render_calibration_html(result)
+    assert 'id="replicated"' in html
+    assert "Over 3 runs per trial" in html
+    assert 'id="replicated"' not in render_calibration_html(single)
+    assert len(result.to_dict()["replicated_targets"]) == 3
+
+
 def test_bad_arguments_are_refused(kb: KnowledgeBase) -> None:
     with pytest.raises(ValueError, match="scale"):
         calibrate(scale=0, kb=kb, sites=False)
+    with pytest.raises(ValueError, match="replicates"):
+        calibrate(kb=kb, specs=[], sites=False, replicates=0)
     with pytest.raises(ValueError, match="no site targets"):
         calibrate(kb=kb, specs=[], sites=["luminal C"])

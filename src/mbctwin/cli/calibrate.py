@@ -34,6 +34,9 @@ def calibrate_command(
         Path | None, typer.Option("--params", help="Structural parameters YAML instead of the packaged one.")
     ] = None,
     kb: Annotated[Path | None, typer.Option("--kb", help="Knowledge-base folder instead of the packaged one.")] = None,
+    replicates: Annotated[
+        int, typer.Option(min=1, max=200, help="Runs per trial (other seeds): how often each target is met; the mean.")
+    ] = 1,
 ) -> None:
     """Simulated vs published: trial OS medians and hazard ratios, metastatic sites by subtype."""
     from mbctwin.course.calibration import calibrate
@@ -50,7 +53,7 @@ def calibrate_command(
             "calibrating",
             lambda update: calibrate(
                 scale=scale, seed=seed, params=params, kb=knowledge, specs=trial, sites=sites, scheduler=scheduler,
-                progress=update,
+                progress=update, replicates=replicates,
             ),
         )  # fmt: skip
     except CaseError as error:
@@ -90,7 +93,25 @@ def _print_result(result: CalibrationResult) -> None:
     )
     for check in result.missed:
         out.print(f"  missed: {check.group} · {check.item}", markup=False)
+    if result.replicates:
+        _print_replicated(result)
     err.print("Simulation compared with published figures; decision support, not a substitute for a tumour board.")
+
+
+def _print_replicated(result: CalibrationResult) -> None:
+    runs = result.runs_per_trial
+    table = Table(title=f"Over {runs} runs per trial · mean simulated value against the same tolerance")
+    for column in ("trial", "arm / HR", "mean", "published", "runs met", ""):
+        table.add_column(column)
+    for target in result.replicated():
+        check = target.check
+        mean = "not reached" if check.model is None else f"{check.model:.2f}"
+        verdict = "[green]met[/]" if check.passed else "[bold red]missed[/]"
+        runs_met = f"{target.runs_met}/{target.runs}"
+        table.add_row(check.group, check.item, mean, f"{check.published:g}", runs_met, verdict)
+    out.print(table)
+    counts = result.counts()
+    out.print(f"expected values met: {counts['expected_trial_targets_met']}/{len(result.replicated())}")
 
 
 def register(app: typer.Typer) -> None:

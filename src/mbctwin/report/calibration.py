@@ -249,6 +249,7 @@ def render_calibration_html(result: CalibrationResult) -> str:
             result=result,
             counts=result.counts(),
             rows=[_row(c) for c in result.checks],
+            replicated=[(_row(t.check), f"{t.runs_met}/{t.runs}") for t in result.replicated()],
             plots=[(title, anchor, _data_uri(figure)) for title, anchor, figure in plots],
             disclaimer=DISCLAIMER,
             css=Markup(css),
