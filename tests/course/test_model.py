@@ -170,6 +170,50 @@ def test_cohort_vary_draws_around_the_template() -> None:
     assert {t.presentation for t in cohort.templates} == {"de_novo", "recurrent"}
 
 
+def test_cohort_vary_reaches_every_scalar_case_field() -> None:
+    """The trial-spec grammar: any scalar field, top level or tumor.*, drawn per patient."""
+    case = example_case("hr-positive-first-line")
+    case = case.model_copy(update={"tumor": case.tumor.model_copy(update={"er_percent": None})})
+    vary = {
+        "tumor.er": {"choice": ["positive", "negative"], "p": [0.8, 0.2]},
+        "tumor.pr": {"choice": ["negative"], "p": [1.0]},
+        "menopausal_status": {"choice": ["pre", "post"], "p": [0.3, 0.7]},
+        "disease_free_interval_months": {"normal": [36, 12], "clip": [0, 120]},
+    }
+    cohort = from_template(case, 4000, vary, np.random.default_rng(1))
+    patient = [cohort.templates[t] for t in cohort.template]
+    assert abs(np.mean([c.tumor.er == "negative" for c in patient]) - 0.2) < 0.03
+    assert abs(np.mean([c.menopausal_status == "pre" for c in patient]) - 0.3) < 0.03
+    assert {c.tumor.pr for c in patient} == {"negative"}
+    intervals = np.array([c.disease_free_interval_months for c in patient])
+    assert np.allclose(intervals * 10, np.rint(intervals * 10))  # a float field: one decimal, shared templates
+    ages = cohort.age
+    assert np.array_equal(ages, np.rint(ages))
+    assert abs(intervals.mean() - 36) < 1.0
+    subtypes = np.array(cohort.subtype)[cohort.template]
+    assert set(subtypes) == {"HR+/HER2-", "triple-negative"}
+    assert (subtypes == "triple-negative").tolist() == [c.tumor.er == "negative" for c in patient]
+
+
+@pytest.mark.parametrize(
+    ("vary", "field"),
+    [
+        ({"metastases": {"choice": [[]], "p": [1.0]}}, "vary.metastases"),
+        ({"tumor.colour": {"choice": ["red"], "p": [1.0]}}, "vary.tumor.colour"),
+        ({"id": {"choice": ["a", "b"], "p": [0.5, 0.5]}}, "vary.id"),
+        ({"tumor.her2_ihc": {"choice": ["5+"], "p": [1.0]}}, "vary.tumor.her2_ihc"),
+        ({"ecog": {"uniform": [0, 1]}}, "vary.ecog"),
+        ({"tumor.er": {"choice": ["negative"], "p": [1.0]}}, "vary.tumor.er"),  # the template says ER 90 %
+    ],
+)
+def test_cohort_vary_refuses_what_is_not_a_drawable_field(vary: dict, field: str) -> None:
+    from mbctwin.errors import CaseError
+
+    with pytest.raises(CaseError) as caught:
+        from_template(example_case("hr-positive-first-line"), 10, vary, np.random.default_rng(0))
+    assert caught.value.problems[0].field == field
+
+
 def test_policy_text_is_parsed_or_refused() -> None:
     fixed = parse_policy("fixed:letrozole+ribociclib;fulvestrant")
     assert isinstance(fixed, FixedPolicy)

@@ -8,18 +8,20 @@ one of the in-silico trial spec (shared spec ``course-targets.md`` §1).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 import numpy as np
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from mbctwin.case.derived import Derived
-from mbctwin.case.models import SITES, Case
+from mbctwin.case.models import SITES, Case, Tumor
 from mbctwin.errors import CaseError, FieldProblem
 
 VISCERAL = frozenset({"lung", "liver", "pleura", "peritoneum", "adrenal"})
 SITE_INDEX = {site: i for i, site in enumerate(SITES)}
 EFFICACY_SUBTYPE = {"HR+/HER2 unknown": "HR+/HER2-", "HR-/HER2 unknown": "triple-negative"}
-VARY_SCALARS = {"age", "ecog", "presentation", "menopausal_status", "disease_free_interval_months"}
+NOT_VARIED = frozenset({"id"})  # scalar, but naming a case, not describing a patient
 
 
 @dataclass(frozen=True)
@@ -109,37 +111,69 @@ def _variant(case: Case, presentation: str, keep_visceral: bool) -> Case:
 
 
 def from_template(case: Case, n: int, vary: dict[str, Any] | None, rng: np.random.Generator) -> Cohort:
-    """Draw ``n`` patients around a template (trial populations, cohorts)."""
+    """Draw ``n`` patients around a template (trial populations, cohorts).
+
+    ``vary`` follows the trial-spec grammar: any scalar field of the case, top level or ``tumor.*``,
+    drawn per patient (normal draws are rounded for integer fields and to one decimal otherwise, so
+    that patients share template cases), and ``visceral_fraction``. Age and ECOG become per-patient
+    arrays; every other varied field gives one template case per distinct combination of values.
+    """
     vary = dict(vary or {})
-    unknown = set(vary) - VARY_SCALARS - {"visceral_fraction"}
-    if unknown:
-        raise CaseError([FieldProblem(f"vary.{sorted(unknown)[0]}", "cannot be varied (scalar case fields only)")])
-    age = _draw(vary["age"], n, rng, "age").astype(float) if "age" in vary else np.full(n, float(case.age))
-    ecog = _draw(vary["ecog"], n, rng, "ecog").astype(np.int8) if "ecog" in vary else np.full(n, case.ecog, np.int8)
-    presentation = (
-        _draw(vary["presentation"], n, rng, "presentation")
-        if "presentation" in vary
-        else np.full(n, case.presentation, dtype=object)
-    )
-    fraction = vary.get("visceral_fraction")
-    keep = rng.random(n) < fraction if fraction is not None else np.ones(n, dtype=bool)
-    de_novo = presentation.astype(str) == "de_novo"
-    code = de_novo.astype(np.int16) * 2 + keep  # 4 possible variants of the template
-    used = np.unique(code)
-    templates = [_variant(case, "de_novo" if c >= 2 else "recurrent", bool(c % 2)) for c in used]
-    lookup = np.zeros(4, dtype=np.int16)
-    lookup[used] = np.arange(len(used), dtype=np.int16)
-    template = lookup[code]
-    masks = np.array([_site_mask(t) for t in templates])
-    return Cohort(
-        templates=tuple(templates),
-        template=template,
-        age=np.rint(age),
-        female=np.full(n, case.sex == "female"),
-        ecog=ecog,
-        subtype=tuple(_subtype(t) for t in templates),
-        sites=masks[template],
-    )
+    fraction = vary.pop("visceral_fraction", None)
+    for name in vary:
+        if _scalar_field(name) is None or name in NOT_VARIED:
+            raise CaseError([FieldProblem(f"vary.{name}", "cannot be varied (scalar case fields only)")])
+    age = _draw(vary.pop("age"), n, rng, "age").astype(float) if "age" in vary else np.full(n, float(case.age))
+    ecog = np.rint(_draw(vary.pop("ecog"), n, rng, "ecog").astype(float)) if "ecog" in vary else np.full(n, case.ecog)
+    variants = {}
+    if "presentation" in vary:
+        variants["presentation"] = _draw(vary.pop("presentation"), n, rng, "presentation")
+    sites = np.tile(_site_mask(case), (n, 1))
+    if fraction is not None:
+        sites[rng.random(n) >= fraction] = _site_mask(_variant(case, case.presentation, keep_visceral=False))
+    for name in sorted(vary):
+        values = _draw(vary[name], n, rng, name)
+        if "normal" in vary[name]:
+            values = np.rint(values).astype(int) if _integer_field(name) else np.round(values, 1)
+        variants[name] = values
+    try:
+        return from_arrays(case, age, ecog.astype(np.int8), sites, variants)
+    except ValidationError as error:
+        where = ", ".join(f"vary.{name}" for name in sorted(variants)) or "vary"
+        detail = error.errors()[0]
+        raise CaseError([FieldProblem(where, f"a drawn patient is not a valid case: {detail['msg']}")]) from None
+
+
+def _scalar_field(name: str) -> Any:
+    """The pydantic field a ``vary`` name points at (top level or ``tumor.*``), if it holds one value."""
+    owner, attr = (Tumor, name.removeprefix("tumor.")) if name.startswith("tumor.") else (Case, name)
+    field = owner.model_fields.get(attr)
+    if field is None or any(_structured(t) for t in _base_types(field.annotation)):
+        return None
+    return field
+
+
+def _integer_field(name: str) -> bool:
+    types = _base_types(_scalar_field(name).annotation)
+    return int in types and float not in types
+
+
+def _base_types(annotation: Any) -> set[type]:
+    if get_origin(annotation) is Literal:
+        return {type(v) for v in get_args(annotation)}
+    args = get_args(annotation)
+    if args:
+        return set().union(*(_base_types(a) for a in args if not isinstance(a, FieldInfo)))
+    return {annotation} if isinstance(annotation, type) else set()
+
+
+def _structured(kind: type) -> bool:
+    return kind in (list, dict) or (isinstance(kind, type) and issubclass(kind, BaseModel))
+
+
+def _python(value: Any) -> Any:
+    """A NumPy scalar as the Python value a case field validates."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _with_fields(case: Case, fields: dict[str, Any]) -> Case:
@@ -174,8 +208,9 @@ def from_arrays(
     codes = []
     levels = []
     for name in names:
-        values, code = np.unique(np.asarray(variants[name]).astype(str), return_inverse=True)
-        levels.append(values)
+        raw = np.asarray(variants[name])
+        _, first, code = np.unique(raw.astype(str), return_index=True, return_inverse=True)
+        levels.append([_python(raw[i]) for i in first])
         codes.append(code.reshape(-1))
     combined = np.zeros(n, dtype=np.int64)
     for values, code in zip(levels, codes, strict=True):
@@ -186,7 +221,7 @@ def from_arrays(
         fields, rest = {}, int(key)
         for name, values in reversed(list(zip(names, levels, strict=True))):
             rest, index = divmod(rest, len(values))
-            fields[name] = str(values[index])
+            fields[name] = values[index]
         templates.append(_with_fields(case, fields))
     return Cohort(
         templates=tuple(templates),
