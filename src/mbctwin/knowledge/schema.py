@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mbctwin.knowledge.conditions import check_shape
 
@@ -73,6 +73,7 @@ class Source(_Record):
     name: str
     citation: str
     year: int | None = None
+    first_published: int | None = None  # a trial cited by a later analysis: year of its first full paper
     pmid: str | None = Field(default=None, pattern=r"^[0-9]{5,9}$")
     doi: str | None = None
     url: str | None = None
@@ -85,6 +86,17 @@ class Source(_Record):
     @classmethod
     def _pmid_as_text(cls, value: object) -> object:
         return str(value) if isinstance(value, int) else value
+
+    @model_validator(mode="after")
+    def _first_before_cited(self) -> Source:
+        if self.first_published is not None and self.year is not None and self.first_published > self.year:
+            raise ValueError(f"first_published {self.first_published} is after the cited year {self.year}")
+        return self
+
+    @property
+    def first_year(self) -> int | None:
+        """When the trial's results were first published (the cited year unless an earlier paper is named)."""
+        return self.first_published or self.year
 
 
 class Regimen(_Record):
