@@ -36,6 +36,7 @@ class Cohort:
     subtype: tuple[str, ...]  # per template: subtype used for efficacy and tropism
     sites: np.ndarray  # bool (n, len(SITES))
     population: bool = True  # a drawn population (its own prognostic reference), not copies of one patient
+    calendar: np.ndarray | None = None  # float64 calendar year at the start (in-silico trials); None = today
 
     @property
     def size(self) -> int:
@@ -52,6 +53,7 @@ class Cohort:
             self.subtype,
             self.sites[index],
             self.population,
+            None if self.calendar is None else self.calendar[index],
         )
 
 

@@ -226,7 +226,10 @@ class _BlockRunner:
     def _decide(self, block: _Block, who: np.ndarray) -> np.ndarray:
         c = block.cohort
         keys = state_keys(c.template[who], c.ecog[who], block.sites[who], block.history[who], block.short[who])
-        return self.shared.decider.decide(keys) if keys.shape[0] else np.empty(0, dtype=np.int32)
+        if not keys.shape[0]:
+            return np.empty(0, dtype=np.int32)
+        years = None if c.calendar is None else np.floor(c.calendar[who] + block.t[who] / 12.0).astype(np.int64)
+        return self.shared.decider.decide(keys, years)
 
     def _pfs_law(self, block: _Block) -> tuple[np.ndarray, np.ndarray]:
         """Published median PFS of each patient's current regimen at its line and the Weibull shape

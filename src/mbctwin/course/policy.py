@@ -14,7 +14,8 @@ from typing import Protocol, runtime_checkable
 from mbctwin.case.derived import line as case_line
 from mbctwin.case.models import Case
 from mbctwin.case.vocabulary import vocabulary
-from mbctwin.engine.contract import Plan
+from mbctwin.course.availability import Availability
+from mbctwin.engine.contract import Plan, SystemicOption
 from mbctwin.engine.plan import build_plan
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 
@@ -36,12 +37,18 @@ class EnginePolicy:
 
     ``unavailable`` drugs (e.g. a trial's investigational agents, which control patients could
     not get after progression) and options whose supporting trials were published after
-    ``as_of_year`` (the evidence of the trial's era) are skipped.
+    ``as_of_year`` (the evidence of the trial's era) are skipped. Given the calendar ``year`` of a
+    decision and the drugs' approval years (``availability``), an option is in practice from the
+    year its last drug was approved for the patient's subtype, and the investigational agents
+    reach control patients once approved (``crossover``); options with a drug whose approval is not
+    listed keep the two rules above.
     """
 
     kb: KnowledgeBase | None = None
     unavailable: frozenset[str] = frozenset()
     as_of_year: int | None = None
+    availability: Availability | None = None
+    crossover: bool = True
 
     def __call__(self, case: Case) -> Drugs | None:
         return self.choose(self.plan_for(case))
@@ -53,25 +60,34 @@ class EnginePolicy:
     def plan_for(self, case: Case) -> Plan:
         return build_plan(case, self.knowledge())
 
-    def choose(self, plan: Plan) -> Drugs | None:
+    def choose(self, plan: Plan, year: int | None = None) -> Drugs | None:
         """The first available systemic option of a plan already built for the case (the simulator
-        builds one plan per state and shares it with the care actions the state triggers)."""
+        builds one plan per state and shares it with the care actions the state triggers);
+        ``year``: the calendar year the line starts in (in-silico trials)."""
         kb = self.knowledge()
         for option in plan.systemic:
-            if set(option.drugs) & self.unavailable or not self._in_era(kb, option.evidence):
-                continue
-            return tuple(option.drugs)
+            if self._available(kb, option, plan, year):
+                return tuple(option.drugs)
         return None
 
-    def _in_era(self, kb: KnowledgeBase, evidence: list) -> bool:
-        if self.as_of_year is None:
-            return True
-        years = [kb.sources[e.source_id].year for e in evidence if e.kind == "trial"]
-        known = [y for y in years if y is not None]
-        return not known or min(known) <= self.as_of_year
+    def _available(self, kb: KnowledgeBase, option: SystemicOption, plan: Plan, year: int | None) -> bool:
+        approved = None
+        if year is not None and self.availability is not None:
+            approved = self.availability.in_practice(option.drugs, plan.subtype, plan.her2_category, year)
+        investigational = bool(set(option.drugs) & self.unavailable)
+        if approved is not None:
+            return approved and (self.crossover or not investigational)
+        limits = [y for y in (self.as_of_year, year) if y is not None]
+        return not investigational and (not limits or _published_by(kb, option.evidence, min(limits)))
 
     def __str__(self) -> str:
         return "engine"
+
+
+def _published_by(kb: KnowledgeBase, evidence: list, year: int) -> bool:
+    """The earliest trial behind an option was published by ``year`` (options citing no trial pass)."""
+    known = [y for y in (kb.sources[e.source_id].year for e in evidence if e.kind == "trial") if y is not None]
+    return not known or min(known) <= year
 
 
 @dataclass(frozen=True)

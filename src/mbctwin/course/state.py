@@ -51,11 +51,16 @@ class StateDecider:
     decisions: dict[StateKey, int] = field(default_factory=dict)
     plans: dict[StateKey, Plan] = field(default_factory=dict)
 
-    def decide(self, keys: np.ndarray) -> np.ndarray:
-        """One decision per row of ``keys`` (int array, see :func:`state_keys`)."""
-        unique, inverse = unique_rows(keys)
-        chosen = np.array([self._decide_one(tuple(int(v) for v in row)) for row in unique], dtype=np.int32)
-        return chosen[inverse]
+    def decide(self, keys: np.ndarray, years: np.ndarray | None = None) -> np.ndarray:
+        """One decision per row of ``keys`` (int array, see :func:`state_keys`); ``years``, the calendar
+        year of each decision (in-silico trials), limits the engine to what was in practice then."""
+        rows = keys if years is None else np.column_stack([keys, years])
+        unique, inverse = unique_rows(rows)
+        if years is None:
+            chosen = [self._decide_one(tuple(int(v) for v in row)) for row in unique]
+        else:
+            chosen = [self._decide_one(tuple(int(v) for v in row[:-1]), int(row[-1])) for row in unique]
+        return np.array(chosen, dtype=np.int32)[inverse]
 
     def plan(self, key: StateKey) -> Plan:
         if key not in self.plans:
@@ -63,14 +68,15 @@ class StateDecider:
             self.plans[key] = policy.plan_for(case) if isinstance(policy, Planner) else build_plan(case, self.kb)
         return self.plans[key]
 
-    def _decide_one(self, key: StateKey) -> int:
-        if key not in self.decisions:
+    def _decide_one(self, key: StateKey, year: int | None = None) -> int:
+        memo = key if year is None else (*key, year)  # keys of one run have one length; a year adds one
+        if memo not in self.decisions:
             if isinstance(self.policy, EnginePolicy):
-                drugs = self.policy.choose(self.plan(key))
+                drugs = self.policy.choose(self.plan(key), year)
             else:
                 drugs = self.policy(self.case_for(key))
-            self.decisions[key] = -1 if drugs is None else self.registry.intern(tuple(drugs))
-        return self.decisions[key]
+            self.decisions[memo] = -1 if drugs is None else self.registry.intern(tuple(drugs))
+        return self.decisions[memo]
 
     def case_for(self, key: StateKey) -> Case:
         template, ecog, site_bits, *history = key

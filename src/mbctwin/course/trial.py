@@ -8,7 +8,8 @@ each patient is censored administratively at that date.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from mbctwin.case.io import parse_case, problems_from
 from mbctwin.case.vocabulary import vocabulary
 from mbctwin.course import survival
+from mbctwin.course.availability import packaged_availability
 from mbctwin.course.cohort import from_template
 from mbctwin.course.model import CourseModel
 from mbctwin.course.params import CourseParams
@@ -26,6 +28,7 @@ from mbctwin.course.policy import EnginePolicy, NoFurtherTherapy
 from mbctwin.course.state import RegimenRegistry
 from mbctwin.errors import CaseError, FieldProblem
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
+from mbctwin.knowledge.schema import Source
 
 
 class _Spec(BaseModel):
@@ -149,17 +152,17 @@ def run_trial_with_outcomes(
     arm_of = rng.permutation(np.repeat(np.arange(n_arms), n))
     registry = RegimenRegistry()
     first = _first_line(spec, arm_of, rng, registry)
+    entry = rng.uniform(0, spec.accrual_months, arm_of.size) if spec.accrual_months else np.zeros(arm_of.size)
+    start = calendar_start(spec, kb)
+    if start is not None and spec.subsequent_therapy == "engine":
+        cohort = replace(cohort, calendar=start + entry / 12.0)
     policy = _subsequent_policy(spec, kb)
     model = CourseModel(params=params or CourseParams.from_file(), policy=policy, kb=kb)
     horizon = spec.accrual_months + spec.follow_up_months
     result = model.simulate(
         cohort, years=horizon / 12.0, seed=course_seed, first_line=first, registry=registry, progress=progress
     )
-    censor_at = (
-        horizon - rng.uniform(0, spec.accrual_months, arm_of.size)
-        if spec.accrual_months
-        else np.full(arm_of.size, horizon)
-    )
+    censor_at = horizon - entry
     os_t, os_e = _censor(result.patients["os_months"].to_numpy(), result.patients["died"].to_numpy(), censor_at)
     pfs_t, pfs_e = _first_line_pfs(result, censor_at)
     outcomes = [
@@ -183,27 +186,59 @@ def investigational_drugs(spec: TrialSpec) -> frozenset[str]:
     return frozenset((experimental - control) | {d for c in new_classes for d in vocab.classes[c]})
 
 
-def trial_year(spec: TrialSpec, kb: KnowledgeBase) -> int | None:
-    """Year of the earliest knowledge-base trial that gave this spec's experimental regimen.
+PUBLICATION_LAG_YEARS = 1.5  # last patient in -> first full paper (assumption; see calendar_start)
 
-    Subsequent lines are then limited to evidence published by that year, so a 2012 trial's
-    patients do not receive a 2022 drug after progression.
-    """
+
+def trial_sources(spec: TrialSpec, kb: KnowledgeBase) -> list[Source]:
+    """The knowledge-base trials that report this spec: the source named like it ("KEYNOTE-355" for
+    "KEYNOTE-355 (CPS >= 10)"), else the trials that gave its investigational drugs, else those whose
+    experimental regimen is part of the arm's."""
+    trials = [source for source in kb.sources.values() if source.kind == "trial" and source.year]
+    named = [source for source in trials if _names_trial(spec.name, source.name)]
+    if named:
+        return named
+    investigational = _arm_drugs(spec.arms[0]) - _arm_drugs(spec.arms[1])
     drugs = _arm_drugs(spec.arms[0])
-    years = [
-        source.year
-        for source in kb.sources.values()
-        if source.kind == "trial" and source.year
-        for effect in source.effects
-        if effect.experimental.drugs and set(effect.experimental.drugs) <= drugs
-    ]
+    for gave in (lambda given: bool(given & investigational), lambda given: bool(given) and given <= drugs):
+        found = [s for s in trials if any(gave(set(effect.experimental.drugs)) for effect in s.effects)]
+        if found:
+            return found
+    return []
+
+
+def trial_year(spec: TrialSpec, kb: KnowledgeBase) -> int | None:
+    """Publication year of the trial in the knowledge base (:func:`trial_sources`): later lines are
+    limited to evidence published by then, so a 2012 trial's patients do not receive a 2022 drug."""
+    years = [source.year for source in trial_sources(spec, kb) if source.year]
     return min(years) if years else None
+
+
+def _names_trial(spec_name: str, source_name: str) -> bool:
+    """ "KEYNOTE-355 (CPS >= 10)" names the trial KEYNOTE-355, "MONALEESA-2" does not name MONALEESA-23."""
+    spec_key, source_key = (re.sub(r"[^a-z0-9]+", " ", n.lower()).strip() for n in (spec_name, source_name))
+    return bool(source_key) and (spec_key == source_key or spec_key.startswith(source_key + " "))
+
+
+def calendar_start(spec: TrialSpec, kb: KnowledgeBase) -> float | None:
+    """Calendar year the first patient entered: the first full paper appeared
+    ``PUBLICATION_LAG_YEARS`` after accrual ended (assumption: an event-driven primary analysis,
+    then peer review), so accrual began that much plus ``accrual_months`` before it. ``None`` when
+    the trial is not in the knowledge base (later lines then follow today's practice)."""
+    years = [source.first_year for source in trial_sources(spec, kb) if source.first_year]
+    if not years:
+        return None
+    return min(years) - PUBLICATION_LAG_YEARS - spec.accrual_months / 12.0
 
 
 def _subsequent_policy(spec: TrialSpec, kb: KnowledgeBase) -> EnginePolicy | NoFurtherTherapy:
     if spec.subsequent_therapy == "none":
         return NoFurtherTherapy()
-    return EnginePolicy(kb, unavailable=investigational_drugs(spec), as_of_year=trial_year(spec, kb))
+    return EnginePolicy(
+        kb,
+        unavailable=investigational_drugs(spec),
+        as_of_year=trial_year(spec, kb),
+        availability=packaged_availability(),
+    )
 
 
 def _censor(times: np.ndarray, events: np.ndarray, censor_at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

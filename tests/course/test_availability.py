@@ -1,0 +1,113 @@
+"""The calendar of in-silico trials: drug approval years, the engine limited to them, and trial dates."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mbctwin.case.io import example_case
+from mbctwin.course.availability import Availability, packaged_availability
+from mbctwin.course.cohort import from_case
+from mbctwin.course.model import CourseModel
+from mbctwin.course.policy import EnginePolicy
+from mbctwin.course.trial import PUBLICATION_LAG_YEARS, Arm, TrialSpec, calendar_start, trial_sources
+from mbctwin.errors import CaseError
+from mbctwin.knowledge.loader import KnowledgeBase
+from tests.course.test_trial import TRIALS
+
+
+def test_approval_years_depend_on_the_indication() -> None:
+    available = packaged_availability()
+    tdxd = ("trastuzumab_deruxtecan",)
+    assert available.in_practice(tdxd, "HR-/HER2+", "positive", 2020) is True
+    assert available.in_practice(tdxd, "HR+/HER2-", "low", 2021) is False  # HER2-low: 2022
+    assert available.in_practice(tdxd, "HR+/HER2-", "low", 2022) is True
+    assert available.in_practice(tdxd, "triple-negative", "zero", 2030) is None  # no approval: fall back
+    assert available.in_practice(("letrozole", "ribociclib"), "HR+/HER2-", "zero", 2016) is False
+    assert available.in_practice(("letrozole", "ribociclib"), "HR+/HER2-", "zero", 2017) is True
+    assert available.in_practice(("letrozole", "leuprorelin"), "HR+/HER2-", "zero", 2017) is None
+    assert [
+        available.in_practice(("bevacizumab", "paclitaxel"), "HR+/HER2-", "zero", y) for y in (2007, 2011, 2012)
+    ] == [
+        False,
+        True,
+        False,
+    ]  # approved 2008, withdrawn 2011
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("version: 1\ndrugs: {letrozol: [{year: 1997, source: x}]}\n", "availability.drugs"),
+        ("version: 1\ndrugs: {letrozole: [{year: 97, source: x}]}\n", "availability"),
+        ("version: 1\ndrugs: [letrozole]\n", "availability"),
+        ("version: [\n", "availability"),
+    ],
+)
+def test_a_bad_availability_file_names_its_field(tmp_path: Path, text: str, field: str) -> None:
+    path = tmp_path / "availability.yaml"
+    path.write_text(text)
+    with pytest.raises(CaseError) as caught:
+        Availability.from_file(path)
+    assert caught.value.problems[0].field == field
+
+
+def _lines_by_calendar(kb: KnowledgeBase, start: float, policy: EnginePolicy) -> list[tuple[str, float]]:
+    cohort = from_case(example_case("hr-positive-first-line"), 600)
+    cohort = replace(cohort, calendar=np.full(cohort.size, start))
+    result = CourseModel(kb=kb, policy=policy).simulate(cohort, years=10, seed=3)
+    lines = result.lines
+    return list(zip(lines["regimen"], start + lines["start_months"].to_numpy() / 12.0, strict=True))
+
+
+def test_the_engine_gives_a_regimen_only_once_it_is_approved(kb: KnowledgeBase) -> None:
+    """Patients starting first-line therapy in 2013 get no CDK4/6 inhibitor before 2015 (palbociclib),
+    no ribociclib before 2017, and later lines catch up as drugs are approved."""
+    policy = EnginePolicy(kb, availability=packaged_availability())
+    given = _lines_by_calendar(kb, 2013.0, policy)
+    firsts: dict[str, float] = {}
+    for regimen, when in given:
+        for drug in regimen.split(" + "):
+            firsts[drug] = min(firsts.get(drug, 9999.0), when)
+    assert firsts["palbociclib"] >= 2015
+    assert firsts.get("ribociclib", 9999.0) >= 2017
+    assert firsts.get("elacestrant", 9999.0) >= 2023
+    first_line = {regimen for regimen, when in given if when == 2013.0}
+    assert not any("ciclib" in regimen for regimen in first_line)
+    today = {regimen for regimen, when in _lines_by_calendar(kb, 2024.0, policy) if when == 2024.0}
+    assert any("ciclib" in regimen for regimen in today)  # the same patient in 2024: CDK4/6 first
+
+
+def test_investigational_drugs_reach_controls_once_approved(kb: KnowledgeBase) -> None:
+    blocked = frozenset({"palbociclib", "ribociclib", "abemaciclib"})
+    crossover = EnginePolicy(kb, unavailable=blocked, availability=packaged_availability())
+    never = replace(crossover, crossover=False)
+    with_crossover = {r for r, _ in _lines_by_calendar(kb, 2014.0, crossover)}
+    without = {r for r, _ in _lines_by_calendar(kb, 2014.0, never)}
+    assert any("ciclib" in r for r in with_crossover)
+    assert not any("ciclib" in r for r in without)
+
+
+def test_trials_are_found_by_name_and_dated_from_their_first_paper(kb: KnowledgeBase) -> None:
+    keynote = TrialSpec.from_file(TRIALS / "keynote355.yaml")  # "KEYNOTE-355 (CPS >= 10)"
+    assert [s.id for s in trial_sources(keynote, kb)] == ["keynote355"]
+    first = kb.sources["keynote355"].first_published
+    assert first is not None
+    assert first < kb.sources["keynote355"].year  # the knowledge base cites the 2022 OS paper
+    assert calendar_start(keynote, kb) == pytest.approx(first - PUBLICATION_LAG_YEARS - keynote.accrual_months / 12)
+    renamed = keynote.model_copy(update={"name": "KEYNOTE-3550"})
+    assert [s.id for s in trial_sources(renamed, kb)] != ["keynote355"]  # a longer name is another trial
+    chemotherapy = keynote.model_copy(update={"name": "SYNTHETIC", "arms": [keynote.arms[1], keynote.arms[1]]})
+    assert calendar_start(chemotherapy, kb) < calendar_start(keynote, kb)  # dated by older chemotherapy trials
+    arm = Arm(name="x", drugs=["pamidronate"])
+    assert calendar_start(keynote.model_copy(update={"name": "SYNTHETIC", "arms": [arm, arm]}), kb) is None
+
+
+def test_a_first_paper_after_the_cited_one_is_refused(kb: KnowledgeBase) -> None:
+    from mbctwin.knowledge.schema import Source
+
+    with pytest.raises(ValueError, match="first_published"):
+        Source(id="x", kind="trial", name="X", citation="c", year=2016, first_published=2018)
