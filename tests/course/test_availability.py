@@ -111,3 +111,16 @@ def test_a_first_paper_after_the_cited_one_is_refused(kb: KnowledgeBase) -> None
 
     with pytest.raises(ValueError, match="first_published"):
         Source(id="x", kind="trial", name="X", citation="c", year=2016, first_published=2018)
+
+
+def test_a_trial_report_states_its_calendar_and_crossover(kb: KnowledgeBase) -> None:
+    from mbctwin.course.trial import run_trial
+
+    spec = TrialSpec.from_file(TRIALS / "monaleesa2.yaml").model_copy(update={"patients_per_arm": 150})
+    report = run_trial(spec, seed=2, kb=kb)
+    start = calendar_start(spec, kb)
+    assert report["calendar"]["entry_years"] == [round(start, 1), round(start + spec.accrual_months / 12, 1)]
+    assert report["calendar"]["cutoff_year"] == round(start + (spec.accrual_months + spec.follow_up_months) / 12, 1)
+    assert 0 < report["calendar"]["controls_given_investigational_percent"] < 100  # CDK4/6 approved from 2015
+    untreated = spec.model_copy(update={"subsequent_therapy": "none"})
+    assert "calendar" not in run_trial(untreated, seed=2, kb=kb)

@@ -117,6 +117,14 @@ def trial_command(
         f"PFS HR {report['pfs_hr']} (published {published.get('pfs_hr')}); "
         f"OS HR {report['os_hr']} (published {published.get('os_hr')})"
     )
+    calendar = report.get("calendar")
+    if calendar:
+        first, last = calendar["entry_years"]
+        out.print(
+            f"Patients entered {first:g}-{last:g}, data cut-off {calendar['cutoff_year']:g}: later lines use the drugs "
+            f"approved by then; {calendar['controls_given_investigational_percent']:g} % of control patients "
+            "later received the investigational drugs."
+        )
 
 
 def compare_command(

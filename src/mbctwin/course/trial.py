@@ -169,7 +169,33 @@ def run_trial_with_outcomes(
         ArmOutcomes(arm.name, os_t[arm_of == a], os_e[arm_of == a], pfs_t[arm_of == a], pfs_e[arm_of == a])
         for a, arm in enumerate(spec.arms)
     ]
-    return _report(spec, arm_of, (pfs_t, pfs_e), (os_t, os_e)), outcomes
+    report = _report(spec, arm_of, (pfs_t, pfs_e), (os_t, os_e))
+    if cohort.calendar is not None:
+        report["calendar"] = _calendar(spec, start, _crossover_percent(spec, result.lines, arm_of, censor_at))
+    return report, outcomes
+
+
+def _calendar(spec: TrialSpec, start: float, crossover: float) -> dict[str, Any]:
+    """When the simulated trial ran, and how many control patients later got the investigational drugs."""
+    return {
+        "entry_years": [round(start, 1), round(start + spec.accrual_months / 12.0, 1)],
+        "cutoff_year": round(start + (spec.accrual_months + spec.follow_up_months) / 12.0, 1),
+        "controls_given_investigational_percent": round(crossover, 1),
+    }
+
+
+def _crossover_percent(spec: TrialSpec, lines: Any, arm_of: np.ndarray, censor_at: np.ndarray) -> float:
+    """Share of control patients who began a later line with an investigational drug before the cut-off."""
+    investigational = investigational_drugs(spec)
+    later = lines[(lines["line"] > lines.groupby("patient")["line"].transform("min"))]
+    later = later[later["start_months"].to_numpy() < censor_at[later["patient"].to_numpy()]]
+    crossed = {
+        patient
+        for patient, regimen in zip(later["patient"], later["regimen"], strict=True)
+        if set(regimen.split(" + ")) & investigational
+    }
+    controls = np.flatnonzero(arm_of >= 1)
+    return 100.0 * len(crossed.intersection(controls.tolist())) / max(controls.size, 1)
 
 
 def _arm_drugs(arm: Arm) -> set[str]:
