@@ -63,22 +63,48 @@ class EnginePolicy:
     def choose(self, plan: Plan, year: int | None = None) -> Drugs | None:
         """The first available systemic option of a plan already built for the case (the simulator
         builds one plan per state and shares it with the care actions the state triggers);
-        ``year``: the calendar year the line starts in (in-silico trials)."""
+        ``year``: the calendar year the line starts in (in-silico trials, dated cohorts)."""
         kb = self.knowledge()
         for option in plan.systemic:
-            if self._available(kb, option, plan, year):
+            if self._available(kb, tuple(option.drugs), option.evidence, plan, year):
                 return tuple(option.drugs)
+        for option in plan.systemic:  # none in practice yet: the regimen an option was added to
+            backbone = self._backbone(kb, option, plan, year)
+            if backbone is not None:
+                return backbone
         return None
 
-    def _available(self, kb: KnowledgeBase, option: SystemicOption, plan: Plan, year: int | None) -> bool:
+    def _available(self, kb: KnowledgeBase, drugs: Drugs, evidence: list, plan: Plan, year: int | None) -> bool:
         approved = None
         if year is not None and self.availability is not None:
-            approved = self.availability.in_practice(option.drugs, plan.subtype, plan.her2_category, year)
-        investigational = bool(set(option.drugs) & self.unavailable)
+            approved = self.availability.in_practice(drugs, plan.subtype, plan.her2_category, year)
+        investigational = bool(set(drugs) & self.unavailable)
         if approved is not None:
             return approved and (self.crossover or not investigational)
         limits = [y for y in (self.as_of_year, year) if y is not None]
-        return not investigational and (not limits or _published_by(kb, option.evidence, min(limits)))
+        return not investigational and (not limits or _published_by(kb, evidence, min(limits)))
+
+    def _backbone(self, kb: KnowledgeBase, option: SystemicOption, plan: Plan, year: int | None) -> Drugs | None:
+        """Before an add-on drug was approved, patients received the regimen it was added to: an option
+        whose drugs are not all in practice in ``year`` gives way to its drugs that are, when a trial it
+        cites tested exactly that regimen as its control arm (pertuzumab + trastuzumab + docetaxel in
+        2010: trastuzumab + docetaxel, CLEOPATRA's control)."""
+        if year is None or self.availability is None:
+            return None
+        known = self.availability.in_practice
+        kept = tuple(d for d in option.drugs if known((d,), plan.subtype, plan.her2_category, year) is not False)
+        if not kept or len(kept) == len(option.drugs):
+            return None
+        controls = {
+            frozenset(effect.control.drugs)
+            for e in option.evidence
+            if e.kind == "trial" and e.source_id in kb.sources
+            for effect in kb.sources[e.source_id].effects
+            if effect.control is not None
+        }
+        if frozenset(kept) in controls and self._available(kb, kept, option.evidence, plan, year):
+            return kept
+        return None
 
     def __str__(self) -> str:
         return "engine"
