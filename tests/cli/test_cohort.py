@@ -49,3 +49,21 @@ def test_cohort_errors_name_the_option() -> None:
     assert "presentation" in bad_presentation.stderr
     assert "de_novo" in bad_presentation.stderr
     assert "Traceback" not in bad_presentation.stderr
+
+
+def test_a_dated_cohort_states_its_era() -> None:
+    args = ["cohort", "--subtype", "TNBC", "--patients", "200", "--years", "3", "--treated-from", "2010:2012"]
+    data = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
+    assert data["treated_from"] == [2010.0, 2012.0]
+    single = json.loads(runner.invoke(app, [*args[:-1], "2012", "--format", "json"]).stdout)
+    assert single["treated_from"] == [2012.0, 2012.0]
+    text = runner.invoke(app, args)
+    assert "from 2010-2012" in " ".join(text.stdout.split())
+
+
+def test_a_bad_era_names_the_option() -> None:
+    for era in ("2016:2008", "last year", "1850", "2010:2012:2014"):
+        result = runner.invoke(app, ["cohort", "--subtype", "TNBC", "--treated-from", era, "--format", "json"])
+        assert result.exit_code == 2, era
+        assert result.stdout == ""
+        assert "--treated-from" in result.stderr

@@ -124,3 +124,43 @@ def test_a_trial_report_states_its_calendar_and_crossover(kb: KnowledgeBase) -> 
     assert 0 < report["calendar"]["controls_given_investigational_percent"] < 100  # CDK4/6 approved from 2015
     untreated = spec.model_copy(update={"subsequent_therapy": "none"})
     assert "calendar" not in run_trial(untreated, seed=2, kb=kb)
+
+
+def test_a_dated_cohort_gets_only_the_drugs_of_its_years(kb: KnowledgeBase) -> None:
+    """Courses beginning in 2008-2016 never start a line with a drug before its approval for the
+    subtype, live shorter than the same cohort treated today, and repeat with the seed."""
+    from mbctwin.course.populations import run_cohort
+
+    dated = run_cohort("HR+/HER2-", patients=600, seed=4, kb=kb, treated_from=(2008, 2016))
+    today = run_cohort("HR+/HER2-", patients=600, seed=4, kb=kb)
+    assert today.cohort.calendar is None
+    assert dated.summary()["treated_from"] == [2008, 2016]
+    calendar = dated.cohort.calendar
+    assert calendar.min() >= 2008
+    assert calendar.max() <= 2016
+    available = packaged_availability()
+    lines = dated.result.lines
+    lines = lines[lines["regimen"] != "best supportive care"]
+    years = np.floor(calendar[lines["patient"].to_numpy()] + lines["start_months"].to_numpy() / 12.0)
+    for regimen, year in zip(lines["regimen"], years, strict=True):
+        assert available.in_practice(tuple(regimen.split(" + ")), "HR+/HER2-", "zero", int(year)) is not False, (
+            regimen,
+            year,
+        )
+    assert dated.summary()["os_median_months"] < today.summary()["os_median_months"]
+    again = run_cohort("HR+/HER2-", patients=600, seed=4, kb=kb, treated_from=(2008, 2016))
+    assert again.result.lines.equals(dated.result.lines)
+    with pytest.raises(ValueError, match="treated_from"):
+        run_cohort("HR+/HER2-", patients=10, seed=4, kb=kb, treated_from=(2016, 2008))
+
+
+def test_before_an_add_on_was_approved_patients_get_its_backbone(kb: KnowledgeBase) -> None:
+    """HER2-positive first line in 2010: pertuzumab (2012) not yet approved, so trastuzumab + docetaxel,
+    CLEOPATRA's control arm, not best supportive care."""
+    from mbctwin.course.populations import run_cohort
+
+    dated = run_cohort("HR-/HER2+", patients=200, years=1, seed=2, kb=kb, treated_from=(2010, 2010))
+    lines = dated.result.lines
+    first = set(lines.loc[lines["line"] == lines.groupby("patient")["line"].transform("min"), "regimen"])
+    assert "docetaxel + trastuzumab" in first or "trastuzumab + docetaxel" in first
+    assert not any("pertuzumab" in regimen for regimen in first)

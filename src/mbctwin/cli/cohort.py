@@ -15,7 +15,7 @@ from mbctwin.cli.course import Output, _print_summary, _run_with_bar
 from mbctwin.course.cohort import Cohort
 from mbctwin.course.plot import save_plots
 from mbctwin.course.populations import CohortRun, check_presentation, packaged_definitions, run_cohort
-from mbctwin.errors import CaseError
+from mbctwin.errors import CaseError, FieldProblem
 
 
 def _fail(error: CaseError) -> typer.Exit:
@@ -56,19 +56,36 @@ def cohort_command(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write cohort/patients/lines tables (Parquet).")] = None,
     fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
     scheduler: Scheduler = None,
+    treated_from: Annotated[
+        str | None,
+        typer.Option(
+            "--treated-from",
+            help="Date the cohort: courses begin in YEAR or uniformly in FIRST:LAST (e.g. 2008:2016), "
+            "with only the drugs approved by then. Default: today's options.",
+        ),
+    ] = None,
 ) -> None:
     """A population from published distributions (age, ECOG, sites, de novo share): survival, sites, QALYs."""
     try:
         definitions = packaged_definitions()
         definitions.resolve(subtype)
         check_presentation(presentation)
+        era = parse_years(treated_from) if treated_from is not None else None
     except CaseError as error:
         raise _fail(error) from None
     check_scheduler(scheduler)
     run: CohortRun = _run_with_bar(
         "simulating cohort",
         lambda update: run_cohort(
-            subtype, presentation, patients, seed, years, progress=update, scheduler=scheduler, definitions=definitions
+            subtype,
+            presentation,
+            patients,
+            seed,
+            years,
+            progress=update,
+            scheduler=scheduler,
+            definitions=definitions,
+            treated_from=era,
         ),
     )
     summary = run.summary()
@@ -84,11 +101,25 @@ def cohort_command(
     if fmt is Output.json:
         print_json(summary)
         return
+    dated = f" · treated from {era[0]:g}-{era[1]:g} with the drugs approved then" if era else ""
     out.print(
         f"Cohort {summary['subtype']} · presentation {summary['presentation']} "
-        f"({summary['de_novo_percent']} % de novo) · seed {summary['seed']}"
+        f"({summary['de_novo_percent']} % de novo) · seed {summary['seed']}{dated}"
     )
     _print_summary(summary)
+
+
+def parse_years(text: str) -> tuple[float, float]:
+    """ "2012" or "2008:2016" -> (first, last) calendar years; anything else names the option."""
+    parts = text.split(":")
+    try:
+        years = [float(part) for part in parts]
+    except ValueError:
+        years = []
+    if len(years) not in (1, 2) or not 1990 <= years[0] <= years[-1] <= 2100:
+        problem = f"expected YEAR or FIRST:LAST between 1990 and 2100, got {text!r}"
+        raise CaseError([FieldProblem("--treated-from", problem)])
+    return years[0], years[-1]
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,7 @@ site at any time; ``benchmarks/course_sites.py`` fits the per-progression site p
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from statistics import NormalDist
@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from mbctwin.case.io import parse_case, problems_from
 from mbctwin.case.models import SITES, Case, Site
+from mbctwin.course.availability import packaged_availability
 from mbctwin.course.cohort import SITE_INDEX, Cohort, from_arrays
 from mbctwin.course.model import CourseModel
 from mbctwin.course.params import SUBTYPES, CourseParams, course_file_text
@@ -372,12 +373,14 @@ class CohortRun:
     seed: int
     cohort: Cohort
     result: CourseResult
+    treated_from: tuple[float, float] | None = None  # calendar years the courses began; None = today
 
     def summary(self) -> dict[str, Any]:
         return {
             "subtype": self.subtype,
             "presentation": self.presentation,
             "seed": self.seed,
+            "treated_from": None if self.treated_from is None else list(self.treated_from),
             "de_novo_percent": de_novo_percent(self.cohort),
             **self.result.summary(),
         }
@@ -400,15 +403,29 @@ def run_cohort(
     progress: Callable[[int, int], None] | None = None,
     scheduler: str | None = None,
     definitions: CohortDefinitions | None = None,
+    treated_from: tuple[float, float] | None = None,
 ) -> CohortRun:
-    """Draw the cohort (first child of ``SeedSequence(seed)``) and simulate it (second child)."""
+    """Draw the cohort (first child of ``SeedSequence(seed)``) and simulate it (second child).
+
+    ``treated_from`` dates the cohort: each patient's metastatic course begins at a uniform calendar
+    year in ``[first, last]`` (third child) and every line uses only the drugs approved for her subtype
+    by then (:mod:`mbctwin.course.availability`), e.g. ``(2008, 2016)`` for the ESME registry's era;
+    ``None`` treats everyone with today's options."""
     definitions = definitions or packaged_definitions()
     name = definitions.resolve(subtype)
     check_presentation(presentation)
     root = np.random.SeedSequence(seed)
-    population_seed, course_seed = root.spawn(2)
+    population_seed, course_seed, calendar_seed = root.spawn(3)
     cohort = build_cohort(name, presentation, patients, np.random.default_rng(population_seed), definitions)
     kb = kb or load_kb()
-    model = CourseModel(params=params or CourseParams.from_file(), policy=EnginePolicy(kb), kb=kb)
+    policy = EnginePolicy(kb)
+    if treated_from is not None:
+        first, last = treated_from
+        if not 1990 <= first <= last <= 2100:
+            raise ValueError(f"treated_from must be two calendar years, first <= last, got {treated_from}")
+        calendar = np.random.default_rng(calendar_seed).uniform(first, last, cohort.size)
+        cohort = replace(cohort, calendar=calendar)
+        policy = EnginePolicy(kb, availability=packaged_availability())
+    model = CourseModel(params=params or CourseParams.from_file(), policy=policy, kb=kb)
     result = model.simulate(cohort, years=years, seed=course_seed, progress=progress, scheduler=scheduler)
-    return CohortRun(name, presentation, int(root.entropy), cohort, result)
+    return CohortRun(name, presentation, int(root.entropy), cohort, result, treated_from)
