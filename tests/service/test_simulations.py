@@ -59,6 +59,17 @@ def test_cohort_job_runs_to_done_with_the_cohort_summary(client: TestClient) -> 
     assert set(done["result"]["site_ever_percent"]) == {"bone", "liver", "lung", "brain"}
 
 
+def test_a_dated_cohort_job_states_its_years(client: TestClient) -> None:
+    body = {"subtype": "TNBC", "patients": 100, "years": 2, "seed": 2, "treated_from": [2010, 2012]}
+    job = client.post("/v1/simulations/cohort", json=body).json()
+    done = client.get(f"/v1/simulations/{job['id']}").json()
+    assert done["status"] == "done"
+    assert done["result"]["treated_from"] == [2010, 2012]
+    bad = client.post("/v1/simulations/cohort", json={**body, "treated_from": [2016, 2008]})
+    assert bad.status_code == 422
+    assert "treated_from" in {item["field"] for item in bad.json()["detail"]}
+
+
 def test_bad_cohort_requests_are_422_naming_the_field(client: TestClient) -> None:
     response = client.post("/v1/simulations/cohort", json={"subtype": "luminal-z", "presentation": "late"})
     assert response.status_code == 422

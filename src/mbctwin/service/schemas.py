@@ -126,6 +126,17 @@ class CohortRequest(_Public):
     patients: int = Field(default=2000, ge=10, le=200_000)
     years: float = Field(default=10.0, gt=0, le=40)
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    treated_from: tuple[float, float] | None = Field(
+        default=None,
+        description="Calendar years [first, last] the courses begin in, treated with the drugs approved then",
+    )
+
+    @field_validator("treated_from")
+    @classmethod
+    def _calendar_years(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not 1990 <= value[0] <= value[1] <= 2100:
+            raise ValueError("expected [first, last] calendar years, 1990 <= first <= last <= 2100")
+        return value
 
     @field_validator("subtype")
     @classmethod

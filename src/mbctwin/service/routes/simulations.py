@@ -67,6 +67,7 @@ def run_cohort(sessions: sessionmaker[Session], kb: KnowledgeBase, simulation_id
 
     def work(progress: Progress) -> dict[str, Any]:
         options = {"seed": request.seed, "years": request.years, "kb": kb, "progress": progress}
+        options["treated_from"] = request.treated_from
         return populations.run_cohort(request.subtype, request.presentation, request.patients, **options).summary()
 
     run_job(sessions, simulation_id, work)
