@@ -1,4 +1,4 @@
-"""When each drug entered practice for metastatic breast cancer: the calendar of in-silico trials.
+"""When each drug entered practice for metastatic breast cancer: the calendar of trials and dated cohorts.
 
 A trial's patients were treated in the years it ran, not today: a control patient who progressed
 in 2014 could not receive a drug approved in 2019, and could receive the experimental drug once it
