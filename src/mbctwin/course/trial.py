@@ -3,7 +3,9 @@
 Arms differ only in the first line; what follows progression comes from the engine (or
 nothing), so overall survival emerges from the chain of later lines. Accrual is uniform over
 ``accrual_months`` and follow-up ends ``follow_up_months`` after the last patient entered:
-each patient is censored administratively at that date.
+each patient is censored administratively at that date. A trial the knowledge base reports is
+dated (:func:`calendar_start`), and each later line uses only the drugs approved in its year
+(:mod:`mbctwin.course.availability`): the engine of the trial's era, not today's.
 """
 
 from __future__ import annotations
