@@ -53,12 +53,15 @@ def line(trial: TrialCalibration, checks: list[TargetCheck]) -> str:
     status = "MET " if all(c.passed for c in checks) else "miss"
     os_published = _pair(published.get("os_median_months", []))
     pfs_published = _pair(published.get("pfs_median_months", []))
+    calendar = report.get("calendar") or {}
+    crossover = calendar.get("controls_given_investigational_percent")
     return (
         f"{trial.name:32s} {status} | OS {_pair(os_sim)} vs {os_published} ({deviations})"
         f" | HR {hr:.2f} [{low:.2f}-{high:.2f}] vs {published.get('os_hr', float('nan')):.2f}"
         f" | PFS {_pair(pfs_sim)} vs {pfs_published}"
         f" HR {report['pfs_hr'][0]:.2f} vs {published.get('pfs_hr', float('nan')):.2f}"
-        f" | {sum(c.passed for c in checks)}/{len(checks)} | mbc trial --seed {trial.seed}"
+        f" | {sum(c.passed for c in checks)}/{len(checks)}"
+        f" | crossover {'-' if crossover is None else f'{crossover:g} %'} | mbc trial --seed {trial.seed}"
     )
 
 

@@ -164,3 +164,15 @@ def test_before_an_add_on_was_approved_patients_get_its_backbone(kb: KnowledgeBa
     first = set(lines.loc[lines["line"] == lines.groupby("patient")["line"].transform("min"), "regimen"])
     assert "docetaxel + trastuzumab" in first or "trastuzumab + docetaxel" in first
     assert not any("pertuzumab" in regimen for regimen in first)
+
+
+def test_an_in_silico_trial_starts_from_its_own_published_pfs(kb: KnowledgeBase) -> None:
+    """PALOMA-3's arms take PALOMA-3's PFS (9.5 vs 4.6 months, HR 0.46), named in the spec."""
+    from mbctwin.course.trial import named_sources, run_trial
+
+    folder = Path(__file__).resolve().parents[2] / "benchmarks" / "validation_trials"
+    spec = TrialSpec.from_file(folder / "paloma3.yaml").model_copy(update={"patients_per_arm": 2000})
+    assert [s.id for s in named_sources(spec, kb)] == ["paloma3"]
+    report = run_trial(spec, seed=5, kb=kb)
+    assert report["pfs_hr"][0] == pytest.approx(0.46, abs=0.06)
+    assert report["arms"][1]["pfs_median_months"] == pytest.approx(4.6, rel=0.12)

@@ -18,7 +18,7 @@ from mbctwin.course.trial import TrialSpec, run_trial
 from mbctwin.knowledge.loader import KnowledgeBase
 
 TRIALS = {path.stem: path for path in shipped_trials()}
-FULL_TOLERANCE = ("ascent", "cleopatra", "destiny_breast04", "her2climb", "keynote355")
+FULL_TOLERANCE = ("ascent", "cleopatra", "destiny_breast04", "her2climb")
 
 
 @pytest.fixture(scope="module")

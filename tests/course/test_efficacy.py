@@ -184,3 +184,16 @@ def test_brain_metastasis_patients_get_the_brain_metastasis_analysis_first(table
     drugs = frozenset({"tucatinib", "trastuzumab", "capecitabine"})
     assert table.lookup(drugs, "HR-/HER2+", 3, True).median_months == 7.6
     assert table.lookup(drugs, "HR-/HER2+", 3, False).median_months == 7.8
+
+
+def test_a_preferred_source_gives_the_median_when_it_fits(table: EfficacyTable) -> None:
+    """An in-silico PALOMA-3 starts from PALOMA-3's own arms, not from PEARL's narrower-line palbociclib arm."""
+    drugs = frozenset({"palbociclib", "fulvestrant"})
+    plain = table.lookup(drugs, "HR+/HER2-", 2)
+    own = table.lookup(drugs, "HR+/HER2-", 2, False, frozenset({"paloma3"}))
+    assert plain.sources == ("pearl",)
+    assert own.sources == ("paloma3",)
+    assert own.median_months == 9.5
+    assert table.lookup(frozenset({"fulvestrant"}), "HR+/HER2-", 2, False, frozenset({"paloma3"})).median_months == 4.6
+    unrelated = table.lookup(drugs, "HR+/HER2-", 2, False, frozenset({"cleopatra"}))
+    assert unrelated == plain  # a preferred report without these drugs changes nothing

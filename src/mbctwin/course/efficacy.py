@@ -216,7 +216,11 @@ class EfficacyTable:
         self._ratio = ratio
         self.lookup = cache(self._lookup)
 
-    def _lookup(self, drugs: frozenset[str], subtype: str, line: int, brain: bool = False) -> Efficacy:
+    def _lookup(
+        self, drugs: frozenset[str], subtype: str, line: int, brain: bool = False, prefer: frozenset[str] = frozenset()
+    ) -> Efficacy:
+        """``prefer``: sources whose arms come first when they fit the subtype (an in-silico trial's own
+        report for its randomised line, so the simulated trial starts from its published PFS)."""
         core = _core(drugs)
         scored = []
         for arm in self._arms:
@@ -226,7 +230,8 @@ class EfficacyTable:
             subtype_ok, unspecific, distance, width = _fits(arm, subtype, line, brain)
             alternatives = len(arm.drugs - core)  # a choice arm listing fewer alternatives is closer
             breadth = len(arm.subtypes) or ALL_SUBTYPES  # a TNBC-only trial beats a HER2-negative one
-            scored.append(((not subtype_ok, unspecific, distance, kind, breadth, width, alternatives), arm))
+            other = arm.source_id not in prefer
+            scored.append(((not subtype_ok, other, unspecific, distance, kind, breadth, width, alternatives), arm))
         if scored:
             best = min(key for key, _ in scored)
             chosen = _reported_first([arm for key, arm in scored if key == best])

@@ -58,6 +58,7 @@ class _Block:
     sites: np.ndarray = field(init=False)
     site_time: np.ndarray = field(init=False)  # (n, n_sites) months when a site appeared; 0 = at start
     cytotoxic_before: np.ndarray = field(init=False)  # cytotoxic metastatic lines before the simulated course
+    start_line: np.ndarray = field(init=False)  # the line each patient's simulated course began with
 
     def __post_init__(self) -> None:
         n = self.cohort.size
@@ -80,6 +81,7 @@ class CourseModel:
     params: CourseParams = field(default_factory=CourseParams.from_file)
     policy: Policy = field(default_factory=EnginePolicy)
     kb: KnowledgeBase = field(default_factory=load_kb)
+    first_line_sources: frozenset[str] = frozenset()  # an in-silico trial's own report: its arms' PFS first
 
     def simulate(
         self,
@@ -144,13 +146,14 @@ class _Shared:
     decider: StateDecider
     efficacy: EfficacyTable
     care: CareActions
+    first_line_sources: frozenset[str]
 
     @classmethod
     def build(cls, model: CourseModel, cohort: Cohort, registry: RegimenRegistry) -> _Shared:
         params = model.params
         efficacy = EfficacyTable(model.kb, params.weibull_shape, params.fallback(), params.pfs_ratio_per_line)
         decider = StateDecider(cohort.templates, model.policy, registry, model.kb)
-        return cls(registry, decider, efficacy, CareActions(decider))
+        return cls(registry, decider, efficacy, CareActions(decider), model.first_line_sources)
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,7 @@ class _BlockRunner:
         block = _Block(cohort, self.params.max_lines, risk)
         outcome = BlockOutcome(offset=offset)
         block.line[:] = np.array([case_line(t) for t in cohort.templates])[cohort.template]
+        block.start_line = block.line.copy()
         block.regimen[:] = self._decide(block, np.ones(cohort.size, dtype=bool))
         if first_line is not None:
             block.regimen[:] = np.where(first_line >= 0, first_line, block.regimen)
@@ -237,20 +241,26 @@ class _BlockRunner:
         fixes one)."""
         template = np.asarray(block.cohort.template, dtype=np.int64)  # each template has one subtype
         brain = block.sites[:, SITE_INDEX["brain"]]
-        combos = np.column_stack([block.regimen, template, self._efficacy_line(block), brain])
+        first = block.line == block.start_line
+        combos = np.column_stack([block.regimen, template, self._efficacy_line(block), brain, first])
         unique, inverse = unique_rows(combos)
         default = self.params.weibull_shape
+        own = self.shared.first_line_sources
         laws = np.array(
             [
                 (np.nan, default)
                 if r < 0
                 else _law(
                     self.shared.efficacy.lookup(
-                        frozenset(self.shared.registry.drugs[r]), block.cohort.subtype[s], int(line), bool(b)
+                        frozenset(self.shared.registry.drugs[r]),
+                        block.cohort.subtype[s],
+                        int(line),
+                        bool(b),
+                        own if f else frozenset(),
                     ),
                     default,
                 )
-                for r, s, line, b in unique
+                for r, s, line, b, f in unique
             ]
         ).reshape(-1, 2)
         laws = laws[inverse]

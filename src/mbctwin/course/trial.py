@@ -159,7 +159,8 @@ def run_trial_with_outcomes(
     if start is not None and spec.subsequent_therapy == "engine":
         cohort = replace(cohort, calendar=start + entry / 12.0)
     policy = _subsequent_policy(spec, kb)
-    model = CourseModel(params=params or CourseParams.from_file(), policy=policy, kb=kb)
+    own = frozenset(source.id for source in named_sources(spec, kb))
+    model = CourseModel(params=params or CourseParams.from_file(), policy=policy, kb=kb, first_line_sources=own)
     horizon = spec.accrual_months + spec.follow_up_months
     result = model.simulate(
         cohort, years=horizon / 12.0, seed=course_seed, first_line=first, registry=registry, progress=progress
@@ -221,10 +222,10 @@ def trial_sources(spec: TrialSpec, kb: KnowledgeBase) -> list[Source]:
     """The knowledge-base trials that report this spec: the source named like it ("KEYNOTE-355" for
     "KEYNOTE-355 (CPS >= 10)"), else the trials that gave its investigational drugs, else those whose
     experimental regimen is part of the arm's."""
-    trials = [source for source in kb.sources.values() if source.kind == "trial" and source.year]
-    named = [source for source in trials if _names_trial(spec.name, source.name)]
+    named = named_sources(spec, kb)
     if named:
         return named
+    trials = [source for source in kb.sources.values() if source.kind == "trial" and source.year]
     investigational = _arm_drugs(spec.arms[0]) - _arm_drugs(spec.arms[1])
     drugs = _arm_drugs(spec.arms[0])
     for gave in (lambda given: bool(given & investigational), lambda given: bool(given) and given <= drugs):
@@ -232,6 +233,13 @@ def trial_sources(spec: TrialSpec, kb: KnowledgeBase) -> list[Source]:
         if found:
             return found
     return []
+
+
+def named_sources(spec: TrialSpec, kb: KnowledgeBase) -> list[Source]:
+    """The knowledge-base trial the spec names ("KEYNOTE-355" for "KEYNOTE-355 (CPS >= 10)"): its
+    report gives the randomised line its PFS, so the simulated trial starts from its own published
+    medians and hazard ratio rather than from another trial of the same regimen."""
+    return [s for s in kb.sources.values() if s.kind == "trial" and s.year and _names_trial(spec.name, s.name)]
 
 
 def trial_year(spec: TrialSpec, kb: KnowledgeBase) -> int | None:
