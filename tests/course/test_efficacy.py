@@ -197,3 +197,14 @@ def test_a_preferred_source_gives_the_median_when_it_fits(table: EfficacyTable) 
     assert table.lookup(frozenset({"fulvestrant"}), "HR+/HER2-", 2, False, frozenset({"paloma3"})).median_months == 4.6
     unrelated = table.lookup(drugs, "HR+/HER2-", 2, False, frozenset({"cleopatra"}))
     assert unrelated == plain  # a preferred report without these drugs changes nothing
+
+
+def test_a_trials_own_choice_arm_matches_each_of_its_regimens(table: EfficacyTable) -> None:
+    """MONALEESA-7's arms list "tamoxifen or NSAI + goserelin": for the trial itself, letrozole + goserelin
+    is one of them (13.0 months); for other patients the class rule keeps it from matching letrozole alone."""
+    own = frozenset({"monaleesa7"})
+    control = table.lookup(frozenset({"letrozole", "goserelin"}), "HR+/HER2-", 1, False, own)
+    experimental = table.lookup(frozenset({"ribociclib", "letrozole", "goserelin"}), "HR+/HER2-", 1, False, own)
+    assert (control.sources, control.median_months) == (("monaleesa7",), 13.0)
+    assert (experimental.sources, experimental.median_months) == (("monaleesa7",), 23.8)
+    assert "monaleesa7" not in table.lookup(frozenset({"letrozole", "goserelin"}), "HR+/HER2-", 1).sources

@@ -225,6 +225,8 @@ class EfficacyTable:
         scored = []
         for arm in self._arms:
             kind = _match_kind(arm, arm.label, core)
+            if kind is None and arm.source_id in prefer and core < arm.drugs:
+                kind = 1  # the trial's own choice arm ("tamoxifen or NSAI + goserelin") lists this regimen
             if kind is None:
                 continue
             subtype_ok, unspecific, distance, width = _fits(arm, subtype, line, brain)
