@@ -203,6 +203,8 @@ def test_cohort_vary_reaches_every_scalar_case_field() -> None:
         ({"id": {"choice": ["a", "b"], "p": [0.5, 0.5]}}, "vary.id"),
         ({"tumor.her2_ihc": {"choice": ["5+"], "p": [1.0]}}, "vary.tumor.her2_ihc"),
         ({"ecog": {"uniform": [0, 1]}}, "vary.ecog"),
+        ({"ecog": {"choice": [0, 7], "p": [0.5, 0.5]}}, "vary.ecog"),  # ECOG is 0-4
+        ({"age": {"choice": [12], "p": [1.0]}}, "vary.age"),
         ({"tumor.er": {"choice": ["negative"], "p": [1.0]}}, "vary.tumor.er"),  # the template says ER 90 %
     ],
 )

@@ -36,7 +36,7 @@ class Cohort:
     subtype: tuple[str, ...]  # per template: subtype used for efficacy and tropism
     sites: np.ndarray  # bool (n, len(SITES))
     population: bool = True  # a drawn population (its own prognostic reference), not copies of one patient
-    calendar: np.ndarray | None = None  # float64 calendar year at the start (in-silico trials); None = today
+    calendar: np.ndarray | None = None  # float64 calendar year at the start (trials, dated cohorts); None = today
 
     @property
     def size(self) -> int:
@@ -127,6 +127,12 @@ def from_template(case: Case, n: int, vary: dict[str, Any] | None, rng: np.rando
             raise CaseError([FieldProblem(f"vary.{name}", "cannot be varied (scalar case fields only)")])
     age = _draw(vary.pop("age"), n, rng, "age").astype(float) if "age" in vary else np.full(n, float(case.age))
     ecog = np.rint(_draw(vary.pop("ecog"), n, rng, "ecog").astype(float)) if "ecog" in vary else np.full(n, case.ecog)
+    for name, values in (("age", np.rint(age)), ("ecog", ecog)):
+        low, high = _bounds(name)
+        if values.min() < low or values.max() > high:
+            raise CaseError(
+                [FieldProblem(f"vary.{name}", f"draws must lie in {low}-{high}: add a clip or fix the choices")]
+            )
     variants = {}
     if "presentation" in vary:
         variants["presentation"] = _draw(vary.pop("presentation"), n, rng, "presentation")
@@ -153,6 +159,14 @@ def _scalar_field(name: str) -> Any:
     if field is None or any(_structured(t) for t in _base_types(field.annotation)):
         return None
     return field
+
+
+def _bounds(name: str) -> tuple[float, float]:
+    """The case model's (ge, le) bounds of a top-level numeric field (age 18-110, ECOG 0-4)."""
+    metadata = Case.model_fields[name].metadata
+    low = next(m.ge for m in metadata if getattr(m, "ge", None) is not None)
+    high = next(m.le for m in metadata if getattr(m, "le", None) is not None)
+    return low, high
 
 
 def _integer_field(name: str) -> bool:
