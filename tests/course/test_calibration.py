@@ -349,6 +349,8 @@ def test_replicates_keep_the_headline_run_and_add_seeded_runs(kb: KnowledgeBase)
     again = calibrate(scale=0.1, seed=3, kb=kb, specs=spec, sites=False, replicates=3)
     assert [r.report for r in again.replicates] == [r.report for r in result.replicates]
     html = render_calibration_html(result)
+    calendar = result.trials[0].report["calendar"]
+    assert f"{calendar['entry_years'][0]}\u2013{calendar['entry_years'][1]}; {calendar['cutoff_year']};" in html
     assert 'id="replicated"' in html
     assert "Over 3 runs per trial" in html
     assert 'id="replicated"' not in render_calibration_html(single)
