@@ -13,6 +13,7 @@ from mbctwin.course.availability import Availability, packaged_availability
 from mbctwin.course.cohort import from_case
 from mbctwin.course.model import CourseModel
 from mbctwin.course.policy import EnginePolicy
+from mbctwin.course.result import regimen_drugs
 from mbctwin.course.trial import PUBLICATION_LAG_YEARS, Arm, TrialSpec, calendar_start, trial_sources
 from mbctwin.errors import CaseError
 from mbctwin.knowledge.loader import KnowledgeBase
@@ -70,7 +71,7 @@ def test_the_engine_gives_a_regimen_only_once_it_is_approved(kb: KnowledgeBase) 
     given = _lines_by_calendar(kb, 2013.0, policy)
     firsts: dict[str, float] = {}
     for regimen, when in given:
-        for drug in regimen.split(" + "):
+        for drug in regimen_drugs(regimen):
             firsts[drug] = min(firsts.get(drug, 9999.0), when)
     assert firsts["palbociclib"] >= 2015
     assert firsts.get("ribociclib", 9999.0) >= 2017
@@ -143,7 +144,7 @@ def test_a_dated_cohort_gets_only_the_drugs_of_its_years(kb: KnowledgeBase) -> N
     lines = lines[lines["regimen"] != "best supportive care"]
     years = np.floor(calendar[lines["patient"].to_numpy()] + lines["start_months"].to_numpy() / 12.0)
     for regimen, year in zip(lines["regimen"], years, strict=True):
-        assert available.in_practice(tuple(regimen.split(" + ")), "HR+/HER2-", "zero", int(year)) is not False, (
+        assert available.in_practice(regimen_drugs(regimen), "HR+/HER2-", "zero", int(year)) is not False, (
             regimen,
             year,
         )

@@ -17,6 +17,16 @@ PROGRESSION, DEATH, CENSORED = 0, 1, 2
 EVENT_NAMES = np.array(["progression", "death", "censored"])
 SUMMARY_SITES = ("bone", "liver", "lung", "brain")
 BEST_SUPPORTIVE_CARE = "best supportive care"
+REGIMEN_JOIN = " + "  # the ``regimen`` column of the lines table names a regimen by its drugs
+
+
+def regimen_label(drugs: tuple[str, ...]) -> str:
+    return REGIMEN_JOIN.join(drugs)
+
+
+def regimen_drugs(label: str) -> tuple[str, ...]:
+    """The drugs of a ``regimen`` label of the lines table (the inverse of :func:`regimen_label`)."""
+    return tuple(label.split(REGIMEN_JOIN))
 
 
 @dataclass
@@ -90,7 +100,7 @@ class CourseResult:
     @classmethod
     def combine(cls, outcomes: list[BlockOutcome], registry: Any, years: float, policy: str) -> CourseResult:
         parts = [np.concatenate(column) for column in zip(*(row for o in outcomes for row in o.lines), strict=True)]
-        names = np.array([" + ".join(d) for d in registry.drugs] + [BEST_SUPPORTIVE_CARE], dtype=object)
+        names = np.array([regimen_label(d) for d in registry.drugs] + [BEST_SUPPORTIVE_CARE], dtype=object)
         lines = pd.DataFrame(
             {
                 "patient": parts[0],
@@ -174,7 +184,7 @@ class CourseResult:
     def months_on(self, kind: Callable[[tuple[str, ...]], bool]) -> float:
         """Mean months per patient on regimens of a kind (``regimen_kind.is_chemotherapy``, ...)."""
         names = [n for n in self.lines["regimen"].unique() if n != BEST_SUPPORTIVE_CARE]
-        rows = self.lines[self.lines["regimen"].isin([n for n in names if kind(tuple(n.split(" + ")))])]
+        rows = self.lines[self.lines["regimen"].isin([n for n in names if kind(regimen_drugs(n))])]
         return round(float((rows["stop_months"] - rows["start_months"]).sum()) / max(len(self.patients), 1), 2)
 
     def care_actions_percent(self) -> dict[str, float]:

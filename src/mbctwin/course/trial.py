@@ -27,6 +27,7 @@ from mbctwin.course.cohort import from_template
 from mbctwin.course.model import CourseModel
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import EnginePolicy, NoFurtherTherapy
+from mbctwin.course.result import regimen_drugs
 from mbctwin.course.state import RegimenRegistry
 from mbctwin.errors import CaseError, FieldProblem
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
@@ -195,7 +196,7 @@ def _crossover_percent(spec: TrialSpec, lines: Any, arm_of: np.ndarray, censor_a
     crossed = {
         patient
         for patient, regimen in zip(later["patient"], later["regimen"], strict=True)
-        if set(regimen.split(" + ")) & investigational
+        if set(regimen_drugs(regimen)) & investigational
     }
     controls = np.flatnonzero(arm_of >= 1)
     return 100.0 * len(crossed.intersection(controls.tolist())) / max(controls.size, 1)
