@@ -14,7 +14,13 @@ from mbctwin.cli._options import Patients, Scheduler, Seed, Years, check_schedul
 from mbctwin.cli.course import Output, _print_summary, _run_with_bar
 from mbctwin.course.cohort import Cohort
 from mbctwin.course.plot import save_plots
-from mbctwin.course.populations import CohortRun, check_presentation, packaged_definitions, run_cohort
+from mbctwin.course.populations import (
+    CohortRun,
+    check_presentation,
+    check_treated_from,
+    packaged_definitions,
+    run_cohort,
+)
 from mbctwin.errors import CaseError, FieldProblem
 
 
@@ -111,15 +117,16 @@ def cohort_command(
 
 def parse_years(text: str) -> tuple[float, float]:
     """ "2012" or "2008:2016" -> (first, last) calendar years; anything else names the option."""
-    parts = text.split(":")
     try:
-        years = [float(part) for part in parts]
+        years = [float(part) for part in text.split(":")]
     except ValueError:
         years = []
-    if len(years) not in (1, 2) or not 1990 <= years[0] <= years[-1] <= 2100:
-        problem = f"expected YEAR or FIRST:LAST between 1990 and 2100, got {text!r}"
-        raise CaseError([FieldProblem("--treated-from", problem)])
-    return years[0], years[-1]
+    try:
+        if len(years) not in (1, 2):
+            raise ValueError(f"expected YEAR or FIRST:LAST, got {text!r}")
+        return check_treated_from((years[0], years[-1]))
+    except ValueError as error:
+        raise CaseError([FieldProblem("--treated-from", str(error))]) from None
 
 
 def register(app: typer.Typer) -> None:

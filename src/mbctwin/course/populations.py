@@ -392,6 +392,14 @@ class CohortRun:
         return counts.reindex(np.arange(self.cohort.size), fill_value=0).to_numpy()
 
 
+def check_treated_from(years: tuple[float, float]) -> tuple[float, float]:
+    """``(first, last)`` calendar years of a dated cohort, or ``ValueError`` saying what is accepted."""
+    first, last = years
+    if not 1990 <= first <= last <= 2100:
+        raise ValueError(f"treated_from must be two calendar years, first <= last, within 1990-2100; got {years}")
+    return first, last
+
+
 def run_cohort(
     subtype: str,
     presentation: str = "any",
@@ -420,9 +428,7 @@ def run_cohort(
     kb = kb or load_kb()
     policy = EnginePolicy(kb)
     if treated_from is not None:
-        first, last = treated_from
-        if not 1990 <= first <= last <= 2100:
-            raise ValueError(f"treated_from must be two calendar years, first <= last, got {treated_from}")
+        first, last = check_treated_from(treated_from)
         calendar = np.random.default_rng(calendar_seed).uniform(first, last, cohort.size)
         cohort = replace(cohort, calendar=calendar)
         policy = EnginePolicy(kb, availability=packaged_availability())

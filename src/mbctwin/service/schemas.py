@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mbctwin.case.models import Case
 from mbctwin.course.policy import parse_policy
-from mbctwin.course.populations import packaged_definitions
+from mbctwin.course.populations import check_treated_from, packaged_definitions
 from mbctwin.engine.contract import Plan
 from mbctwin.errors import CaseError
 from mbctwin.knowledge.loader import KnowledgeBase
@@ -134,9 +134,7 @@ class CohortRequest(_Public):
     @field_validator("treated_from")
     @classmethod
     def _calendar_years(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
-        if value is not None and not 1990 <= value[0] <= value[1] <= 2100:
-            raise ValueError("expected [first, last] calendar years, 1990 <= first <= last <= 2100")
-        return value
+        return None if value is None else check_treated_from(value)
 
     @field_validator("subtype")
     @classmethod
