@@ -178,8 +178,8 @@ class _Chunk:
             runner = _BlockRunner(self.model.params, shared, self.horizon)
             outcomes.append(
                 runner.run(
-                self.cohort.take(index), np.random.default_rng(self.seeds[b]), given, self.risk[index], index.start
-            )
+                    self.cohort.take(index), np.random.default_rng(self.seeds[b]), given, self.risk[index], index.start
+                )
             )
         return outcomes
 
@@ -241,11 +241,11 @@ class _BlockRunner:
         fixes one)."""
         template = np.asarray(block.cohort.template, dtype=np.int64)  # each template has one subtype
         brain = block.sites[:, SITE_INDEX["brain"]]
-        first = block.line == block.start_line
+        own = self.shared.first_line_sources
+        first = (block.line == block.start_line) & bool(own)  # only an in-silico trial's own report tells lines apart
         combos = np.column_stack([block.regimen, template, self._efficacy_line(block), brain, first])
         unique, inverse = unique_rows(combos)
         default = self.params.weibull_shape
-        own = self.shared.first_line_sources
         laws = np.array(
             [
                 (np.nan, default)
