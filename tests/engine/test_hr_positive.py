@@ -141,3 +141,18 @@ def test_endocrine_exhausted_disease_is_offered_chemotherapy() -> None:
     plan = plan_for(prior_therapies=history)
     assert plan.line == 4
     assert "chemotherapy" in classes_in_systemic(plan)
+
+
+def test_cdk46_naive_after_nsai_and_fulvestrant_gets_everolimus_before_chemotherapy() -> None:
+    """BOLERO-2's population (after a nonsteroidal AI): an endocrine combination before chemotherapy."""
+    history = [_met(["letrozole"], 20), _met(["fulvestrant"], 8)]
+    plan = plan_for(prior_therapies=history)
+    assert _first(plan) == {"exemestane", "everolimus"}
+    assert "bolero2" in {e.source_id for e in plan.systemic[0].evidence}
+    assert "chemotherapy" in classes_in_systemic(plan)
+
+
+def test_everolimus_needs_a_failed_nonsteroidal_aromatase_inhibitor() -> None:
+    history = [_met(["tamoxifen"], 20), _met(["fulvestrant"], 8)]
+    plan = plan_for(prior_therapies=history)
+    assert {"exemestane", "everolimus"} not in [set(o.drugs) for o in plan.systemic]
