@@ -29,7 +29,10 @@ and the hazard ratio fixes the shape at which the three agree under proportional
 
 so both arms of the simulated trial reproduce its medians *and* its hazard ratio (a common
 shape of 0.85 would turn CLEOPATRA's medians 18.5 vs 12.4 into HR 0.71, not the published
-0.62). Near-null trials (HR >= 0.9, a 95 % CI that reaches 1, or medians within 20 %) do not
+0.62). With a shared frailty (``frailty.py``) the medians and the hazard ratio are those of the
+population curves, and the shape is solved numerically so that a Cox model fitted to them gives
+the published hazard ratio (a median filled from the HR keeps the formula above, an approximation
+there). Near-null trials (HR >= 0.9, a 95 % CI that reaches 1, or medians within 20 %) do not
 inform the shape and use the course default, as do regimens without such a trial.
 """
 
@@ -46,13 +49,15 @@ from typing import TypeVar
 import numpy as np
 
 from mbctwin.case.vocabulary import vocabulary
+from mbctwin.course.frailty import NEGLIGIBLE, median_constant, shape_for_hazard_ratio
 from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.knowledge.schema import Effect
 
 Median = TypeVar("Median", float, np.ndarray)
 BACKGROUND_CLASSES = frozenset({"ovarian_function_suppression"})
 ALL_SUBTYPES = 4  # HR+/HER2-, HR+/HER2+, HR-/HER2+, triple-negative
-SHAPE_RANGE = (0.6, 2.0)  # implied shapes outside it are clipped (assumption: no MBC PFS curve is that extreme)
+SHAPE_RANGE = (0.6, 3.0)  # per-patient shapes outside it are clipped (assumption); population curves under
+# frailty are flatter than each patient's (HER2CLIMB: 2.7 per patient at frailty variance 0.5)
 INFORMATIVE_HR = 0.9  # a trial informs the shape only if its HR is below this ...
 INFORMATIVE_MEDIAN_RATIO = 1.2  # ... and its medians differ by at least this factor
 BRAIN_ONLY = re.compile(r"\bwith (?!or without)(?:(?!without)[a-z]+ )*?brain metastas")  # not "with or without"
@@ -90,8 +95,9 @@ class Efficacy:
     shape: float | None = None  # None: the course default
 
 
-def implied_shape(effect: Effect) -> float | None:
-    """The Weibull shape at which the effect's reported medians and hazard ratio agree (module docstring)."""
+def implied_shape(effect: Effect, frailty: float = 0.0) -> float | None:
+    """The Weibull shape at which the effect's reported medians and hazard ratio agree (module docstring);
+    ``frailty``: the variance of the shared frailty the population curves average over."""
     exp = effect.experimental.median_months
     ctrl = effect.control.median_months if effect.control else None
     if effect.hr is None or not exp or not ctrl:
@@ -99,6 +105,8 @@ def implied_shape(effect: Effect) -> float | None:
     uncertain = effect.hr_ci95 is not None and effect.hr_ci95[1] >= 1  # the CI reaches no effect
     if uncertain or effect.hr >= INFORMATIVE_HR or exp / ctrl < INFORMATIVE_MEDIAN_RATIO:
         return None
+    if frailty > NEGLIGIBLE:
+        return shape_for_hazard_ratio((exp, ctrl), effect.hr, frailty, SHAPE_RANGE)
     low, high = SHAPE_RANGE
     return min(max(math.log(effect.hr) / math.log(ctrl / exp), low), high)
 
@@ -133,7 +141,7 @@ def _medians(effect: Effect, shape: float) -> tuple[float | None, float | None]:
     return exp, ctrl
 
 
-def arm_results(kb: KnowledgeBase, shape: float) -> list[ArmResult]:
+def arm_results(kb: KnowledgeBase, shape: float, frailty: float = 0.0) -> list[ArmResult]:
     """Every PFS arm of the knowledge base with a usable median."""
     results = []
     for source in kb.sources.values():
@@ -143,7 +151,7 @@ def arm_results(kb: KnowledgeBase, shape: float) -> list[ArmResult]:
             subtypes = population_subtypes(effect.population)
             brain_only = bool(BRAIN_ONLY.search(effect.population.lower()))
             exp, ctrl = _medians(effect, shape)
-            trial_shape = implied_shape(effect)
+            trial_shape = implied_shape(effect, frailty)
             for arm, median, role in ((effect.experimental, exp, "experimental"), (effect.control, ctrl, "control")):
                 if arm is None or median is None:
                     continue
@@ -210,8 +218,15 @@ def _fits(arm: ArmResult, subtype: str, line: int, brain: bool) -> tuple[bool, b
 class EfficacyTable:
     """PFS medians by (drugs, subtype, line, brain metastases), memoised; built once per knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, shape: float, fallback: dict[tuple[str, int], float], ratio: float = 1.0):
-        self._arms = arm_results(kb, shape)
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        shape: float,
+        fallback: dict[tuple[str, int], float],
+        ratio: float = 1.0,
+        frailty: float = 0.0,
+    ):
+        self._arms = arm_results(kb, shape, frailty)
         self._fallback = fallback
         self._ratio = ratio
         self.lookup = cache(self._lookup)
@@ -280,6 +295,7 @@ def _by_trial(arms: list[ArmResult], value: Callable[[ArmResult], float]) -> lis
     return list(groups.values())
 
 
-def weibull_scale(median: Median, shape: float | np.ndarray) -> Median:
-    """λ such that the Weibull(k, λ) median equals ``median`` (a number or an array of them)."""
-    return median / math.log(2) ** (1 / shape)
+def weibull_scale(median: Median, shape: float | np.ndarray, frailty: float = 0.0) -> Median:
+    """λ such that the population median of Weibull(k, λ) times a gamma frailty of variance ``frailty``
+    equals ``median`` (a number or an array of them; ``frailty.median_constant``)."""
+    return median / median_constant(frailty) ** (1 / shape)

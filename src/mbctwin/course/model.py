@@ -3,7 +3,9 @@ r"""The patient-course microsimulation: lines of therapy, progression, new sites
 Every patient of a block advances together, one line per iteration, with NumPy arrays:
 
 * time to progression on a line ~ Weibull(k, λ) with λ fitted to the regimen's published
-  median PFS (``efficacy.py``), hazard multiplied by prognostic hazard ratios;
+  median PFS (``efficacy.py``), hazard multiplied by prognostic hazard ratios and by the
+  patient's shared frailty (``frailty.py``: one gamma multiplier for all her lines, with λ set so
+  that the population median stays the published one);
 * a PFS event is death with probability ``death_at_progression``; otherwise the patient
   progresses, may acquire new metastatic sites (subtype tropism), and receives a next line
   with the subtype's ``next_line_probability`` (the policy chooses it) or best supportive care;
@@ -29,6 +31,7 @@ from mbctwin.case.models import Case
 from mbctwin.case.vocabulary import vocabulary
 from mbctwin.course.cohort import SITE_INDEX, Cohort
 from mbctwin.course.efficacy import Efficacy, EfficacyTable, weibull_scale
+from mbctwin.course.frailty import NEGLIGIBLE, median_constant
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import EnginePolicy, Policy
 from mbctwin.course.prognosis import relative_risk
@@ -48,7 +51,7 @@ class _Block:
 
     cohort: Cohort
     max_lines: int
-    risk: np.ndarray  # presentation and age hazard multiplier (prognosis.relative_risk)
+    risk: np.ndarray  # presentation and age hazard multiplier (prognosis.relative_risk) times the frailty
     t: np.ndarray = field(init=False)
     done: np.ndarray = field(init=False)
     line: np.ndarray = field(init=False)
@@ -151,7 +154,9 @@ class _Shared:
     @classmethod
     def build(cls, model: CourseModel, cohort: Cohort, registry: RegimenRegistry) -> _Shared:
         params = model.params
-        efficacy = EfficacyTable(model.kb, params.weibull_shape, params.fallback(), params.pfs_ratio_per_line)
+        efficacy = EfficacyTable(
+            model.kb, params.weibull_shape, params.fallback(), params.pfs_ratio_per_line, params.frailty_variance
+        )
         decider = StateDecider(cohort.templates, model.policy, registry, model.kb)
         return cls(registry, decider, efficacy, CareActions(decider), model.first_line_sources)
 
@@ -213,7 +218,7 @@ class _BlockRunner:
     def run(
         self, cohort: Cohort, rng: np.random.Generator, first_line: np.ndarray | None, risk: np.ndarray, offset: int
     ) -> BlockOutcome:
-        block = _Block(cohort, self.params.max_lines, risk)
+        block = _Block(cohort, self.params.max_lines, risk * self._frailty(rng, cohort.size))
         outcome = BlockOutcome(offset=offset)
         block.line[:] = np.array([case_line(t) for t in cohort.templates])[cohort.template]
         block.start_line = block.line.copy()
@@ -226,6 +231,11 @@ class _BlockRunner:
             self._advance(block, rng, outcome)
         outcome.finish(block.t, block.done, block.site_time)
         return outcome
+
+    def _frailty(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Each patient's shared hazard multiplier, Gamma(1/θ, θ) (``frailty.py``); ones when θ = 0."""
+        theta = self.params.frailty_variance
+        return rng.gamma(1.0 / theta, theta, n) if theta > NEGLIGIBLE else np.ones(n)
 
     def _decide(self, block: _Block, who: np.ndarray) -> np.ndarray:
         c = block.cohort
@@ -298,11 +308,12 @@ class _BlockRunner:
         on_bsc = ~block.done & (block.regimen < 0)
         multiplier = self._hazard_multiplier(block, on_line)
         median, k = self._pfs_law(block)
-        scale = weibull_scale(np.nan_to_num(median, nan=1.0), k)
+        theta = p.frailty_variance
+        scale = weibull_scale(np.nan_to_num(median, nan=1.0), k, theta)
         disease = np.where(
             on_line,
             scale * (-np.log(draws[0]) / multiplier) ** (1 / k),
-            -np.log(draws[0]) * p.bsc_median_months / np.log(2) / multiplier,
+            -np.log(draws[0]) * p.bsc_median_months / median_constant(theta) / multiplier,
         )
         age = block.cohort.age + block.t / 12.0
         rate = p.background_rate(age, block.cohort.female)
