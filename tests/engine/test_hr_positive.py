@@ -156,3 +156,9 @@ def test_everolimus_needs_a_failed_nonsteroidal_aromatase_inhibitor() -> None:
     history = [_met(["tamoxifen"], 20), _met(["fulvestrant"], 8)]
     plan = plan_for(prior_therapies=history)
     assert {"exemestane", "everolimus"} not in [set(o.drugs) for o in plan.systemic]
+
+
+def test_cdk46_naive_after_first_line_fulvestrant_gets_an_aromatase_inhibitor_with_a_cdk46_inhibitor() -> None:
+    plan = plan_for(prior_therapies=[_met(["fulvestrant"], 14)])
+    assert {"aromatase_inhibitor", "cdk4_6_inhibitor"} <= _classes(_first(plan))
+    assert "fulvestrant" not in drugs_in_systemic(plan)
