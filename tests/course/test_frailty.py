@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import spearmanr
@@ -16,8 +18,9 @@ from mbctwin.course.cohort import from_case
 from mbctwin.course.efficacy import weibull_scale
 from mbctwin.course.frailty import cox_limit, population_survival, shape_for_hazard_ratio
 from mbctwin.course.model import CourseModel
-from mbctwin.course.params import CourseParams
+from mbctwin.course.params import CourseParams, course_file_text
 from mbctwin.course.policy import FixedPolicy
+from mbctwin.errors import CaseError
 from mbctwin.knowledge.loader import KnowledgeBase
 
 medians = st.floats(1.0, 60.0)
@@ -88,3 +91,15 @@ def test_a_patients_successive_lines_correlate_only_with_frailty(kb: KnowledgeBa
     shared = spearmanr(*_line_durations(0.5, kb)).statistic
     assert abs(independent) < 0.05
     assert shared > 0.15
+
+
+def test_a_structure_file_without_frailty_loads_without_it_and_a_negative_variance_is_refused(tmp_path: Path) -> None:
+    raw = yaml.safe_load(course_file_text("structure.yaml"))
+    assert raw["frailty_variance"]["value"] > 0
+    older = tmp_path / "older.yaml"
+    older.write_text(yaml.safe_dump({k: v for k, v in raw.items() if k != "frailty_variance"}))
+    assert CourseParams.from_file(older).frailty_variance == 0.0
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(yaml.safe_dump({**raw, "frailty_variance": {"value": -0.1}}))
+    with pytest.raises(CaseError, match="frailty_variance"):
+        CourseParams.from_file(wrong)
