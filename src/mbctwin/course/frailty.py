@@ -9,7 +9,8 @@ ratio far stronger than published (PALOMA-3 0.60 vs 0.81).
 Published PFS medians and hazard ratios describe whole trial populations, frail and robust patients
 together, so the per-patient law is chosen such that the *population* (marginal) law reproduces
 them. With a Weibull baseline :math:`H_0(t) = c\,(t/m)^k` and gamma frailty, the population survival
-is (Vaupel, Manton & Stallard, Demography 1979;16:439-454)
+is (Vaupel, Manton & Stallard, Demography 1979;16:439-454, doi:10.2307/2061224; equation number
+not checked: the paper's text was not readable here)
 
 .. math:: \bar S(t) = \bigl(1 + \theta H_0(t)\bigr)^{-1/\theta},
 
@@ -17,7 +18,8 @@ whose median is :math:`m` when :math:`c = (2^\theta - 1)/\theta` (:math:`\ln 2` 
 :math:`\theta \to 0`, the plain Weibull). The marginal laws of two arms are no longer proportional,
 so a trial's Weibull shape :math:`k` is the one at which a Cox model fitted to the two population
 curves gives the published hazard ratio: the large-sample limit :math:`\beta^*` of the Cox estimator
-under non-proportional hazards solves (Struthers & Kalbfleisch, Biometrika 1986;73:363-369)
+under non-proportional hazards solves (Struthers & Kalbfleisch, Biometrika 1986;73:363-369; equation
+number not checked)
 
 .. math:: \int_0^\tau f_e(t)\,dt - \int_0^\tau \frac{e^{\beta} \bar S_e(t)}{e^{\beta} \bar S_e(t)
           + \bar S_c(t)} \bigl(f_e(t) + f_c(t)\bigr)\,dt = 0
