@@ -41,6 +41,11 @@ GRID = 4000
 NEGLIGIBLE = 1e-6  # a variance below this is no frailty (and would underflow the formulas)
 
 
+def draw_frailty(rng: np.random.Generator, theta: float, n: int) -> np.ndarray:
+    """``n`` patients' multipliers, Gamma(1/θ, θ); ones (and no draw) when θ is negligible."""
+    return rng.gamma(1.0 / theta, theta, n) if theta > NEGLIGIBLE else np.ones(n)
+
+
 def median_constant(theta: float) -> float:
     """:math:`c` such that the population median of :math:`H_0(t) = c (t/m)^k` is :math:`m`."""
     return math.expm1(theta * math.log(2.0)) / theta if theta > NEGLIGIBLE else math.log(2.0)

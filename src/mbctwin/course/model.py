@@ -31,7 +31,7 @@ from mbctwin.case.models import Case
 from mbctwin.case.vocabulary import vocabulary
 from mbctwin.course.cohort import SITE_INDEX, Cohort
 from mbctwin.course.efficacy import Efficacy, EfficacyTable, weibull_scale
-from mbctwin.course.frailty import NEGLIGIBLE, median_constant
+from mbctwin.course.frailty import draw_frailty
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import EnginePolicy, Policy
 from mbctwin.course.prognosis import relative_risk
@@ -218,7 +218,9 @@ class _BlockRunner:
     def run(
         self, cohort: Cohort, rng: np.random.Generator, first_line: np.ndarray | None, risk: np.ndarray, offset: int
     ) -> BlockOutcome:
-        block = _Block(cohort, self.params.max_lines, risk * self._frailty(rng, cohort.size))
+        block = _Block(
+            cohort, self.params.max_lines, risk * draw_frailty(rng, self.params.frailty_variance, cohort.size)
+        )
         outcome = BlockOutcome(offset=offset)
         block.line[:] = np.array([case_line(t) for t in cohort.templates])[cohort.template]
         block.start_line = block.line.copy()
@@ -231,11 +233,6 @@ class _BlockRunner:
             self._advance(block, rng, outcome)
         outcome.finish(block.t, block.done, block.site_time)
         return outcome
-
-    def _frailty(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Each patient's shared hazard multiplier, Gamma(1/θ, θ) (``frailty.py``); ones when θ = 0."""
-        theta = self.params.frailty_variance
-        return rng.gamma(1.0 / theta, theta, n) if theta > NEGLIGIBLE else np.ones(n)
 
     def _decide(self, block: _Block, who: np.ndarray) -> np.ndarray:
         c = block.cohort
@@ -313,7 +310,7 @@ class _BlockRunner:
         disease = np.where(
             on_line,
             scale * (-np.log(draws[0]) / multiplier) ** (1 / k),
-            -np.log(draws[0]) * p.bsc_median_months / median_constant(theta) / multiplier,
+            weibull_scale(p.bsc_median_months, 1.0, theta) * -np.log(draws[0]) / multiplier,  # exponential
         )
         age = block.cohort.age + block.t / 12.0
         rate = p.background_rate(age, block.cohort.female)
