@@ -21,7 +21,7 @@ from mbctwin.knowledge.loader import KnowledgeBase
 @pytest.fixture(scope="module")
 def table(kb: KnowledgeBase) -> EfficacyTable:
     params = CourseParams.from_file()
-    return EfficacyTable(kb, params.weibull_shape, params.fallback(), params.pfs_ratio_per_line)
+    return EfficacyTable.for_params(kb, params)
 
 
 def _arm_median(kb: KnowledgeBase, source: str, role: str, index: int = 0) -> float:
@@ -137,7 +137,7 @@ def test_an_arm_from_another_line_is_scaled_per_line_of_distance(kb: KnowledgeBa
     params = CourseParams.from_file()
     drugs = frozenset({"trastuzumab", "vinorelbine"})
     flat = EfficacyTable(kb, params.weibull_shape, params.fallback(), 1.0)
-    scaled = EfficacyTable(kb, params.weibull_shape, params.fallback(), params.pfs_ratio_per_line)
+    scaled = EfficacyTable.for_params(kb, params)
     first = flat.lookup(drugs, "HR-/HER2+", 1).median_months
     assert flat.lookup(drugs, "HR-/HER2+", 3).median_months == pytest.approx(first)
     assert scaled.lookup(drugs, "HR-/HER2+", 3).median_months == pytest.approx(first * params.pfs_ratio_per_line**2)

@@ -248,7 +248,7 @@ def test_cytotoxic_regimens_take_the_efficacy_of_their_chemotherapy_line(kb: Kno
     params = _quiet_params()
     model = CourseModel(params=params, policy=lambda _: ("capecitabine",), kb=kb)
     durations, events = model.simulate(from_case(case, 20_000), years=30, seed=5).line_pfs(3)
-    table = EfficacyTable(kb, params.weibull_shape, params.fallback(), params.pfs_ratio_per_line)
+    table = EfficacyTable.for_params(kb, params)
     as_first_chemotherapy = table.lookup(frozenset({"capecitabine"}), "HR+/HER2-", 1).median_months
     as_third_line = table.lookup(frozenset({"capecitabine"}), "HR+/HER2-", 3).median_months
     assert as_first_chemotherapy > 1.3 * as_third_line

@@ -50,6 +50,7 @@ import numpy as np
 
 from mbctwin.case.vocabulary import vocabulary
 from mbctwin.course.frailty import NEGLIGIBLE, median_constant, shape_for_hazard_ratio
+from mbctwin.course.params import CourseParams
 from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.knowledge.schema import Effect
 
@@ -230,6 +231,11 @@ class EfficacyTable:
         self._fallback = fallback
         self._ratio = ratio
         self.lookup = cache(self._lookup)
+
+    @classmethod
+    def for_params(cls, kb: KnowledgeBase, params: CourseParams) -> EfficacyTable:
+        """The table the course model reads with these structural parameters."""
+        return cls(kb, params.weibull_shape, params.fallback(), params.pfs_ratio_per_line, params.frailty_variance)
 
     def _lookup(
         self, drugs: frozenset[str], subtype: str, line: int, brain: bool = False, prefer: frozenset[str] = frozenset()

@@ -153,10 +153,7 @@ class _Shared:
 
     @classmethod
     def build(cls, model: CourseModel, cohort: Cohort, registry: RegimenRegistry) -> _Shared:
-        params = model.params
-        efficacy = EfficacyTable(
-            model.kb, params.weibull_shape, params.fallback(), params.pfs_ratio_per_line, params.frailty_variance
-        )
+        efficacy = EfficacyTable.for_params(model.kb, model.params)
         decider = StateDecider(cohort.templates, model.policy, registry, model.kb)
         return cls(registry, decider, efficacy, CareActions(decider), model.first_line_sources)
 
