@@ -2,10 +2,12 @@
 
 Overall survival is not an input, so these are checks of the whole chain of lines. One run of a
 trial at its published size is a noisy draw (a hazard ratio's 95 % CI spans about ±0.2), so each
-trial runs five times (``mbc calibrate --replicates 5 --seed 1``) and the mean is judged, as the
-calibration report does. Every arm's mean must land within the ±20 % that unseen trials are held
-to, and the mean hazard ratio within 0.25 of the published one; every target but the known miss
-must meet the full tolerance (±15 %, published HR inside the mean 95 % CI and within 0.12).
+trial runs ten times (``mbc calibrate --replicates 10 --seed 1``) and the mean is judged, as the
+calibration report does; five runs were too few (MONALEESA-2's experimental arm, about 13 % short
+over 20 runs, crossed the 15 % line at five runs when its population gained the published de novo
+share). Every arm's mean must land within the ±20 % that unseen trials are held to, and the mean
+hazard ratio within 0.25 of the published one; every target but the known miss must meet the full
+tolerance (±15 %, published HR inside the mean 95 % CI and within 0.12).
 The known miss is documented in docs/course.md: HER2CLIMB's OS gain (4.5 months) is twice its
 PFS gain, and the chain of lines gives both arms the same course after progression.
 """
@@ -22,7 +24,7 @@ KNOWN_MISSES = {("HER2CLIMB", "os_hr")}
 
 @pytest.fixture(scope="module")
 def result(kb: KnowledgeBase) -> CalibrationResult:
-    return calibrate(seed=1, kb=kb, sites=False, replicates=5)
+    return calibrate(seed=1, kb=kb, sites=False, replicates=10)
 
 
 def _by_trial(result: CalibrationResult) -> dict[str, list[ReplicatedTarget]]:
