@@ -65,6 +65,14 @@ def test_a_near_null_trial_does_not_inform_the_shape(kb: KnowledgeBase, table: E
     assert table.lookup(frozenset({"capecitabine"}), "HR+/HER2-", 1).shape is None
 
 
+def test_an_experimental_arm_carries_its_hazard_ratio_and_a_control_arm_none(table: EfficacyTable) -> None:
+    """What a regimen achieved against its trial's control (course model: carry-over to the next line)."""
+    experimental = table.lookup(frozenset({"tucatinib", "trastuzumab", "capecitabine"}), "HR-/HER2+", 3)
+    control = table.lookup(frozenset({"trastuzumab", "capecitabine"}), "HR-/HER2+", 3)
+    unmatched = table.lookup(frozenset({"utidelone"}), "HR-/HER2+", 3)
+    assert (experimental.hr_vs_control, control.hr_vs_control, unmatched.hr_vs_control) == (0.54, 1.0, 1.0)
+
+
 def test_both_arms_of_a_trial_share_its_shape(table: EfficacyTable) -> None:
     experimental = table.lookup(frozenset({"tucatinib", "trastuzumab", "capecitabine"}), "HR-/HER2+", 3)
     control = table.lookup(frozenset({"trastuzumab", "capecitabine"}), "HR-/HER2+", 3)

@@ -93,13 +93,17 @@ def test_a_patients_successive_lines_correlate_only_with_frailty(kb: KnowledgeBa
     assert shared > 0.15
 
 
-def test_a_structure_file_without_frailty_loads_without_it_and_a_negative_variance_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["frailty_variance", "benefit_carryover"])
+def test_a_structure_file_without_a_later_parameter_loads_without_it_and_a_negative_value_is_refused(
+    tmp_path: Path, name: str
+) -> None:
+    """Parameters added after the first release default to "off" (0) so that users' older files load."""
     raw = yaml.safe_load(course_file_text("structure.yaml"))
-    assert raw["frailty_variance"]["value"] > 0
+    assert raw[name]["value"] > 0
     older = tmp_path / "older.yaml"
-    older.write_text(yaml.safe_dump({k: v for k, v in raw.items() if k != "frailty_variance"}))
-    assert CourseParams.from_file(older).frailty_variance == 0.0
+    older.write_text(yaml.safe_dump({k: v for k, v in raw.items() if k != name}))
+    assert getattr(CourseParams.from_file(older), name) == 0.0
     wrong = tmp_path / "wrong.yaml"
-    wrong.write_text(yaml.safe_dump({**raw, "frailty_variance": {"value": -0.1}}))
-    with pytest.raises(CaseError, match="frailty_variance"):
+    wrong.write_text(yaml.safe_dump({**raw, name: {"value": -0.1}}))
+    with pytest.raises(CaseError, match=name):
         CourseParams.from_file(wrong)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mbctwin.case.derived import line as case_line
 from mbctwin.case.io import example_case
 from mbctwin.course import survival
 from mbctwin.course.cohort import from_case, from_template
@@ -300,3 +301,61 @@ def test_each_distinct_state_is_planned_once(kb: KnowledgeBase, planned_cases: l
     )
     assert len(result.events) > 0  # new sites did trigger care
     assert len(planned_cases) == len(set(planned_cases))
+
+
+HER2_THIRD_LINE = {
+    "tumor": {"er": "negative", "er_percent": 0, "pr": "negative", "her2_ihc": "3+"},
+    "prior_therapies": [
+        {
+            "setting": "metastatic",
+            "drugs": ["docetaxel", "trastuzumab", "pertuzumab"],
+            "months_on_treatment": 18,
+            "ended_because": "progression",
+        },
+        {
+            "setting": "metastatic",
+            "drugs": ["trastuzumab_emtansine"],
+            "months_on_treatment": 8,
+            "ended_because": "progression",
+        },
+    ],
+}
+
+
+def _next_line_median(
+    kb: KnowledgeBase, case: object, first: tuple[str, ...], then: tuple[str, ...], carry: float
+) -> float:
+    """KM median PFS of ``then`` after ``first`` (every patient progresses on ``first``: quiet parameters)."""
+    start = case_line(case)
+
+    def policy(state: object) -> tuple[str, ...]:
+        return first if case_line(state) == start else then
+
+    model = CourseModel(params=_quiet_params(benefit_carryover=carry), policy=policy, kb=kb)
+    return survival.km_median(*model.simulate(from_case(case, 20_000), years=40, seed=3).line_pfs(start + 1))[0]
+
+
+@pytest.mark.parametrize("carry", [0.0, 1.0])
+def test_a_cytotoxic_regimen_that_beat_its_control_slows_what_follows_it(kb: KnowledgeBase, carry: float) -> None:
+    """HER2CLIMB: tucatinib + trastuzumab + capecitabine beat trastuzumab + capecitabine with PFS HR
+    0.54; the next line's hazard is multiplied by 0.54^c, so its median grows by 0.54^(-c/k)."""
+    case = case_with(**HER2_THIRD_LINE)
+    then = ("trastuzumab", "vinorelbine")
+    after_experimental = _next_line_median(kb, case, ("tucatinib", "trastuzumab", "capecitabine"), then, carry)
+    after_control = _next_line_median(kb, case, ("trastuzumab", "capecitabine"), then, carry)
+    table = EfficacyTable.for_params(kb, CourseParams.from_file())
+    experimental = table.lookup(frozenset({"tucatinib", "trastuzumab", "capecitabine"}), "HR-/HER2+", 3)
+    assert experimental.hr_vs_control == 0.54
+    shape = table.lookup(frozenset(then), "HR-/HER2+", 4).shape or CourseParams.from_file().weibull_shape
+    expected = experimental.hr_vs_control ** (-carry / shape)
+    assert after_experimental / after_control == pytest.approx(expected, rel=0.05)
+
+
+def test_an_endocrine_regimen_leaves_no_carry_over(kb: KnowledgeBase) -> None:
+    """Ribociclib + letrozole beat letrozole (HR 0.56) but holds disease rather than shrinking it:
+    fulvestrant afterwards lasts as long after either."""
+    case = example_case("hr-positive-first-line")
+    then = ("fulvestrant",)
+    after_experimental = _next_line_median(kb, case, ("ribociclib", "letrozole"), then, 1.0)
+    after_control = _next_line_median(kb, case, ("letrozole",), then, 1.0)
+    assert after_experimental == pytest.approx(after_control, rel=0.04)

@@ -86,6 +86,7 @@ class ArmResult:
     brain_only: bool = False  # the trial enrolled only patients with brain metastases (DESTINY-Breast12)
     shape: float | None = None  # Weibull shape implied by the trial's medians and HR
     derived: bool = False  # median not reported: filled from the other arm and the HR
+    hr_vs_control: float | None = None  # an experimental arm's PFS HR against its trial's control
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Efficacy:
     sources: tuple[str, ...]
     how: str
     shape: float | None = None  # None: the course default
+    hr_vs_control: float = 1.0  # PFS HR of the supporting arm against its trial's control (1: a control arm)
 
 
 def implied_shape(effect: Effect, frailty: float = 0.0) -> float | None:
@@ -170,6 +172,7 @@ def arm_results(kb: KnowledgeBase, shape: float, frailty: float = 0.0) -> list[A
                         brain_only,
                         trial_shape,
                         arm.median_months is None,
+                        effect.hr if role == "experimental" else None,
                     )
                 )
     return results
@@ -263,6 +266,7 @@ class EfficacyTable:
                 tuple(a.source_id for a in chosen),
                 "; ".join(a.how for a in chosen),
                 _pooled_shape(chosen),
+                _pooled_hr_vs_control(chosen),
             )
         return self._from_fallback(core, line)
 
@@ -290,6 +294,12 @@ def _pooled_shape(arms: list[ArmResult]) -> float | None:
     by_trial = _by_trial([a for a in arms if a.shape is not None], lambda arm: math.log(arm.shape))
     if not by_trial:
         return None
+    return math.exp(statistics.fmean(statistics.fmean(logs) for logs in by_trial))
+
+
+def _pooled_hr_vs_control(arms: list[ArmResult]) -> float:
+    """Geometric mean over trials of each arm's PFS hazard ratio against its control (1 for a control arm)."""
+    by_trial = _by_trial(arms, lambda arm: math.log(arm.hr_vs_control or 1.0))
     return math.exp(statistics.fmean(statistics.fmean(logs) for logs in by_trial))
 
 

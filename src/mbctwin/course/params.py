@@ -78,6 +78,7 @@ class PrognosticReference(_Frozen):
 class CourseParams(_Frozen):
     weibull_shape: Positive
     frailty_variance: Annotated[float, Field(ge=0, le=5)] = 0.0  # absent from older files: no frailty
+    benefit_carryover: Annotated[float, Field(ge=0, le=2)] = 0.0  # absent from older files: no carry-over
     max_lines: Annotated[int, Field(ge=1, le=20)]
     next_line_probability: dict[str, Annotated[list[Probability], Field(min_length=1)]]
     pfs_ratio_per_line: Annotated[float, Field(gt=0, le=1)]
