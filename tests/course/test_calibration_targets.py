@@ -6,10 +6,10 @@ trial runs ten times (``mbc calibrate --replicates 10 --seed 1``) and the mean i
 calibration report does; five runs were too few (MONALEESA-2's experimental arm, about 13 % short
 over 20 runs, crossed the 15 % line at five runs when its population gained the published de novo
 share). Every arm's mean must land within the ±20 % that unseen trials are held to, and the mean
-hazard ratio within 0.25 of the published one; every target but the known miss must meet the full
-tolerance (±15 %, published HR inside the mean 95 % CI and within 0.12).
-The known miss is documented in docs/course.md: HER2CLIMB's OS gain (4.5 months) is twice its
-PFS gain, and the chain of lines gives both arms the same course after progression.
+hazard ratio within 0.25 of the published one; and every target must meet the full tolerance
+(±15 %, published HR inside the mean 95 % CI and within 0.12). Two sit near the edge (docs/course.md):
+HER2CLIMB's OS HR (0.77 vs 0.66 over 20 runs; 0.82 before the carry-over of a cytotoxic regimen's
+benefit) and MONALEESA-2's experimental arm (about 13 % short).
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ import pytest
 
 from mbctwin.course.calibration import CalibrationResult, ReplicatedTarget, calibrate
 from mbctwin.knowledge.loader import KnowledgeBase
-
-KNOWN_MISSES = {("HER2CLIMB", "os_hr")}
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +45,6 @@ def test_every_trial_mean_within_the_unseen_trial_tolerance(result: CalibrationR
                 assert abs(check.model / check.published - 1) <= 0.20, (name, check.item, check.model)
 
 
-def test_every_target_but_the_known_miss_meets_the_full_tolerance(result: CalibrationResult) -> None:
-    missed = {(t.check.group, t.check.kind) for t in result.replicated() if not t.check.passed}
-    assert missed <= KNOWN_MISSES, missed - KNOWN_MISSES
+def test_every_target_meets_the_full_tolerance(result: CalibrationResult) -> None:
+    missed = [(t.check.group, t.check.item, t.check.model) for t in result.replicated() if not t.check.passed]
+    assert not missed
