@@ -34,26 +34,29 @@ def _quiet_params(**changes: object) -> CourseParams:
     )
 
 
+HER2_THIRD_LINE = {
+    "tumor": {"er": "negative", "er_percent": 0, "pr": "negative", "her2_ihc": "3+"},
+    "prior_therapies": [
+        {
+            "setting": "metastatic",
+            "drugs": ["docetaxel", "trastuzumab", "pertuzumab"],
+            "months_on_treatment": 18,
+            "ended_because": "progression",
+        },
+        {
+            "setting": "metastatic",
+            "drugs": ["trastuzumab_emtansine"],
+            "months_on_treatment": 8,
+            "ended_because": "progression",
+        },
+    ],
+}
+
+
 def test_first_line_pfs_recovers_the_published_median(kb: KnowledgeBase) -> None:
     """Weibull PFS fitted to HER2CLIMB's arm: at the trial's line (after a taxane with trastuzumab
     and pertuzumab, then T-DM1) the KM median of 20,000 patients lands on it."""
-    case = case_with(
-        tumor={"er": "negative", "er_percent": 0, "pr": "negative", "her2_ihc": "3+"},
-        prior_therapies=[
-            {
-                "setting": "metastatic",
-                "drugs": ["docetaxel", "trastuzumab", "pertuzumab"],
-                "months_on_treatment": 18,
-                "ended_because": "progression",
-            },
-            {
-                "setting": "metastatic",
-                "drugs": ["trastuzumab_emtansine"],
-                "months_on_treatment": 8,
-                "ended_because": "progression",
-            },
-        ],
-    )
+    case = case_with(**HER2_THIRD_LINE)
     model = CourseModel(params=_quiet_params(), policy=lambda _: ("tucatinib", "trastuzumab", "capecitabine"), kb=kb)
     result = model.simulate(from_case(case, 20_000), years=30, seed=11)
     durations, events = result.line_pfs(3)
@@ -301,25 +304,6 @@ def test_each_distinct_state_is_planned_once(kb: KnowledgeBase, planned_cases: l
     )
     assert len(result.events) > 0  # new sites did trigger care
     assert len(planned_cases) == len(set(planned_cases))
-
-
-HER2_THIRD_LINE = {
-    "tumor": {"er": "negative", "er_percent": 0, "pr": "negative", "her2_ihc": "3+"},
-    "prior_therapies": [
-        {
-            "setting": "metastatic",
-            "drugs": ["docetaxel", "trastuzumab", "pertuzumab"],
-            "months_on_treatment": 18,
-            "ended_because": "progression",
-        },
-        {
-            "setting": "metastatic",
-            "drugs": ["trastuzumab_emtansine"],
-            "months_on_treatment": 8,
-            "ended_because": "progression",
-        },
-    ],
-}
 
 
 def _next_line_median(
