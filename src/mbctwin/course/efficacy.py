@@ -291,15 +291,18 @@ def _reported_first(arms: list[ArmResult]) -> list[ArmResult]:
 
 def _pooled_shape(arms: list[ArmResult]) -> float | None:
     """Geometric mean over trials of the trial-implied shapes (one vote per trial); None if no trial implies one."""
-    by_trial = _by_trial([a for a in arms if a.shape is not None], lambda arm: math.log(arm.shape))
-    if not by_trial:
-        return None
-    return math.exp(statistics.fmean(statistics.fmean(logs) for logs in by_trial))
+    shaped = [a for a in arms if a.shape is not None]
+    return _geometric_mean_by_trial(shaped, lambda arm: arm.shape) if shaped else None
 
 
 def _pooled_hr_vs_control(arms: list[ArmResult]) -> float:
     """Geometric mean over trials of each arm's PFS hazard ratio against its control (1 for a control arm)."""
-    by_trial = _by_trial(arms, lambda arm: math.log(arm.hr_vs_control or 1.0))
+    return _geometric_mean_by_trial(arms, lambda arm: arm.hr_vs_control or 1.0)
+
+
+def _geometric_mean_by_trial(arms: list[ArmResult], value: Callable[[ArmResult], float]) -> float:
+    """Geometric mean of the trials' geometric means of ``value`` (one vote per trial)."""
+    by_trial = _by_trial(arms, lambda arm: math.log(value(arm)))
     return math.exp(statistics.fmean(statistics.fmean(logs) for logs in by_trial))
 
 
