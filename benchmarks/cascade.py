@@ -22,7 +22,10 @@ from mbctwin.cascade.config import CascadeConfig
 
 METASPREAD_SECONDS_PER_STEP = 0.6  # the spec's figure for this machine class (3 x 201 x 201 defaults)
 PHASES: dict[str, Callable[[m._Run], None]] = {
-    "arrivals": m.arrivals, "fields": m.update_fields, "proliferation": m.proliferate, "movement": m.move,
+    "arrivals": m.arrivals,
+    "fields": m.update_fields,
+    "proliferation": m.proliferate,
+    "movement": m.move,
 }
 
 
@@ -71,8 +74,9 @@ def scaling_cells(steps: int, counts: list[int]) -> None:
     for cells in counts:
         points = cells // 4
         size = int(2 * np.sqrt(points / np.pi * 2.0)) + 21
-        cfg = CascadeConfig(grid_size=size, initial_points=points, initial_cells=cells,
-                            vessel_exclusion_points=2 * points)
+        cfg = CascadeConfig(
+            grid_size=size, initial_points=points, initial_cells=cells, vessel_exclusion_points=2 * points
+        )
         t = seconds_per_step(cfg, steps)
         print(f"{'':43s}{cells:8d} {size:5d} {t:8.4f} {t / cells:.2e}")
 

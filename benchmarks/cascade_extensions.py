@@ -36,10 +36,20 @@ def extended_seconds(ext: x.ExtendedConfig, steps: int) -> float:
 
 
 def everything_on(core: CascadeConfig, steps: int) -> x.ExtendedConfig:
-    therapies = (x.Therapy(kind="endocrine", inhibition=0.5), x.Therapy(kind="anti_her2", inhibition=0.5),
-                 x.Therapy(kind="chemotherapy", kill=0.1, exposure_steps=steps + 1, cycle_steps=steps + 1))
-    return x.ExtendedConfig(core=core, organs=x.default_organs(), lymphatics=x.Lymphatics(entry_prob=0.05),
-                            er_fraction=0.8, her2_fraction=0.3, resistant_fraction=0.1, therapies=therapies)
+    therapies = (
+        x.Therapy(kind="endocrine", inhibition=0.5),
+        x.Therapy(kind="anti_her2", inhibition=0.5),
+        x.Therapy(kind="chemotherapy", kill=0.1, exposure_steps=steps + 1, cycle_steps=steps + 1),
+    )
+    return x.ExtendedConfig(
+        core=core,
+        organs=x.default_organs(),
+        lymphatics=x.Lymphatics(entry_prob=0.05),
+        er_fraction=0.8,
+        her2_fraction=0.3,
+        resistant_fraction=0.1,
+        therapies=therapies,
+    )
 
 
 def main() -> None:
@@ -48,9 +58,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="Best of N, interleaved (after a warm-up).")
     args = parser.parse_args()
     core = CascadeConfig()
-    cases = {"core step": lambda: core_seconds(core, args.steps),
-             "extended, nothing on": lambda: extended_seconds(x.ExtendedConfig(core=core), args.steps),
-             "extended, all on": lambda: extended_seconds(everything_on(core, args.steps), args.steps)}
+    cases = {
+        "core step": lambda: core_seconds(core, args.steps),
+        "extended, nothing on": lambda: extended_seconds(x.ExtendedConfig(core=core), args.steps),
+        "extended, all on": lambda: extended_seconds(everything_on(core, args.steps), args.steps),
+    }
     core_seconds(core, 300)  # warm-up: imports, allocator, caches
     best = dict.fromkeys(cases, float("inf"))
     for _ in range(args.repeats):
@@ -60,6 +72,7 @@ def main() -> None:
     for name, seconds in best.items():
         print(f"{name:22s} {seconds * 1e3:7.3f} ms/step  ({seconds / c:.2f} x core)")
     print("target: extended < 2 x core")
+
 
 if __name__ == "__main__":
     main()

@@ -30,14 +30,26 @@ from scipy import stats
 from mbctwin.cascade.model import CascadeModel
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mbctwin" / "metaspread-2024.0.6"
-KEYS = ("primary_n_total", "primary_occupied_points", "primary_mean_dist_centre", "primary_max_dist_centre",
-        "primary_mesenchymal_mean_dist_centre", "primary_epithelial_mean_dist_centre", "primary_mean_mmp2",
-        "primary_max_mmp2", "primary_mean_ecm", "primary_min_ecm", "primary_points_ecm_below_0.5",
-        "grid2_n_total", "grid3_n_total", "vasc_cells_in_circulation")
+KEYS = (
+    "primary_n_total",
+    "primary_occupied_points",
+    "primary_mean_dist_centre",
+    "primary_max_dist_centre",
+    "primary_mesenchymal_mean_dist_centre",
+    "primary_epithelial_mean_dist_centre",
+    "primary_mean_mmp2",
+    "primary_max_mmp2",
+    "primary_mean_ecm",
+    "primary_min_ecm",
+    "primary_points_ecm_below_0.5",
+    "grid2_n_total",
+    "grid3_n_total",
+    "vasc_cells_in_circulation",
+)
 
 # Runs inside MetaSpread's venv: builds its model with a seed, steps it, prints one JSON line per
 # saved step with statistics computed from the model's own arrays and agents.
-DRIVER = r'''
+DRIVER = r"""
 import json, os, sys, time
 import numpy as np
 steps, period, seed = (int(a) for a in sys.argv[1:4])
@@ -70,7 +82,7 @@ for n in range(1, steps + 1):
     for g in (2, 3):
         rec[f"grid{g}_n_total"] = sum(a.grid_id == g for a in cells)
     print(json.dumps({k: float(v) for k, v in rec.items()}), flush=True)
-'''
+"""
 
 
 def metaspread_python() -> Path:
@@ -87,8 +99,13 @@ def run_metaspread(python: Path, steps: int, period: int, seed: int) -> list[dic
     """One seeded MetaSpread run in a scratch folder (it writes CSVs into the working directory)."""
     with tempfile.TemporaryDirectory(prefix="metaspread-") as work:
         (Path(work) / "driver.py").write_text(DRIVER)
-        done = subprocess.run([str(python), "driver.py", str(steps), str(period), str(seed)], cwd=work,
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [str(python), "driver.py", str(steps), str(period), str(seed)],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
@@ -107,8 +124,10 @@ def compare(ours: list[dict[str, float]], theirs: list[dict[str, float]]) -> Non
         same = np.allclose(a, a[0]) and np.allclose(b, b[0])
         p_t = 1.0 if same and np.isclose(a[0], b[0]) else stats.ttest_ind(a, b, equal_var=False).pvalue
         p_u = 1.0 if same and np.isclose(a[0], b[0]) else stats.mannwhitneyu(a, b).pvalue
-        print(f"{key:40s} {a.mean():12.6g} ± {a.std(ddof=1):<9.3g} {b.mean():12.6g} ± {b.std(ddof=1):<9.3g} "
-              f"{p_t:8.3f} {p_u:7.3f}")
+        print(
+            f"{key:40s} {a.mean():12.6g} ± {a.std(ddof=1):<9.3g} {b.mean():12.6g} ± {b.std(ddof=1):<9.3g} "
+            f"{p_t:8.3f} {p_u:7.3f}"
+        )
 
 
 def main() -> None:
@@ -127,8 +146,10 @@ def main() -> None:
     compare([r[-1] for r, _ in ours], [r[-1] for r in theirs])
     ours_s = np.mean([sec for _, sec in ours]) / args.steps
     theirs_s = np.mean([r[-1]["seconds"] for r in theirs]) / args.steps
-    print(f"\nseconds per step: ours {ours_s:.4f}, MetaSpread {theirs_s:.3f}, ratio {theirs_s / ours_s:.0f}x "
-          f"(MetaSpread runs {args.jobs} at a time on {os.cpu_count()} cores; ours one at a time)")
+    print(
+        f"\nseconds per step: ours {ours_s:.4f}, MetaSpread {theirs_s:.3f}, ratio {theirs_s / ours_s:.0f}x "
+        f"(MetaSpread runs {args.jobs} at a time on {os.cpu_count()} cores; ours one at a time)"
+    )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,11 @@ def _free_port() -> int:
 
 def _start(url: str, port: int) -> subprocess.Popen[bytes]:
     mbc = [sys.executable, "-m", "mbctwin"]
-    return subprocess.Popen([*mbc, "serve", "--port", str(port), "--database-url", url],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [*mbc, "serve", "--port", str(port), "--database-url", url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _key(url: str) -> str:
@@ -71,8 +74,10 @@ def load(base: str, key: str, cases: list[dict[str, Any]], clients: int, seconds
     """Latencies (s) of every completed request and the wall time of the whole run."""
     deadline = time.monotonic() + seconds
     results: list[list[float]] = [[] for _ in range(clients)]
-    threads = [threading.Thread(target=_client, args=(base, key, cases[i::clients], deadline, results[i]))
-               for i in range(clients)]
+    threads = [
+        threading.Thread(target=_client, args=(base, key, cases[i::clients], deadline, results[i]))
+        for i in range(clients)
+    ]
     start = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -113,8 +118,10 @@ def main() -> None:
             server.wait(timeout=30)
     rate, engine = len(latencies) / wall, in_process_rate(cases)
     p50, p95 = np.percentile(latencies * 1000, [50, 95])
-    print(f"service: {len(latencies)} plans in {wall:.1f} s with {args.clients} clients: {rate:.0f} plans/s, "
-          f"p50 {p50:.1f} ms, p95 {p95:.1f} ms (plan + store, {url.split(':')[0]}, one worker)")
+    print(
+        f"service: {len(latencies)} plans in {wall:.1f} s with {args.clients} clients: {rate:.0f} plans/s, "
+        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms (plan + store, {url.split(':')[0]}, one worker)"
+    )
     print(f"in-process engine: {engine:.0f} plans/s; service / in-process = {rate / engine:.2f}")
 
 

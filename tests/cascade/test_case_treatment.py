@@ -52,12 +52,15 @@ def test_config_from_her2_positive_case():
     assert seeding_weights(tnbc)[1] > seeding_weights(ext)[1]
 
 
-@pytest.mark.parametrize(("name", "kinds", "ignored"), [
-    ("letrozole_ribociclib", {"endocrine"}, []),
-    ("paclitaxel", {"chemotherapy"}, []),
-    ("trastuzumab,pertuzumab,docetaxel", {"anti_her2", "chemotherapy"}, []),
-    ("olaparib", set(), ["parp_inhibitor"]),
-])
+@pytest.mark.parametrize(
+    ("name", "kinds", "ignored"),
+    [
+        ("letrozole_ribociclib", {"endocrine"}, []),
+        ("paclitaxel", {"chemotherapy"}, []),
+        ("trastuzumab,pertuzumab,docetaxel", {"anti_her2", "chemotherapy"}, []),
+        ("olaparib", set(), ["parp_inhibitor"]),
+    ],
+)
 def test_regimens_map_to_therapies(name, kinds, ignored):
     therapies, left = therapies_from(name, start_step=7)
     assert {t.kind for t in therapies} == kinds
@@ -79,9 +82,26 @@ def _config(tmp_path: Path) -> Path:
 def test_cli_run_with_case_and_treatment(tmp_path: Path):
     out = tmp_path / "run"
     case = str(EXAMPLES / "hr-positive-first-line.yaml")
-    args = ["cascade", "run", "--config", str(_config(tmp_path)), "--case", case,
-            "--treatment", "letrozole_ribociclib", "--start-step", "10", "--steps", "60", "--seed", "1",
-            "--out", str(out), "--save-every", "30"]
+    args = [
+        "cascade",
+        "run",
+        "--config",
+        str(_config(tmp_path)),
+        "--case",
+        case,
+        "--treatment",
+        "letrozole_ribociclib",
+        "--start-step",
+        "10",
+        "--steps",
+        "60",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+        "--save-every",
+        "30",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     ext = json.loads((out / "extensions.json").read_text())
@@ -93,16 +113,43 @@ def test_cli_run_with_case_and_treatment(tmp_path: Path):
 
 
 def test_cli_bad_treatment_exits_2(tmp_path: Path):
-    args = ["cascade", "run", "--config", str(_config(tmp_path)), "--treatment", "nonsense", "--steps", "5",
-            "--seed", "1", "--out", str(tmp_path / "x")]
+    args = [
+        "cascade",
+        "run",
+        "--config",
+        str(_config(tmp_path)),
+        "--treatment",
+        "nonsense",
+        "--steps",
+        "5",
+        "--seed",
+        "1",
+        "--out",
+        str(tmp_path / "x"),
+    ]
     assert runner.invoke(app, args).exit_code == 2
 
 
 def test_cli_compare_writes_plot_and_json(tmp_path: Path):
     out = tmp_path / "cmp"
-    args = ["cascade", "compare", "--config", str(_config(tmp_path)), "--case",
-            str(EXAMPLES / "triple-negative-first-line.yaml"), "--treatment", "paclitaxel", "--steps", "60",
-            "--seeds", "1,2", "--out", str(out), "--save-every", "20"]
+    args = [
+        "cascade",
+        "compare",
+        "--config",
+        str(_config(tmp_path)),
+        "--case",
+        str(EXAMPLES / "triple-negative-first-line.yaml"),
+        "--treatment",
+        "paclitaxel",
+        "--steps",
+        "60",
+        "--seeds",
+        "1,2",
+        "--out",
+        str(out),
+        "--save-every",
+        "20",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)

@@ -14,8 +14,16 @@ from mbctwin.cli import app
 from tests.cascade._small import SMALL
 
 runner = CliRunner()
-FAST = SMALL | {"diffusion_mesenchymal": 2e-3, "survival_single": 1.0, "survival_cluster": 1.0, "circulation_time": 5,
-                "grid_size": 21, "initial_points": 21, "initial_cells": 84, "vessel_exclusion_points": 30}
+FAST = SMALL | {
+    "diffusion_mesenchymal": 2e-3,
+    "survival_single": 1.0,
+    "survival_cluster": 1.0,
+    "circulation_time": 5,
+    "grid_size": 21,
+    "initial_points": 21,
+    "initial_cells": 84,
+    "vessel_exclusion_points": 30,
+}
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +32,20 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = tmp / "fast.yaml"
     config.write_text(yaml.safe_dump(FAST))
     out = tmp / "run"
-    args = ["cascade", "run", "--config", str(config), "--steps", "200", "--seed", "5", "--out", str(out),
-            "--save-every", "50"]
+    args = [
+        "cascade",
+        "run",
+        "--config",
+        str(config),
+        "--steps",
+        "200",
+        "--seed",
+        "5",
+        "--out",
+        str(out),
+        "--save-every",
+        "50",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     return out
@@ -47,7 +67,8 @@ def test_stats_prints_only_json_with_one_record_per_saved_step(run_dir: Path) ->
     assert [r["step"] for r in records] == [50, 100, 150, 200]
     assert all(isinstance(v, int | float) for r in records for v in r.values())
     assert {"primary_mean_dist_centre", "grid2_n_total", "cum_lost_cells", "primary_points_ecm_below_0.5"} <= set(
-        records[0])
+        records[0]
+    )
 
 
 def test_plot_writes_pngs_a_gif_and_the_series(run_dir: Path) -> None:
@@ -59,8 +80,7 @@ def test_plot_writes_pngs_a_gif_and_the_series(run_dir: Path) -> None:
 
 @pytest.mark.parametrize(
     ("config", "field"),
-    [({"mmp2_diffusion": 0.01}, "mmp2_diffusion"), ({"survival_single": -1}, "survival_single"),
-     ({"grid": 3}, "grid")],
+    [({"mmp2_diffusion": 0.01}, "mmp2_diffusion"), ({"survival_single": -1}, "survival_single"), ({"grid": 3}, "grid")],
 )
 def test_bad_config_exits_2_naming_the_field_without_traceback(tmp_path: Path, config: dict, field: str) -> None:
     path = tmp_path / "bad.yaml"

@@ -60,9 +60,14 @@ def test_core_cells_carry_no_traits_and_take_concat_keep_them():
 
 
 def test_same_seed_same_extended_run():
-    ext = ExtendedConfig(core=small(**FAST), organs=default_organs(), lymphatics=Lymphatics(entry_prob=0.5),
-                         er_fraction=0.5, resistant_fraction=0.2,
-                         therapies=(Therapy(kind="chemotherapy", start_step=50, exposure_steps=50, cycle_steps=100),))
+    ext = ExtendedConfig(
+        core=small(**FAST),
+        organs=default_organs(),
+        lymphatics=Lymphatics(entry_prob=0.5),
+        er_fraction=0.5,
+        resistant_fraction=0.2,
+        therapies=(Therapy(kind="chemotherapy", start_step=50, exposure_steps=50, cycle_steps=100),),
+    )
     a, b = _run(ext, 400, seed=9), _run(ext, 400, seed=9)
     assert a.records == b.records
     np.testing.assert_array_equal(a.final.cells.traits, b.final.cells.traits)
@@ -113,8 +118,9 @@ def test_brain_seeding_rarer_than_bone_for_hr_positive_her2_negative():
     counts = np.bincount(grid, minlength=cfg.grids)
     bone, brain = counts[1], counts[4]
     assert brain < bone / 3
-    assert brain / bone == pytest.approx(KAPLAN_SITE_PERCENT["brain"]["HR+/HER2-"]
-                                         / KAPLAN_SITE_PERCENT["bone"]["HR+/HER2-"], rel=0.05)
+    assert brain / bone == pytest.approx(
+        KAPLAN_SITE_PERCENT["brain"]["HR+/HER2-"] / KAPLAN_SITE_PERCENT["bone"]["HR+/HER2-"], rel=0.05
+    )
     np.testing.assert_array_equal(state.vessels.grid[vessel], grid)
 
 
@@ -158,8 +164,13 @@ def test_chemotherapy_dose_schedule():
 
 
 def test_division_odds_by_receptor_and_resistance():
-    ext = ExtendedConfig(therapies=(Therapy(kind="endocrine", inhibition=0.7), Therapy(kind="anti_her2"),
-                                    Therapy(kind="chemotherapy", kill=0.4)))
+    ext = ExtendedConfig(
+        therapies=(
+            Therapy(kind="endocrine", inhibition=0.7),
+            Therapy(kind="anti_her2"),
+            Therapy(kind="chemotherapy", kill=0.4),
+        )
+    )
     flags = np.array([ER, ER | RESISTANT, 0, HER2, ER | HER2], dtype=np.uint8)
     cells = Cells(*Cells.build(np.zeros(5), np.zeros(5), np.zeros(5), np.zeros(5)).columns(), flags)
     x = _Ext(ext, ext.cascade, np.random.default_rng(0))

@@ -9,9 +9,19 @@ from mbctwin.cascade.config import CascadeConfig
 from mbctwin.cascade.model import CascadeModel, CascadeResult
 from mbctwin.cascade.state import Snapshot
 
-FAST = CascadeConfig(grid_size=21, initial_points=21, initial_cells=84, vessel_exclusion_points=30,
-                     diffusion_mesenchymal=2e-3, diffusion_epithelial=1e-3, survival_single=1.0, survival_cluster=1.0,
-                     circulation_time=5, doubling_time_mesenchymal=100, doubling_time_epithelial=150)
+FAST = CascadeConfig(
+    grid_size=21,
+    initial_points=21,
+    initial_cells=84,
+    vessel_exclusion_points=30,
+    diffusion_mesenchymal=2e-3,
+    diffusion_epithelial=1e-3,
+    survival_single=1.0,
+    survival_cluster=1.0,
+    circulation_time=5,
+    doubling_time_mesenchymal=100,
+    doubling_time_epithelial=150,
+)
 
 
 def _run(cfg: CascadeConfig, steps: int, seed: int, frames: list[Snapshot] | None = None) -> CascadeResult:
@@ -32,8 +42,9 @@ def test_same_seed_gives_identical_arrays_and_different_seeds_differ() -> None:
 
 
 def test_the_cascade_happens_and_every_cell_is_accounted_for() -> None:
-    cfg = FAST.model_copy(update={"doubling_time_mesenchymal": 10**6, "doubling_time_epithelial": 10**6,
-                                  "survival_cluster": 0.5})
+    cfg = FAST.model_copy(
+        update={"doubling_time_mesenchymal": 10**6, "doubling_time_epithelial": 10**6, "survival_cluster": 0.5}
+    )
     result = _run(cfg, 300, 2)
     last = result.records[-1]
     on_grids = sum(last[f"{p}_n_total"] for p in ("primary", "grid2", "grid3"))

@@ -60,8 +60,9 @@ def _one_vessel(ruptured: bool) -> tuple[Vessels, np.ndarray, CascadeConfig]:
     return v, v.lookup(cfg), cfg
 
 
-@pytest.mark.parametrize(("ruptured", "mesenchymal", "enters"), [(True, False, True), (False, False, False),
-                                                                 (False, True, True)])
+@pytest.mark.parametrize(
+    ("ruptured", "mesenchymal", "enters"), [(True, False, True), (False, False, False), (False, True, True)]
+)
 def test_cluster_is_the_vessel_point_and_its_four_neighbours(ruptured: bool, mesenchymal: bool, enters: bool) -> None:
     v, lookup, cfg = _one_vessel(ruptured)
     xs = [4, 5, 6, 5, 5, 5, 6, 3]  # plus-shape, then (6,6) diagonal and (3,5) two away: not in the cluster

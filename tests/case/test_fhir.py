@@ -86,8 +86,11 @@ def test_bare_her2_negative_is_not_read_as_her2_zero() -> None:
     assert any(u.resource == "Observation/hr1-her2-ihc" for u in unmapped)
 
 
-NOT_A_DATE = {"resourceType": "Bundle", "type": "collection",
-              "entry": [{"resource": {"resourceType": "Patient", "birthDate": "not-a-date"}}]}
+NOT_A_DATE = {
+    "resourceType": "Bundle",
+    "type": "collection",
+    "entry": [{"resource": {"resourceType": "Patient", "birthDate": "not-a-date"}}],
+}
 
 
 UNKNOWN_TYPE = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Foo"}}]}
@@ -122,8 +125,12 @@ def test_cli_invalid_bundle_exits_2_with_nothing_on_stdout(tmp_path: Any) -> Non
 
 # --- properties -----------------------------------------------------------------------------------------------
 
-SITES = {"brain": (ICD10CM, "C79.31"), "bone": (ICD10CM, "C79.51"), "liver": (ICD10CM, "C78.7"),
-         "lung": (ICD10CM, "C78.00")}
+SITES = {
+    "brain": (ICD10CM, "C79.31"),
+    "bone": (ICD10CM, "C79.51"),
+    "liver": (ICD10CM, "C78.7"),
+    "lung": (ICD10CM, "C78.00"),
+}
 POLARITY = {"positive": "LA6576-8", "negative": "LA6577-6"}
 
 
@@ -132,13 +139,24 @@ def _coded(system: str, code: str) -> dict[str, Any]:
 
 
 def _obs(rid: str, code: str, **value: Any) -> dict[str, Any]:
-    return {"resourceType": "Observation", "id": rid, "status": "final", "code": _coded(LOINC, code),
-            "subject": {"reference": "Patient/p"}, **value}
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "code": _coded(LOINC, code),
+        "subject": {"reference": "Patient/p"},
+        **value,
+    }
 
 
 def _condition(rid: str, code: tuple[str, str], onset: str) -> dict[str, Any]:
-    return {"resourceType": "Condition", "id": rid, "code": _coded(*code), "subject": {"reference": "Patient/p"},
-            "onsetDateTime": onset}
+    return {
+        "resourceType": "Condition",
+        "id": rid,
+        "code": _coded(*code),
+        "subject": {"reference": "Patient/p"},
+        "onsetDateTime": onset,
+    }
 
 
 @st.composite
@@ -165,11 +183,14 @@ def patients(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
         _obs("pr", "85339-0", valueCodeableConcept=_coded(LOINC, POLARITY[facts["pr"]])),
         _obs("her2", "85319-2", valueString=facts["her2_ihc"]),
         _obs("ecog", "89247-1", valueInteger=facts["ecog"]),
-        {**_obs("meno", "8339-4"), "code": {"text": "menopause"},
-         "valueCodeableConcept": _coded(SNOMED, "76498008")},
+        {**_obs("meno", "8339-4"), "code": {"text": "menopause"}, "valueCodeableConcept": _coded(SNOMED, "76498008")},
     ]
-    bundle = {"resourceType": "Bundle", "type": "collection", "timestamp": f"{as_of.isoformat()}T00:00:00Z",
-              "entry": [{"resource": r} for r in draw(st.permutations(resources_))]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": f"{as_of.isoformat()}T00:00:00Z",
+        "entry": [{"resource": r} for r in draw(st.permutations(resources_))],
+    }
     return bundle, facts
 
 
@@ -179,20 +200,31 @@ def test_mapped_facts_survive_the_round_trip(drawn: tuple[dict[str, Any], dict[s
     bundle, facts = drawn
     case = import_bundle(bundle).case
     assert (case.age, case.tumor.er, case.tumor.pr, case.tumor.her2_ihc, case.ecog) == (
-        facts["age"], facts["er"], facts["pr"], facts["her2_ihc"], facts["ecog"])
+        facts["age"],
+        facts["er"],
+        facts["pr"],
+        facts["her2_ihc"],
+        facts["ecog"],
+    )
     assert {m.site for m in case.metastases} == facts["sites"]
     assert case.presentation == ("de_novo" if facts["gap_days"] <= 92 else "recurrent")
 
 
-CODES = st.fixed_dictionaries({"system": st.sampled_from([LOINC, SNOMED, ICD10CM, "urn:x"]),
-                               "code": st.text("0123456789.-CLA", min_size=1, max_size=9)})
-RESOURCES = st.fixed_dictionaries({
-    "resourceType": st.sampled_from(["Observation", "Condition", "Procedure", "MedicationStatement"]),
-    "id": st.from_regex(r"^[a-z]{1,8}$", fullmatch=True),
-    "status": st.sampled_from(["final", "completed", "active", "stopped"]),
-    "subject": st.just({"reference": "Patient/p"}),
-    "code": st.fixed_dictionaries({"coding": st.lists(CODES, min_size=1, max_size=2)}),
-})
+CODES = st.fixed_dictionaries(
+    {
+        "system": st.sampled_from([LOINC, SNOMED, ICD10CM, "urn:x"]),
+        "code": st.text("0123456789.-CLA", min_size=1, max_size=9),
+    }
+)
+RESOURCES = st.fixed_dictionaries(
+    {
+        "resourceType": st.sampled_from(["Observation", "Condition", "Procedure", "MedicationStatement"]),
+        "id": st.from_regex(r"^[a-z]{1,8}$", fullmatch=True),
+        "status": st.sampled_from(["final", "completed", "active", "stopped"]),
+        "subject": st.just({"reference": "Patient/p"}),
+        "code": st.fixed_dictionaries({"coding": st.lists(CODES, min_size=1, max_size=2)}),
+    }
+)
 
 
 VALID_STATUS = {"Observation": "final", "Procedure": "completed"}

@@ -57,8 +57,12 @@ def test_simulation_run_records_parameters_seed_and_status(session: Session) -> 
     repo.update_simulation(session=session, simulation_id=row.id, status="done", progress=1.0, result={"ok": True})
     session.commit()
     stored = repo.get_simulation(session=session, simulation_id=row.id)
-    assert (stored.parameters, stored.seed, stored.status, stored.result) == ({"n": 100, "years": 5}, 7, "done",
-                                                                              {"ok": True})
+    assert (stored.parameters, stored.seed, stored.status, stored.result) == (
+        {"n": 100, "years": 5},
+        7,
+        "done",
+        {"ok": True},
+    )
 
 
 def test_api_keys_are_hashed_at_rest_and_verified(session: Session) -> None:

@@ -60,8 +60,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
         session.commit()
     engine.dispose()
     port = _free_port()
-    command = [sys.executable, "-m", "mbctwin", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--database-url", url]
+    command = [
+        sys.executable,
+        "-m",
+        "mbctwin",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--database-url",
+        url,
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:

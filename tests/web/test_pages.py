@@ -97,8 +97,16 @@ def test_case_form_labels_every_input(client: TestClient) -> None:
     assert len(inputs) > 60
     labelled = set(re.findall(r'<label[^>]*for="([^"]+)"', html))
     assert [i for i in inputs if i not in labelled] == []
-    for legend in ("Tumour biology", "Metastases", "Symptoms", "Labs", "Biomarkers", "Treatment history",
-                   "Comorbidities", "Preferences"):
+    for legend in (
+        "Tumour biology",
+        "Metastases",
+        "Symptoms",
+        "Labs",
+        "Biomarkers",
+        "Treatment history",
+        "Comorbidities",
+        "Preferences",
+    ):
         assert f"<h2>{legend}</h2>" in html
 
 
@@ -203,7 +211,7 @@ def test_case_file_upload(client: TestClient) -> None:
 def test_edit_makes_a_new_version_and_history_shows_the_change(client: TestClient) -> None:
     first = _plan_id(client.post("/ui/case", data=valid_form()))
     plan_page = client.get(f"/ui/plans/{first}").text
-    case_id = re.search(r'/ui/case\?case=([0-9a-f-]{36})', plan_page).group(1)
+    case_id = re.search(r"/ui/case\?case=([0-9a-f-]{36})", plan_page).group(1)
     edit = client.get(f"/ui/case?case={case_id}")
     assert "new version 2" in edit.text
     _plan_id(client.post("/ui/case", data=valid_form() | {"case_id": case_id, "ecog": "2"}))

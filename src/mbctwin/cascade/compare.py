@@ -12,8 +12,9 @@ from mbctwin.cascade.extensions import ExtendedCascadeModel, ExtendedConfig
 FINAL_COUNTERS = ("ext_chemo_killed", "ext_divisions_blocked")
 
 
-def compare(untreated: ExtendedConfig, treated: ExtendedConfig, steps: int, seeds: list[int],
-            save_every: int = 100) -> dict[str, Any]:
+def compare(
+    untreated: ExtendedConfig, treated: ExtendedConfig, steps: int, seeds: list[int], save_every: int = 100
+) -> dict[str, Any]:
     """Per arm and seed, ``cells_<grid>`` over the saved steps; the same seed gives both arms the same start."""
     arms: dict[str, Any] = {}
     for arm, ext in (("untreated", untreated), ("treated", treated)):

@@ -113,8 +113,10 @@ class CascadeConfig(BaseModel):
         out = []
         if self.diffusion_number >= 0.25:
             out.append(("mmp2_diffusion", f"diffusion number D_m·Δt/Δx² = {self.diffusion_number:g} ≥ 0.25 (unstable)"))
-        for name, d in (("diffusion_mesenchymal", self.diffusion_mesenchymal),
-                        ("diffusion_epithelial", self.diffusion_epithelial)):
+        for name, d in (
+            ("diffusion_mesenchymal", self.diffusion_mesenchymal),
+            ("diffusion_epithelial", self.diffusion_epithelial),
+        ):
             if 4 * self.lam * d > 1:
                 out.append((name, f"movement probability 4·λ·D = {4 * self.lam * d:g} > 1 at the start"))
         return out

@@ -162,8 +162,11 @@ class ExtendedConfig(_Frozen):
 
 
 def _layout(cfg: CascadeConfig) -> dict[str, Any]:
-    return {"grids": cfg.grids, "extravasation_probs": tuple(cfg.extravasation_probs),
-            "vessels_secondary": tuple(cfg.vessels_secondary)}
+    return {
+        "grids": cfg.grids,
+        "extravasation_probs": tuple(cfg.extravasation_probs),
+        "vessels_secondary": tuple(cfg.vessels_secondary),
+    }
 
 
 def seeding_weights(ext: ExtendedConfig) -> np.ndarray:
@@ -217,8 +220,12 @@ def assign_traits(cells: Cells, ext: ExtendedConfig, stay: np.ndarray, rng: np.r
     u = rng.random((4, new.size))
     fail = u[0] >= stay[cells.grid[new]]
     traits = cells.traits.copy()
-    traits[new] = (ASSIGNED | np.where(u[1] < ext.er_fraction, ER, 0) | np.where(u[2] < ext.her2_fraction, HER2, 0)
-                   | np.where(u[3] < ext.resistant_fraction, RESISTANT, 0)).astype(np.uint8)
+    traits[new] = (
+        ASSIGNED
+        | np.where(u[1] < ext.er_fraction, ER, 0)
+        | np.where(u[2] < ext.her2_fraction, HER2, 0)
+        | np.where(u[3] < ext.resistant_fraction, RESISTANT, 0)
+    ).astype(np.uint8)
     keep = np.ones(len(cells), dtype=bool)
     keep[new[fail]] = False
     out = Cells(cells.grid, cells.x, cells.y, cells.mesenchymal, traits)
@@ -346,8 +353,16 @@ def step(run: core._Run, x: _Ext) -> None:
     state.first_populated[(state.first_populated < 0) & populated] = state.step
 
 
-EXT_COUNTERS = ("ext_divisions_blocked", "ext_chemo_killed", "ext_surgery_removed", "ext_radiotherapy_removed",
-                "ext_lymph_entered", "ext_lymph_lost", "ext_node_to_blood", "ext_extravasation_failed")
+EXT_COUNTERS = (
+    "ext_divisions_blocked",
+    "ext_chemo_killed",
+    "ext_surgery_removed",
+    "ext_radiotherapy_removed",
+    "ext_lymph_entered",
+    "ext_lymph_lost",
+    "ext_node_to_blood",
+    "ext_extravasation_failed",
+)
 
 
 def organ_stats(snap: Snapshot, ext: ExtendedConfig) -> dict[str, int]:
@@ -356,8 +371,11 @@ def organ_stats(snap: Snapshot, ext: ExtendedConfig) -> dict[str, int]:
     counts = np.bincount(snap.cells.grid, minlength=len(names))
     t = snap.cells.traits
     out = {f"cells_{name}": int(counts[g]) for g, name in enumerate(names)}
-    out |= {"cells_er_positive": int(((t & ER) > 0).sum()), "cells_her2_positive": int(((t & HER2) > 0).sum()),
-            "cells_resistant": int(((t & RESISTANT) > 0).sum())}
+    out |= {
+        "cells_er_positive": int(((t & ER) > 0).sum()),
+        "cells_her2_positive": int(((t & HER2) > 0).sum()),
+        "cells_resistant": int(((t & RESISTANT) > 0).sum()),
+    }
     return out
 
 
@@ -390,9 +408,15 @@ class ExtendedCascadeModel:
         self.ext = config or ExtendedConfig()
         self.config = self.ext.cascade
 
-    def run(self, steps: int, *, seed: int | np.random.SeedSequence | None = None,
-            progress: Callable[[int, int], None] | None = None, save_every: int = 100,
-            on_save: Callable[[Snapshot], None] | None = None) -> core.CascadeResult:
+    def run(
+        self,
+        steps: int,
+        *,
+        seed: int | np.random.SeedSequence | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        save_every: int = 100,
+        on_save: Callable[[Snapshot], None] | None = None,
+    ) -> core.CascadeResult:
         """As :meth:`CascadeModel.run`; records also hold ``cells_<organ>`` and ``ext_*`` counters."""
         if steps < 0 or save_every < 1:
             raise ValueError("steps must be ≥ 0 and save_every ≥ 1")

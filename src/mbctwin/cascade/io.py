@@ -19,8 +19,17 @@ from mbctwin.cascade.config import CascadeConfig
 from mbctwin.cascade.model import CascadeResult
 from mbctwin.cascade.state import Snapshot
 
-EVENT_COLUMNS = ("step", "kind", "cluster_id", "grid", "vessel_x", "vessel_y", "n_mesenchymal", "n_epithelial",
-                 "n_lost")
+EVENT_COLUMNS = (
+    "step",
+    "kind",
+    "cluster_id",
+    "grid",
+    "vessel_x",
+    "vessel_y",
+    "n_mesenchymal",
+    "n_epithelial",
+    "n_lost",
+)
 
 
 def frame_saver(out: Path) -> Any:
@@ -31,10 +40,18 @@ def frame_saver(out: Path) -> Any:
     def save(snap: Snapshot) -> None:
         c, v = snap.cells, snap.vessels
         np.savez_compressed(
-            frames / f"step_{snap.step:07d}.npz", step=snap.step,
-            cell_grid=c.grid, cell_x=c.x, cell_y=c.y, cell_mesenchymal=c.mesenchymal,
-            m=snap.m.astype(np.float32), w=snap.w.astype(np.float32),
-            vessel_grid=v.grid, vessel_x=v.x, vessel_y=v.y, vessel_ruptured=v.ruptured,
+            frames / f"step_{snap.step:07d}.npz",
+            step=snap.step,
+            cell_grid=c.grid,
+            cell_x=c.x,
+            cell_y=c.y,
+            cell_mesenchymal=c.mesenchymal,
+            m=snap.m.astype(np.float32),
+            w=snap.w.astype(np.float32),
+            vessel_grid=v.grid,
+            vessel_x=v.x,
+            vessel_y=v.y,
+            vessel_ruptured=v.ruptured,
         )
 
     return save

@@ -68,11 +68,19 @@ class _Run:
     def event(self, kind: str, cluster: int, grid: int, vessel: int, n_mes: int, n_epi: int, lost: int = 0) -> None:
         """One row of the event table; ``grid`` 1-based (0: the blood), vessel -1: none."""
         v = self.state.vessels
-        self.events.append({
-            "step": self.state.step + 1, "kind": kind, "cluster_id": int(cluster), "grid": grid + 1,
-            "vessel_x": int(v.x[vessel]) if vessel >= 0 else -1, "vessel_y": int(v.y[vessel]) if vessel >= 0 else -1,
-            "n_mesenchymal": int(n_mes), "n_epithelial": int(n_epi), "n_lost": int(lost),
-        })
+        self.events.append(
+            {
+                "step": self.state.step + 1,
+                "kind": kind,
+                "cluster_id": int(cluster),
+                "grid": grid + 1,
+                "vessel_x": int(v.x[vessel]) if vessel >= 0 else -1,
+                "vessel_y": int(v.y[vessel]) if vessel >= 0 else -1,
+                "n_mesenchymal": int(n_mes),
+                "n_epithelial": int(n_epi),
+                "n_lost": int(lost),
+            }
+        )
 
 
 def initial_state(cfg: CascadeConfig, rng: np.random.Generator) -> CascadeState:
@@ -85,8 +93,16 @@ def initial_state(cfg: CascadeConfig, rng: np.random.Generator) -> CascadeState:
     active = np.zeros(cfg.grids, dtype=bool)
     active[0] = True
     counters = dict.fromkeys(COUNTERS, 0) | {f"grid{g + 1}_arrived_cells": 0 for g in range(1, cfg.grids)}
-    return CascadeState(cells=cells, m=np.zeros(shape), w=np.ones(shape), vessels=vessels,
-                        vessel_at=vessels.lookup(cfg), active=active, first_populated=first, counters=counters)
+    return CascadeState(
+        cells=cells,
+        m=np.zeros(shape),
+        w=np.ones(shape),
+        vessels=vessels,
+        vessel_at=vessels.lookup(cfg),
+        active=active,
+        first_populated=first,
+        counters=counters,
+    )
 
 
 class CascadeModel:
@@ -110,8 +126,15 @@ class CascadeModel:
     def __init__(self, config: CascadeConfig | None = None) -> None:
         self.config = config or CascadeConfig()
 
-    def run(self, steps: int, *, seed: int | np.random.SeedSequence | None = None, progress: Progress | None = None,
-            save_every: int = 100, on_save: OnSave | None = None) -> CascadeResult:
+    def run(
+        self,
+        steps: int,
+        *,
+        seed: int | np.random.SeedSequence | None = None,
+        progress: Progress | None = None,
+        save_every: int = 100,
+        on_save: OnSave | None = None,
+    ) -> CascadeResult:
         """Simulate ``steps`` steps; record statistics every ``save_every`` steps and at the end."""
         if steps < 0 or save_every < 1:
             raise ValueError("steps must be ≥ 0 and save_every ≥ 1")
@@ -171,8 +194,9 @@ def due_to_divide(state: CascadeState, cfg: CascadeConfig) -> np.ndarray:
     if done == 0:
         return np.empty(0, dtype=np.int64)
     mes = state.cells.mesenchymal
-    return np.flatnonzero((mes & (done % cfg.doubling_time_mesenchymal == 0))
-                          | (~mes & (done % cfg.doubling_time_epithelial == 0)))
+    return np.flatnonzero(
+        (mes & (done % cfg.doubling_time_mesenchymal == 0)) | (~mes & (done % cfg.doubling_time_epithelial == 0))
+    )
 
 
 def proliferate(run: _Run) -> None:
@@ -274,8 +298,15 @@ def _replicate(task: tuple[CascadeConfig, int, int, int]) -> CascadeResult:
     return CascadeModel(config).run(steps, seed=seed, save_every=save_every)
 
 
-def run_replicates(config: CascadeConfig, steps: int, seeds: list[int], *, save_every: int = 100,
-                   scheduler: str | None = None, progress: Progress | None = None) -> list[CascadeResult]:
+def run_replicates(
+    config: CascadeConfig,
+    steps: int,
+    seeds: list[int],
+    *,
+    save_every: int = 100,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> list[CascadeResult]:
     """One run per seed, serially or on Dask (``"dask"`` or ``tcp://HOST:PORT``); same results either way."""
     from mbctwin.parallel import map_tasks
 

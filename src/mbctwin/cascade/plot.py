@@ -12,8 +12,14 @@ from typing import Any
 
 import numpy as np
 
-DEFAULT_SERIES = ("primary_n_mesenchymal", "primary_n_epithelial", "grid2_n_total", "grid3_n_total",
-                  "cum_intravasated_cells", "cum_arrived_cells")
+DEFAULT_SERIES = (
+    "primary_n_mesenchymal",
+    "primary_n_epithelial",
+    "grid2_n_total",
+    "grid3_n_total",
+    "cum_intravasated_cells",
+    "cum_arrived_cells",
+)
 
 
 def _pyplot() -> Any:
@@ -25,8 +31,15 @@ def _pyplot() -> Any:
     return plt
 
 
-def plot_grid(w: np.ndarray, x: np.ndarray, y: np.ndarray, mesenchymal: np.ndarray,
-              vessels: tuple[np.ndarray, np.ndarray, np.ndarray], title: str = "", ax: Any = None) -> Any:
+def plot_grid(
+    w: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    mesenchymal: np.ndarray,
+    vessels: tuple[np.ndarray, np.ndarray, np.ndarray],
+    title: str = "",
+    ax: Any = None,
+) -> Any:
     """One grid: ECM density as the background, cells coloured by phenotype, vessels marked.
 
     ``vessels`` is ``(x, y, ruptured)`` of this grid's vessel points; returns the Axes.
@@ -54,9 +67,15 @@ def frame_png(frame: dict[str, np.ndarray], path: Path) -> Path:
     for g, ax in enumerate(axes[0]):
         cells, vessels = frame["cell_grid"] == g, frame["vessel_grid"] == g
         name = "primary" if g == 0 else f"grid {g + 1}"
-        plot_grid(frame["w"][g], frame["cell_x"][cells], frame["cell_y"][cells], frame["cell_mesenchymal"][cells],
-                  (frame["vessel_x"][vessels], frame["vessel_y"][vessels], frame["vessel_ruptured"][vessels]),
-                  title=f"{name}, step {int(frame['step'])}", ax=ax)
+        plot_grid(
+            frame["w"][g],
+            frame["cell_x"][cells],
+            frame["cell_y"][cells],
+            frame["cell_mesenchymal"][cells],
+            (frame["vessel_x"][vessels], frame["vessel_y"][vessels], frame["vessel_ruptured"][vessels]),
+            title=f"{name}, step {int(frame['step'])}",
+            ax=ax,
+        )
     axes[0][0].legend(loc="lower left", fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=80)

@@ -27,10 +27,13 @@ from mbctwin.cascade.extensions import ExtendedConfig, Organ, Therapy, default_o
 REFERENCE_KI67 = 20.0
 GRADE_FACTOR = {1: 0.75, 2: 1.0, 3: 1.5}
 CLASS_EFFECTS = {
-    "endocrine": "endocrine", "cdk4_6_inhibitor": "endocrine",
+    "endocrine": "endocrine",
+    "cdk4_6_inhibitor": "endocrine",
     "anti_her2": "anti_her2",
     "ovarian_function_suppression": "endocrine",
-    "chemotherapy": "chemotherapy", "anti_her2_adc": "chemotherapy", "trop2_adc": "chemotherapy",
+    "chemotherapy": "chemotherapy",
+    "anti_her2_adc": "chemotherapy",
+    "trop2_adc": "chemotherapy",
 }
 
 
@@ -62,15 +65,22 @@ def config_from_case(case: Any, core: CascadeConfig | None = None, **changes: An
     core = core or CascadeConfig()
     tumor = case.tumor
     factor = proliferation_factor(tumor.ki67_percent, tumor.grade)
-    core = core.model_copy(update={
-        "doubling_time_mesenchymal": max(1, round(core.doubling_time_mesenchymal / factor)),
-        "doubling_time_epithelial": max(1, round(core.doubling_time_epithelial / factor)),
-    })
+    core = core.model_copy(
+        update={
+            "doubling_time_mesenchymal": max(1, round(core.doubling_time_mesenchymal / factor)),
+            "doubling_time_epithelial": max(1, round(core.doubling_time_epithelial / factor)),
+        }
+    )
     subtype = _tropism_subtype(derived.subtype(tumor))
     er = tumor.er_percent / 100 if tumor.er_percent is not None else (0.9 if tumor.er == "positive" else 0.0)
     her2 = 0.9 if derived.her2_category(tumor) == "positive" else 0.0
-    fields = {"core": core, "subtype": subtype, "organs": _organs_for(subtype), "er_fraction": er,
-              "her2_fraction": her2}
+    fields = {
+        "core": core,
+        "subtype": subtype,
+        "organs": _organs_for(subtype),
+        "er_fraction": er,
+        "her2_fraction": her2,
+    }
     return ExtendedConfig(**(fields | changes))
 
 
@@ -103,5 +113,15 @@ def _covered(cls: str, classes: set[str]) -> bool:
     return any(parent in classes for parent in CLASS_EFFECTS) and cls in SUBCLASSES
 
 
-SUBCLASSES = {"aromatase_inhibitor", "serd", "serm", "taxane", "antimetabolite", "anthracycline",
-              "anti_her2_antibody", "anti_her2_tki", "vinca_alkaloid", "platinum"}
+SUBCLASSES = {
+    "aromatase_inhibitor",
+    "serd",
+    "serm",
+    "taxane",
+    "antimetabolite",
+    "anthracycline",
+    "anti_her2_antibody",
+    "anti_her2_tki",
+    "vinca_alkaloid",
+    "platinum",
+}

@@ -101,8 +101,9 @@ class Intravasation:
     n_epithelial: np.ndarray
 
 
-def intravasate(cells: Cells, tx: np.ndarray, ty: np.ndarray, vessels: Vessels, vessel_at: np.ndarray,
-                cfg: CascadeConfig) -> Intravasation:
+def intravasate(
+    cells: Cells, tx: np.ndarray, ty: np.ndarray, vessels: Vessels, vessel_at: np.ndarray, cfg: CascadeConfig
+) -> Intravasation:
     """Clusters entering the blood this step (primary grid only).
 
     A cell that draws a move to a point (tx, ty) holding a vessel triggers it if the vessel is ruptured or
@@ -140,8 +141,9 @@ class Arrival:
     source_cluster: np.ndarray  # cluster id each survivor came from
 
 
-def disaggregate_and_survive(n_mes: np.ndarray, n_epi: np.ndarray, cluster_id: np.ndarray,
-                             cfg: CascadeConfig, rng: np.random.Generator) -> Arrival:
+def disaggregate_and_survive(
+    n_mes: np.ndarray, n_epi: np.ndarray, cluster_id: np.ndarray, cfg: CascadeConfig, rng: np.random.Generator
+) -> Arrival:
     """Each cell of a multi-cell cluster detaches with ``detach_prob``; each resulting cluster survives.
 
     Single cells survive with P_s, clusters of ≥ 2 with P_C (Franssen et al. 2019; MetaSpread defaults).
@@ -161,8 +163,9 @@ def disaggregate_and_survive(n_mes: np.ndarray, n_epi: np.ndarray, cluster_id: n
     return Arrival(int(res_all.size), res_mes[alive], (res_all - res_mes)[alive], cluster_id[res_parent[alive]])
 
 
-def choose_destinations(n: int, vessels: Vessels, cfg: CascadeConfig,
-                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def choose_destinations(
+    n: int, vessels: Vessels, cfg: CascadeConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """A secondary grid by ``extravasation_probs``, then one of its vessels uniformly; returns (grid, vessel id)."""
     grid = 1 + rng.choice(cfg.grids - 1, size=n, p=np.asarray(cfg.extravasation_probs))
     counts = np.asarray(cfg.vessels_secondary)
@@ -171,8 +174,9 @@ def choose_destinations(n: int, vessels: Vessels, cfg: CascadeConfig,
     return grid, first[grid - 1] + pick
 
 
-def place_cluster(n_mes: int, n_epi: int, vessel: int, vessels: Vessels, occupancy: np.ndarray,
-                  cfg: CascadeConfig) -> Cells:
+def place_cluster(
+    n_mes: int, n_epi: int, vessel: int, vessels: Vessels, occupancy: np.ndarray, cfg: CascadeConfig
+) -> Cells:
     """Put a surviving cluster on the free room of its vessel's 4 neighbours, mesenchymal cells first.
 
     Neighbours are filled in MetaSpread's fixed order (left, right, down, up); cells beyond the

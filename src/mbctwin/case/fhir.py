@@ -32,9 +32,15 @@ DE_NOVO_DAYS = 92  # metastasis found within ~3 months of the primary diagnosis 
 
 PRIMARY_CODES = {(SNOMED, "254837009")}
 SECONDARY_CODES = {(SNOMED, "128462008"), (SNOMED, "94225005")}
-CODE_SITES = {(SNOMED, "94225005"): "brain", (ICD10CM, "C79.31"): "brain", (ICD10CM, "C79.51"): "bone",
-              (ICD10CM, "C78.7"): "liver", (ICD10CM, "C78.00"): "lung", (ICD10CM, "C78.01"): "lung",
-              (ICD10CM, "C78.02"): "lung"}
+CODE_SITES = {
+    (SNOMED, "94225005"): "brain",
+    (ICD10CM, "C79.31"): "brain",
+    (ICD10CM, "C79.51"): "bone",
+    (ICD10CM, "C78.7"): "liver",
+    (ICD10CM, "C78.00"): "lung",
+    (ICD10CM, "C78.01"): "lung",
+    (ICD10CM, "C78.02"): "lung",
+}
 BODY_SITES = {(SNOMED, "39607008"): "lung", (SNOMED, "10200004"): "liver", (SNOMED, "12738006"): "brain"}
 HISTOLOGY = {(SNOMED, "82711006"): "ductal"}
 ER_CODES = {"85337-4", "16112-5", "40556-3"}
@@ -153,8 +159,11 @@ def _primary(draft: _Draft, res: dict[str, Any]) -> None:
             if histology:
                 draft.data["tumor"]["histology"] = histology
             else:
-                draft.skip(res, "extension[histology]", f"histology code {_codings(ext.get('valueCodeableConcept'))}"
-                           " is not in the mapping table")
+                draft.skip(
+                    res,
+                    "extension[histology]",
+                    f"histology code {_codings(ext.get('valueCodeableConcept'))} is not in the mapping table",
+                )
 
 
 def _secondary(draft: _Draft, res: dict[str, Any]) -> None:
@@ -208,8 +217,12 @@ def _her2(draft: _Draft, res: dict[str, Any], codes: set[str]) -> None:
     elif HER2_ISH in codes and _polarity(res):
         draft.data["tumor"]["her2_ish"] = "amplified" if _polarity(res) == "positive" else "not_amplified"
     else:
-        draft.skip(res, "value", "HER2 needs an IHC score (0, 1+, 2+, 3+) or an ISH result: a bare "
-                   "positive/negative cannot tell HER2-0 from HER2-low")
+        draft.skip(
+            res,
+            "value",
+            "HER2 needs an IHC score (0, 1+, 2+, 3+) or an ISH result: a bare "
+            "positive/negative cannot tell HER2-0 from HER2-low",
+        )
 
 
 def _ecog(draft: _Draft, res: dict[str, Any]) -> None:
@@ -227,8 +240,9 @@ def _component(res: dict[str, Any], code: str) -> dict[str, Any] | None:
 
 def _variant(draft: _Draft, res: dict[str, Any]) -> None:
     gene_part = _component(res, GENE_STUDIED) or {}
-    gene = next((GENES[c] for s, c in _codings(gene_part.get("valueCodeableConcept")) if s == HGNC and c in GENES),
-                None)
+    gene = next(
+        (GENES[c] for s, c in _codings(gene_part.get("valueCodeableConcept")) if s == HGNC and c in GENES), None
+    )
     source = _codings((_component(res, GENOMIC_SOURCE) or {}).get("valueCodeableConcept"))
     if gene is None or VARIANT_PRESENT not in _codings(res.get("valueCodeableConcept")):
         draft.skip(res, "component[gene-studied]/value", "not a present variant in PIK3CA, ESR1, BRCA1 or BRCA2")
@@ -282,8 +296,12 @@ def _medication(draft: _Draft, res: dict[str, Any], _as_of: date) -> None:
     if drug is None:
         draft.skip(res, "medication", "drug not named by an INN of the vocabulary (text or coding display)")
     elif status is None or start is None:
-        draft.skip(res, "status/date", f"status {res.get('status')!r} or start date cannot give how the line "
-                   "ended (progression vs toxicity) and its setting")
+        draft.skip(
+            res,
+            "status/date",
+            f"status {res.get('status')!r} or start date cannot give how the line "
+            "ended (progression vs toxicity) and its setting",
+        )
     else:
         draft.therapies.append(_Therapy([drug], start, end, status))
 
@@ -359,8 +377,11 @@ def bundle_to_draft(bundle: Any, *, as_of: date | None = None) -> tuple[dict[str
         HANDLERS.get(res.get("resourceType", ""), _unused)(draft, res, as_of)
     _settings(draft)
     if draft.therapies and "prior_therapies" not in draft.data:
-        draft.skip({"resourceType": "Bundle", "id": bundle.get("id")}, "prior therapies",
-                   "no dated primary and secondary cancer conditions: therapy settings cannot be told")
+        draft.skip(
+            {"resourceType": "Bundle", "id": bundle.get("id")},
+            "prior therapies",
+            "no dated primary and secondary cancer conditions: therapy settings cannot be told",
+        )
     if draft.data.get("sex") == "male":
         draft.data.pop("menopausal_status", None)
     return draft.data, draft.unmapped

@@ -106,8 +106,11 @@ def site_marks(case: Case) -> list[SiteMark]:
 
 def _marker(mark: SiteMark) -> str:
     label = "10+" if mark.count >= 10 else str(mark.count)
-    colour, ring = ("#b42318", '<circle r="15" fill="none" stroke="#b42318" stroke-width="2"/>') if mark.symptomatic \
+    colour, ring = (
+        ("#b42318", '<circle r="15" fill="none" stroke="#b42318" stroke-width="2"/>')
+        if mark.symptomatic
         else ("#1d4f91", "")
+    )
     return (
         f'<g class="bm-site{" bm-symptomatic" * mark.symptomatic}" data-site="{mark.site}" data-count="{mark.count}"'
         f' data-symptomatic="{str(mark.symptomatic).lower()}" transform="translate({mark.x} {mark.y})">'

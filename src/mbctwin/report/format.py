@@ -61,13 +61,26 @@ def _therapies(case: Case) -> str:
 
 
 LABELS = {
-    "pain_score": "pain score", "hypercalcemia": "hypercalcaemia", "dyspnea": "dyspnoea",
-    "bilirubin_x_uln": "bilirubin (\u00d7 ULN)", "alt_x_uln": "ALT (\u00d7 ULN)",
-    "creatinine_clearance_ml_min": "creatinine clearance (mL/min)", "lvef_percent": "LVEF (%)",
-    "neutrophils_10e9_l": "neutrophils (10⁹/L)", "hba1c_percent": "HbA1c (%)",
-    "pik3ca": "PIK3CA", "akt1": "AKT1", "pten": "PTEN", "esr1": "ESR1", "gbrca": "germline BRCA",
-    "gpalb2": "germline PALB2", "pd_l1_cps": "PD-L1 CPS", "pd_l1_sp142_ic_percent": "PD-L1 SP142 IC (%)",
-    "msi_high": "MSI-high", "ntrk_fusion": "NTRK fusion", "avoid_alopecia": "avoid hair loss",
+    "pain_score": "pain score",
+    "hypercalcemia": "hypercalcaemia",
+    "dyspnea": "dyspnoea",
+    "bilirubin_x_uln": "bilirubin (\u00d7 ULN)",
+    "alt_x_uln": "ALT (\u00d7 ULN)",
+    "creatinine_clearance_ml_min": "creatinine clearance (mL/min)",
+    "lvef_percent": "LVEF (%)",
+    "neutrophils_10e9_l": "neutrophils (10⁹/L)",
+    "hba1c_percent": "HbA1c (%)",
+    "pik3ca": "PIK3CA",
+    "akt1": "AKT1",
+    "pten": "PTEN",
+    "esr1": "ESR1",
+    "gbrca": "germline BRCA",
+    "gpalb2": "germline PALB2",
+    "pd_l1_cps": "PD-L1 CPS",
+    "pd_l1_sp142_ic_percent": "PD-L1 SP142 IC (%)",
+    "msi_high": "MSI-high",
+    "ntrk_fusion": "NTRK fusion",
+    "avoid_alopecia": "avoid hair loss",
     "oral_only": "oral treatment only",
 }
 
@@ -76,7 +89,8 @@ def _present(model: Any) -> str:
     """Recorded values only; a true flag is named without "yes"."""
     items = [
         LABELS.get(k, human(k)) if v is True else f"{LABELS.get(k, human(k))} {human(v)}"
-        for k, v in model.model_dump().items() if v not in (None, False)
+        for k, v in model.model_dump().items()
+        if v not in (None, False)
     ]
     return ", ".join(items) or "none recorded"
 
@@ -96,11 +110,15 @@ def case_summary(case: Case) -> list[tuple[str, str]]:
         ("Patient", f"{who}, ECOG {case.ecog}"),
         ("Presentation", presentation),
         ("Tumour", tumour),
-        ("Metastases", "; ".join(
-            f"{human(m.site)} \u00d7{m.count}{' symptomatic' if m.symptomatic else ''}"
-            + (f" ({human(m.findings)})" if m.findings else "")
-            for m in case.metastases
-        ) + (" — visceral crisis" if case.visceral_crisis else "")),
+        (
+            "Metastases",
+            "; ".join(
+                f"{human(m.site)} \u00d7{m.count}{' symptomatic' if m.symptomatic else ''}"
+                + (f" ({human(m.findings)})" if m.findings else "")
+                for m in case.metastases
+            )
+            + (" — visceral crisis" if case.visceral_crisis else ""),
+        ),
         ("Symptoms", _present(case.symptoms)),
         ("Labs", _present(case.labs)),
         ("Biomarkers", _present(case.biomarkers)),

@@ -70,9 +70,17 @@ def html_to_pdf(html: str, out: Path) -> Path:
         page = Path(tmp) / "report.html"
         page.write_text(html, encoding="utf-8")
         command = [
-            browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--no-pdf-header-footer", f"--user-data-dir={tmp}/profile",
-            f"--print-to-pdf={out}", page.as_uri(),
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--no-pdf-header-footer",
+            f"--user-data-dir={tmp}/profile",
+            f"--print-to-pdf={out}",
+            page.as_uri(),
         ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=PDF_TIMEOUT_S, check=False)
     if done.returncode != 0 or not out.exists() or out.stat().st_size == 0:

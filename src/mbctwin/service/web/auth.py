@@ -56,7 +56,12 @@ def sign_in(request: Request, response: Response, key: str) -> bool:
     if row is None:
         return False
     response.set_cookie(
-        COOKIE, _serializer(request).dumps(row.id), max_age=MAX_AGE_S, path="/", httponly=True, samesite="strict",
+        COOKIE,
+        _serializer(request).dumps(row.id),
+        max_age=MAX_AGE_S,
+        path="/",
+        httponly=True,
+        samesite="strict",
         secure=request.url.scheme == "https",
     )
     return True

@@ -18,9 +18,20 @@ from mbctwin.errors import FieldProblem
 from mbctwin.report.bodymap import SITE_LABELS
 
 KNOWN_COMORBIDITIES = (
-    "interstitial_lung_disease", "active_autoimmune_disease", "heart_failure", "anthracycline_cardiomyopathy",
-    "coronary_artery_disease", "diabetes", "type_2_diabetes_on_insulin", "chronic_kidney_disease", "copd",
-    "peripheral_neuropathy", "hypertension", "dementia", "falls", "obesity",
+    "interstitial_lung_disease",
+    "active_autoimmune_disease",
+    "heart_failure",
+    "anthracycline_cardiomyopathy",
+    "coronary_artery_disease",
+    "diabetes",
+    "type_2_diabetes_on_insulin",
+    "chronic_kidney_disease",
+    "copd",
+    "peripheral_neuropathy",
+    "hypertension",
+    "dementia",
+    "falls",
+    "obesity",
 )
 NOT_TESTED = ("", "not tested")
 
@@ -55,60 +66,102 @@ def _mutation(name: str, label: str) -> Field:
 
 RECEPTOR = _choices("positive", "negative", "unknown")
 GROUPS: tuple[tuple[str, str, tuple[Field, ...]], ...] = (
-    ("patient", "Patient", (
-        Field("id", "Case label", "text", hint="optional; generated from the content when empty"),
-        _num("age", "Age (years)", 18, 110, "1"),
-        Field("sex", "Sex", "select", (("", "choose…"), *_choices("female", "male"))),
-        Field("menopausal_status", "Menopausal status", "select",
-              (("", "\u2013 (men)"), *_choices("pre", "peri", "post")), hint="required for women"),
-        Field("ecog", "ECOG performance status", "select", (("", "choose…"), *_choices("0", "1", "2", "3", "4"))),
-        Field("presentation", "Presentation", "select", (("", "choose…"), ("de_novo", "de novo"),
-                                                         ("recurrent", "recurrent"))),
-        _num("disease_free_interval_months", "Disease-free interval (months)", 0, 1200,
-             hint="recurrent only: end of (neo)adjuvant therapy → metastasis"),
-        _num("months_from_primary_diagnosis", "Months from primary diagnosis", 0, 1200),
-    )),
-    ("tumor", "Tumour biology", (
-        Field("tumor.er", "ER", "select", (("", "choose…"), *RECEPTOR)),
-        _num("tumor.er_percent", "ER (% cells)", 0, 100, hint="1\u201310 % is ER-low"),
-        Field("tumor.pr", "PR", "select", (("", "choose…"), *RECEPTOR)),
-        Field("tumor.her2_ihc", "HER2 IHC", "select", (("", "choose…"), *_choices("0", "ultralow", "1+", "2+", "3+",
-                                                                                "unknown"))),
-        Field("tumor.her2_ish", "HER2 ISH", "select", _choices("not_done", "amplified", "not_amplified")),
-        Field("tumor.grade", "Grade", "select", (("", "\u2013"), *_choices("1", "2", "3"))),
-        _num("tumor.ki67_percent", "Ki-67 (%)", 0, 100),
-        Field("tumor.histology", "Histology", "select", (("", "\u2013"), *_choices("ductal", "lobular", "other"))),
-    )),
-    ("symptoms", "Symptoms", (
-        _num("symptoms.pain_score", "Pain score (0\u201310)", 0, 10, "1"),
-        Field("symptoms.hypercalcemia", "Hypercalcaemia", "check"),
-        Field("symptoms.dyspnea", "Dyspnoea", "check"),
-        Field("symptoms.neurological_deficit", "Neurological deficit", "check"),
-    )),
-    ("labs", "Labs", (
-        _num("labs.bilirubin_x_uln", "Bilirubin (\u00d7 ULN)", 0, 100),
-        _num("labs.alt_x_uln", "ALT (\u00d7 ULN)", 0, 100),
-        _num("labs.creatinine_clearance_ml_min", "Creatinine clearance (mL/min)", 0, 300),
-        _num("labs.lvef_percent", "LVEF (%)", 0, 100),
-        _num("labs.neutrophils_10e9_l", "Neutrophils (10⁹/L)", 0, 200),
-        _num("labs.hba1c_percent", "HbA1c (%)", 2, 25),
-    )),
-    ("biomarkers", "Biomarkers", (
-        _mutation("biomarkers.pik3ca", "PIK3CA"),
-        _mutation("biomarkers.akt1", "AKT1"),
-        _mutation("biomarkers.pten", "PTEN (loss = mutated)"),
-        _mutation("biomarkers.esr1", "ESR1 (ctDNA)"),
-        Field("biomarkers.gbrca", "Germline BRCA", "select", (NOT_TESTED, *_choices("none", "brca1", "brca2"))),
-        Field("biomarkers.gpalb2", "Germline PALB2", "select", (NOT_TESTED, *_choices("none", "carrier"))),
-        _num("biomarkers.pd_l1_cps", "PD-L1 CPS (22C3)", 0, 100),
-        _num("biomarkers.pd_l1_sp142_ic_percent", "PD-L1 SP142 IC (%)", 0, 100),
-        Field("biomarkers.msi_high", "MSI-high", "tri"),
-        Field("biomarkers.ntrk_fusion", "NTRK fusion", "tri"),
-    )),
-    ("preferences", "Preferences", (
-        Field("preferences.avoid_alopecia", "Avoid hair loss", "check"),
-        Field("preferences.oral_only", "Oral treatment only", "check"),
-    )),
+    (
+        "patient",
+        "Patient",
+        (
+            Field("id", "Case label", "text", hint="optional; generated from the content when empty"),
+            _num("age", "Age (years)", 18, 110, "1"),
+            Field("sex", "Sex", "select", (("", "choose…"), *_choices("female", "male"))),
+            Field(
+                "menopausal_status",
+                "Menopausal status",
+                "select",
+                (("", "\u2013 (men)"), *_choices("pre", "peri", "post")),
+                hint="required for women",
+            ),
+            Field("ecog", "ECOG performance status", "select", (("", "choose…"), *_choices("0", "1", "2", "3", "4"))),
+            Field(
+                "presentation",
+                "Presentation",
+                "select",
+                (("", "choose…"), ("de_novo", "de novo"), ("recurrent", "recurrent")),
+            ),
+            _num(
+                "disease_free_interval_months",
+                "Disease-free interval (months)",
+                0,
+                1200,
+                hint="recurrent only: end of (neo)adjuvant therapy → metastasis",
+            ),
+            _num("months_from_primary_diagnosis", "Months from primary diagnosis", 0, 1200),
+        ),
+    ),
+    (
+        "tumor",
+        "Tumour biology",
+        (
+            Field("tumor.er", "ER", "select", (("", "choose…"), *RECEPTOR)),
+            _num("tumor.er_percent", "ER (% cells)", 0, 100, hint="1\u201310 % is ER-low"),
+            Field("tumor.pr", "PR", "select", (("", "choose…"), *RECEPTOR)),
+            Field(
+                "tumor.her2_ihc",
+                "HER2 IHC",
+                "select",
+                (("", "choose…"), *_choices("0", "ultralow", "1+", "2+", "3+", "unknown")),
+            ),
+            Field("tumor.her2_ish", "HER2 ISH", "select", _choices("not_done", "amplified", "not_amplified")),
+            Field("tumor.grade", "Grade", "select", (("", "\u2013"), *_choices("1", "2", "3"))),
+            _num("tumor.ki67_percent", "Ki-67 (%)", 0, 100),
+            Field("tumor.histology", "Histology", "select", (("", "\u2013"), *_choices("ductal", "lobular", "other"))),
+        ),
+    ),
+    (
+        "symptoms",
+        "Symptoms",
+        (
+            _num("symptoms.pain_score", "Pain score (0\u201310)", 0, 10, "1"),
+            Field("symptoms.hypercalcemia", "Hypercalcaemia", "check"),
+            Field("symptoms.dyspnea", "Dyspnoea", "check"),
+            Field("symptoms.neurological_deficit", "Neurological deficit", "check"),
+        ),
+    ),
+    (
+        "labs",
+        "Labs",
+        (
+            _num("labs.bilirubin_x_uln", "Bilirubin (\u00d7 ULN)", 0, 100),
+            _num("labs.alt_x_uln", "ALT (\u00d7 ULN)", 0, 100),
+            _num("labs.creatinine_clearance_ml_min", "Creatinine clearance (mL/min)", 0, 300),
+            _num("labs.lvef_percent", "LVEF (%)", 0, 100),
+            _num("labs.neutrophils_10e9_l", "Neutrophils (10⁹/L)", 0, 200),
+            _num("labs.hba1c_percent", "HbA1c (%)", 2, 25),
+        ),
+    ),
+    (
+        "biomarkers",
+        "Biomarkers",
+        (
+            _mutation("biomarkers.pik3ca", "PIK3CA"),
+            _mutation("biomarkers.akt1", "AKT1"),
+            _mutation("biomarkers.pten", "PTEN (loss = mutated)"),
+            _mutation("biomarkers.esr1", "ESR1 (ctDNA)"),
+            Field("biomarkers.gbrca", "Germline BRCA", "select", (NOT_TESTED, *_choices("none", "brca1", "brca2"))),
+            Field("biomarkers.gpalb2", "Germline PALB2", "select", (NOT_TESTED, *_choices("none", "carrier"))),
+            _num("biomarkers.pd_l1_cps", "PD-L1 CPS (22C3)", 0, 100),
+            _num("biomarkers.pd_l1_sp142_ic_percent", "PD-L1 SP142 IC (%)", 0, 100),
+            Field("biomarkers.msi_high", "MSI-high", "tri"),
+            Field("biomarkers.ntrk_fusion", "NTRK fusion", "tri"),
+        ),
+    ),
+    (
+        "preferences",
+        "Preferences",
+        (
+            Field("preferences.avoid_alopecia", "Avoid hair loss", "check"),
+            Field("preferences.oral_only", "Oral treatment only", "check"),
+        ),
+    ),
 )
 SITE_CHOICES = (("", "choose…"), *((s, SITE_LABELS[s]) for s in SITES))
 SETTING_CHOICES = (("", "choose…"), *_choices("neoadjuvant", "adjuvant", "metastatic"))
@@ -165,8 +218,10 @@ def _drugs(text: str) -> list[str]:
 def _therapies(form: FormData) -> list[dict[str, Any]]:
     rows = []
     for i in _indices(form, "prior_therapies", "setting"):
-        values = {k: str(form.get(f"prior_therapies.{i}.{k}", "")).strip()
-                  for k in ("setting", "drugs", "months_on_treatment", "ended_because", "best_response")}
+        values = {
+            k: str(form.get(f"prior_therapies.{i}.{k}", "")).strip()
+            for k in ("setting", "drugs", "months_on_treatment", "ended_because", "best_response")
+        }
         if not (values["setting"] or values["drugs"] or values["ended_because"]):
             continue
         row: dict[str, Any] = {k: v for k, v in values.items() if v and k != "drugs"}
@@ -195,13 +250,23 @@ def case_data(form: FormData) -> dict[str, Any]:
 
 
 def _known_names(data: dict[str, Any]) -> set[str]:
-    names = {f.name for _, _, fs in GROUPS for f in fs} | {"visceral_crisis", "comorbidities", "metastases",
-                                                             "prior_therapies", "tumor"}
+    names = {f.name for _, _, fs in GROUPS for f in fs} | {
+        "visceral_crisis",
+        "comorbidities",
+        "metastases",
+        "prior_therapies",
+        "tumor",
+    }
     for i, _ in enumerate(data.get("metastases") or []):
         names |= {f"metastases.{i}", *(f"metastases.{i}.{k}" for k in ("site", "count", "symptomatic", "findings"))}
     for i, _ in enumerate(data.get("prior_therapies") or []):
-        names |= {f"prior_therapies.{i}", *(f"prior_therapies.{i}.{k}" for k in (
-            "setting", "drugs", "months_on_treatment", "ended_because", "best_response"))}
+        names |= {
+            f"prior_therapies.{i}",
+            *(
+                f"prior_therapies.{i}.{k}"
+                for k in ("setting", "drugs", "months_on_treatment", "ended_because", "best_response")
+            ),
+        }
     return names
 
 

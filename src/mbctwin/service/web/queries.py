@@ -45,10 +45,19 @@ def history(session: Session, limit: int = 200) -> list[HistoryRow]:
         ).first()
         data = plan.data if plan else {}
         first = data.get("systemic", [{}])[0].get("regimen") if data.get("systemic") else None
-        rows.append(HistoryRow(
-            version.case_id, str(version.data.get("id") or version.case_id), version.version, version.created_at,
-            _summary(version.data), plan.id if plan else None, data.get("subtype"), first, len(data.get("urgent", [])),
-        ))
+        rows.append(
+            HistoryRow(
+                version.case_id,
+                str(version.data.get("id") or version.case_id),
+                version.version,
+                version.created_at,
+                _summary(version.data),
+                plan.id if plan else None,
+                data.get("subtype"),
+                first,
+                len(data.get("urgent", [])),
+            )
+        )
     return rows
 
 
@@ -57,9 +66,11 @@ def plans_of(session: Session, case_id: str) -> list[PlanRow]:
 
 
 def versions_of(session: Session, case_id: str) -> list[CaseVersionRow]:
-    return list(session.scalars(
-        select(CaseVersionRow).where(CaseVersionRow.case_id == case_id).order_by(CaseVersionRow.version)
-    ))
+    return list(
+        session.scalars(
+            select(CaseVersionRow).where(CaseVersionRow.case_id == case_id).order_by(CaseVersionRow.version)
+        )
+    )
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:

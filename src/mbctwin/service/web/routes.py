@@ -36,7 +36,11 @@ templates.env.filters["human"] = human
 templates.env.filters["display"] = form.display
 templates.env.tests["blank_pair"] = lambda row: row[1] in (None, []) and row[2] in (None, [])
 templates.env.globals.update(
-    anchor=form.anchor, lookup=form.lookup, evidence_url=evidence_url, groups=form.GROUPS, form=form,
+    anchor=form.anchor,
+    lookup=form.lookup,
+    evidence_url=evidence_url,
+    groups=form.GROUPS,
+    form=form,
 )
 router = APIRouter(prefix="/ui", include_in_schema=False)
 User = Annotated[str, Depends(auth.require_user)]
@@ -110,20 +114,36 @@ def logout(_: Posted) -> RedirectResponse:
 
 
 def _case_page(
-    request: Request, data: dict[str, Any], problems: list[FieldProblem] | None = None, *, status: int = 200,
-    notes: list[str] | None = None, case_id: str = "", title: str = "New case",
+    request: Request,
+    data: dict[str, Any],
+    problems: list[FieldProblem] | None = None,
+    *,
+    status: int = 200,
+    notes: list[str] | None = None,
+    case_id: str = "",
+    title: str = "New case",
 ) -> HTMLResponse:
     problems = problems or []
     return _page(
-        request, "case.html", status=status, data=data, problems=problems, errors=form.field_errors(problems, data),
-        notes=notes or [], examples=example_names(), case_id=case_id, title=title,
+        request,
+        "case.html",
+        status=status,
+        data=data,
+        problems=problems,
+        errors=form.field_errors(problems, data),
+        notes=notes or [],
+        examples=example_names(),
+        case_id=case_id,
+        title=title,
         drug_names=sorted(known_drugs()),
     )
 
 
 @router.get("/case", response_class=HTMLResponse)
 def case_page(
-    request: Request, user: User, example: str | None = None,
+    request: Request,
+    user: User,
+    example: str | None = None,
     case_id: Annotated[str | None, Query(alias="case")] = None,
 ) -> HTMLResponse:
     if example:
@@ -131,16 +151,25 @@ def case_page(
             data = example_case(example).model_dump(mode="json")
         except CaseError as error:
             return _case_page(request, {}, error.problems, status=404)
-        return _case_page(request, data, notes=[f"Loaded the bundled example “{example}”. Review, then make the plan."],
-                          title=f"Example: {example}")
+        return _case_page(
+            request,
+            data,
+            notes=[f"Loaded the bundled example “{example}”. Review, then make the plan."],
+            title=f"Example: {example}",
+        )
     if case_id:
         with request.app.state.sessions() as session:
             version = repo.get_case(session=session, case_id=_valid_id(case_id))
         if version is None:
             raise PageNotFound("No stored case has this id.")
         title = f"Edit case (new version {version.version + 1})"
-        return _case_page(request, version.data, case_id=case_id, title=title,
-                          notes=["Saving makes a new version of this case; earlier versions stay in the history."])
+        return _case_page(
+            request,
+            version.data,
+            case_id=case_id,
+            title=title,
+            notes=["Saving makes a new version of this case; earlier versions stay in the history."],
+        )
     return _case_page(request, {"metastases": [{}]})
 
 
@@ -164,8 +193,9 @@ async def submit_case(request: Request, user: User, _: Posted) -> Response:
     try:
         case = parse_case(data)
     except CaseError as error:
-        return _case_page(request, data, error.problems, status=422, case_id=case_id,
-                          title="Edit case" if case_id else "New case")
+        return _case_page(
+            request, data, error.problems, status=422, case_id=case_id, title="Edit case" if case_id else "New case"
+        )
     plan = build_plan(case, request.app.state.kb)
     with request.app.state.sessions() as session:
         row = _store(session, case, plan, _valid_id(case_id) if case_id else "")
@@ -222,8 +252,15 @@ def _load(request: Request, plan_id: str) -> tuple[PlanRow, Plan, Case]:
 def plan_page(request: Request, plan_id: str, user: User) -> HTMLResponse:
     row, plan, case = _load(request, plan_id)
     return _page(
-        request, "plan.html", row=row, plan=plan, case=case, summary=case_summary(case),
-        body_map=Markup(body_map_svg(case, width=190)), marks=site_marks(case), evidence=evidence_table(plan),
+        request,
+        "plan.html",
+        row=row,
+        plan=plan,
+        case=case,
+        summary=case_summary(case),
+        body_map=Markup(body_map_svg(case, width=190)),
+        marks=site_marks(case),
+        evidence=evidence_table(plan),
     )
 
 
@@ -264,8 +301,14 @@ def report_pdf(request: Request, plan_id: str, user: User) -> Response:
             html = render_html(case, plan, outlook=_outlook(request, plan_id, case))
             pdf = html_to_pdf(html, Path(tmp) / "report.pdf").read_bytes()
     except MbctwinError as error:
-        return _page(request, "message.html", status=503, title="PDF not available", message=str(error),
-                     back=f"/ui/plans/{plan_id}")
+        return _page(
+            request,
+            "message.html",
+            status=503,
+            title="PDF not available",
+            message=str(error),
+            back=f"/ui/plans/{plan_id}",
+        )
     headers = {"Content-Disposition": f'attachment; filename="mbctwin-plan-{plan_id[:8]}.pdf"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
 
@@ -294,8 +337,20 @@ def case_versions(request: Request, case_id: str, user: User, a: int | None = No
     a = a if a in numbers else max([n for n in numbers if n < b] or [b])
     old, new = (next(v for v in versions if v.version == n) for n in (a, b))
     rows = queries.diff(old.data, new.data)
-    return _page(request, "versions.html", case_id=case_id, versions=versions, plans=plans, a=a, b=b, old=old, new=new,
-                 rows=rows, changed=sum(r[3] for r in rows), label=json.dumps(new.data.get("id")).strip('"'))
+    return _page(
+        request,
+        "versions.html",
+        case_id=case_id,
+        versions=versions,
+        plans=plans,
+        a=a,
+        b=b,
+        old=old,
+        new=new,
+        rows=rows,
+        changed=sum(r[3] for r in rows),
+        label=json.dumps(new.data.get("id")).strip('"'),
+    )
 
 
 # --- cascade viewer ----------------------------------------------------------------------------------------------
