@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mbctwin.case.models import SITES, Biomarkers
+from mbctwin.case.vocabulary import vocabulary
 from mbctwin.knowledge.conditions import check_shape
 
 Condition = dict[str, Any]
@@ -21,6 +23,102 @@ def _valid_condition(value: Condition) -> Condition:
     if problem:
         raise ValueError(problem)
     return value
+
+
+Subtype = Literal["HR+/HER2-", "HR+/HER2+", "HR-/HER2+", "triple-negative"]
+Her2Category = Literal["zero", "ultralow", "low", "positive"]  # case.derived.her2_category
+BrainMetastases = Literal["excluded", "stable_allowed", "allowed", "required"]
+HER2_POSITIVE_SUBTYPES = frozenset({"HR+/HER2+", "HR-/HER2+"})
+PD_L1_FIELDS = frozenset({"pd_l1_cps", "pd_l1_sp142_ic_percent"})  # thresholds, not present/absent markers
+BIOMARKERS = tuple(name for name in Biomarkers.model_fields if name not in PD_L1_FIELDS)
+
+
+class CountRange(_Record):
+    """How many of something a trial allowed (both ends included; ``max`` None = no limit)."""
+
+    min: int = Field(default=0, ge=0)
+    max: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CountRange:
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"max {self.max} is below min {self.min}")
+        return self
+
+    def admits(self, count: int) -> bool:
+        return count >= self.min and (self.max is None or count <= self.max)
+
+
+def _class_names(names: list[str]) -> list[str]:
+    """Vocabulary drug classes or class groups (``chemotherapy``, ``endocrine``, ``anti_her2``) only."""
+    vocab = vocabulary()
+    unknown = [n for n in names if n not in vocab.classes and n not in vocab.groups]
+    if unknown:
+        raise ValueError(f"unknown class or group name(s) {unknown}: use vocabulary.yaml classes or groups")
+    return names
+
+
+class Eligibility(_Record):
+    """Who the effect's trial (or subgroup) enrolled, as data: the engine chooses citations and the course
+    simulator chooses efficacy by these fields, never by the ``population`` label.
+
+    An empty list (or None) means the trial did not restrict that field, or the restriction was not read
+    from the publication. Prior exposure counts every setting (adjuvant included) unless the field says
+    metastatic; ``prior_metastatic_lines`` counts lines for advanced disease that contained a drug of the
+    class or group (``chemotherapy: {min: 1, max: 2}`` = after one or two chemotherapy lines).
+    ``menopausal_status`` applies to women only (SOLAR-1 enrolled men and postmenopausal women).
+    Lines of therapy stay on the effect (``line``/``line_max``)."""
+
+    subtypes: list[Subtype] = Field(default_factory=list)
+    her2: list[Her2Category] = Field(default_factory=list)
+    menopausal_status: list[Literal["pre", "peri", "post"]] = Field(default_factory=list)
+    sex: list[Literal["female", "male"]] = Field(default_factory=list)
+    presentation: list[Literal["de_novo", "recurrent"]] = Field(default_factory=list)
+    prior_required: list[str] = Field(default_factory=list)  # each class/group given before, any setting
+    prior_excluded: list[str] = Field(default_factory=list)  # none of these given before, any setting
+    prior_metastatic_lines: dict[str, CountRange] = Field(default_factory=dict)  # class/group -> lines with it
+    biomarkers: list[str] = Field(default_factory=list)  # every one altered (mutated, carrier, present)
+    biomarkers_any: list[str] = Field(default_factory=list)  # at least one altered (AKT pathway: PIK3CA/AKT1/PTEN)
+    pd_l1_cps_min: float | None = Field(default=None, ge=0, le=100)
+    pd_l1_sp142_ic_min_percent: float | None = Field(default=None, ge=0, le=100)
+    brain_metastases: BrainMetastases | None = None  # None: not recorded
+    sites_required: list[str] = Field(default_factory=list)
+
+    _check_required = field_validator("prior_required", "prior_excluded")(_class_names)
+
+    @field_validator("prior_metastatic_lines")
+    @classmethod
+    def _line_classes(cls, value: dict[str, CountRange]) -> dict[str, CountRange]:
+        _class_names(list(value))
+        return value
+
+    @field_validator("biomarkers", "biomarkers_any")
+    @classmethod
+    def _biomarker_names(cls, names: list[str]) -> list[str]:
+        unknown = [n for n in names if n not in BIOMARKERS]
+        if unknown:
+            raise ValueError(f"unknown biomarker(s) {unknown}: use {list(BIOMARKERS)} (PD-L1 has its own thresholds)")
+        return names
+
+    @field_validator("sites_required")
+    @classmethod
+    def _site_names(cls, names: list[str]) -> list[str]:
+        unknown = [n for n in names if n not in SITES]
+        if unknown:
+            raise ValueError(f"unknown site(s) {unknown}: use {list(SITES)}")
+        return names
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Eligibility:
+        """Subtypes and HER2 categories must describe the same patients; a class cannot be both."""
+        if self.subtypes and self.her2:
+            positive = "positive" in self.her2
+            if positive != bool(set(self.subtypes) & HER2_POSITIVE_SUBTYPES) or (positive and len(self.her2) > 1):
+                raise ValueError(f"her2 {self.her2} contradicts subtypes {self.subtypes}")
+        both = set(self.prior_required) & set(self.prior_excluded)
+        if both:
+            raise ValueError(f"{sorted(both)} both required and excluded")
+        return self
 
 
 class Arm(_Record):
@@ -39,7 +137,8 @@ class Effect(_Record):
     """One structured result: the course simulator draws time-to-event distributions from these."""
 
     endpoint: str
-    population: str
+    population: str  # a human label only; code reads ``eligibility``
+    eligibility: Eligibility
     line: int = Field(ge=0)
     line_max: int | None = None
     experimental: Arm
