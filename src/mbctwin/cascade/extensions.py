@@ -33,6 +33,7 @@ from mbctwin.cascade import model as core
 from mbctwin.cascade.config import CascadeConfig
 from mbctwin.cascade.state import Cells, Snapshot
 from mbctwin.cascade.stats import snapshot_stats
+from mbctwin.seeds import recorded_seed
 
 ER, HER2, RESISTANT, ASSIGNED = np.uint8(1), np.uint8(2), np.uint8(4), np.uint8(8)
 STEPS_PER_DAY = 2160  # Δt ≈ 40 s (config module docstring)
@@ -294,12 +295,12 @@ def apply_local(run: core._Run, x: _Ext) -> None:
         state.cells = cells.take(~hit)
 
 
-def lymph_entry(run: core._Run, x: _Ext) -> None:
+def lymph_entry(run: core._Run, x: _Ext, lym: Lymphatics, lymph_at: np.ndarray) -> None:
     """Cells on a lymphatic point of the primary enter with ``entry_prob`` and land near the node centre."""
-    state, cfg, lym = run.state, run.cfg, x.ext.lymphatics
+    state, cfg = run.state, run.cfg
     cells, size = state.cells, cfg.grid_size
     on = np.flatnonzero(cells.grid == 0)
-    on = on[x.lymph_at[cells.x[on].astype(np.int64) * size + cells.y[on]]]
+    on = on[lymph_at[cells.x[on].astype(np.int64) * size + cells.y[on]]]
     enter = on[x.rng.random(on.size) < lym.entry_prob]
     if enter.size == 0:
         return
@@ -319,9 +320,9 @@ def lymph_entry(run: core._Run, x: _Ext) -> None:
     state.counters["ext_lymph_lost"] += int(enter.size - fits.sum())
 
 
-def node_to_blood(run: core._Run, x: _Ext) -> None:
+def node_to_blood(run: core._Run, x: _Ext, lym: Lymphatics) -> None:
     """Each node cell enters the blood with ``node_to_blood_prob``, as a single-cell cluster."""
-    state, lym = run.state, x.ext.lymphatics
+    state = run.state
     on = np.flatnonzero(state.cells.grid == x.node)
     leave = on[x.rng.random(on.size) < lym.node_to_blood_prob]
     if leave.size == 0:
@@ -342,9 +343,9 @@ def step(run: core._Run, x: _Ext) -> None:
     core.update_fields(run)
     proliferate(run, x)
     core.move(run)
-    if x.lymph_at is not None:
-        lymph_entry(run, x)
-        node_to_blood(run, x)
+    if x.lymph_at is not None and x.ext.lymphatics is not None:
+        lymph_entry(run, x, x.ext.lymphatics, x.lymph_at)
+        node_to_blood(run, x, x.ext.lymphatics)
     state = run.state
     state.cells, failed = assign_traits(state.cells, x.ext, x.stay, x.rng)
     state.counters["ext_extravasation_failed"] += failed
@@ -389,7 +390,7 @@ def start(ext: ExtendedConfig, seed: int | np.random.SeedSequence | None) -> tup
     run.state.cells, _ = assign_traits(run.state.cells, ext, np.ones(cfg.grids), x.rng)
     for g, organ in enumerate(ext.organs, start=1):
         run.state.w[g] = organ.ecm_density
-    return run, x, int(seq.entropy)
+    return run, x, recorded_seed(seq)
 
 
 class ExtendedCascadeModel:

@@ -18,6 +18,7 @@ from mbctwin.cascade import fields, movement, vasculature
 from mbctwin.cascade.config import CascadeConfig
 from mbctwin.cascade.state import COUNTERS, CascadeState, Cells, Snapshot
 from mbctwin.cascade.stats import snapshot_stats
+from mbctwin.seeds import recorded_seed
 
 Progress = Callable[[int, int], None]
 OnSave = Callable[[Snapshot], None]
@@ -150,7 +151,7 @@ class CascadeModel:
                     on_save(snap)
             if progress is not None:
                 progress(n, steps)
-        return CascadeResult(self.config, int(seq.entropy), records, run.events, Snapshot.of(run.state))
+        return CascadeResult(self.config, recorded_seed(seq), records, run.events, Snapshot.of(run.state))
 
 
 def step(run: _Run) -> None:

@@ -31,11 +31,7 @@ class Cells:
     x: np.ndarray
     y: np.ndarray
     mesenchymal: np.ndarray
-    traits: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        if self.traits is None:
-            object.__setattr__(self, "traits", np.zeros(self.grid.size, dtype=np.uint8))
+    traits: np.ndarray
 
     @classmethod
     def empty(cls) -> Cells:
@@ -43,11 +39,14 @@ class Cells:
 
     @classmethod
     def build(cls, grid: npt.ArrayLike, x: npt.ArrayLike, y: npt.ArrayLike, mesenchymal: npt.ArrayLike) -> Cells:
+        """Cells from columns, with no trait flags set."""
+        grid_column = np.asarray(grid, dtype=np.int8)
         return cls(
-            np.asarray(grid, dtype=np.int8),
+            grid_column,
             np.asarray(x, dtype=np.int32),
             np.asarray(y, dtype=np.int32),
             np.asarray(mesenchymal, dtype=bool),
+            np.zeros(grid_column.size, dtype=np.uint8),
         )
 
     def __len__(self) -> int:
@@ -58,8 +57,8 @@ class Cells:
         return Cells(self.grid[index], self.x[index], self.y[index], self.mesenchymal[index], self.traits[index])
 
     def concat(self, other: Cells) -> Cells:
-        joined = (np.concatenate((a, b)) for a, b in zip(self.columns(), other.columns(), strict=True))
-        return Cells(*joined, np.concatenate((self.traits, other.traits)))
+        grid, x, y, mesenchymal = (np.concatenate((a, b)) for a, b in zip(self.columns(), other.columns(), strict=True))
+        return Cells(grid, x, y, mesenchymal, np.concatenate((self.traits, other.traits)))
 
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return self.grid, self.x, self.y, self.mesenchymal

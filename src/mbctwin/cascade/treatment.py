@@ -81,7 +81,7 @@ def config_from_case(case: Any, core: CascadeConfig | None = None, **changes: An
         "er_fraction": er,
         "her2_fraction": her2,
     }
-    return ExtendedConfig(**(fields | changes))
+    return ExtendedConfig.model_validate(fields | changes)
 
 
 def regimen_drugs(name: str) -> list[str]:
@@ -105,7 +105,8 @@ def therapies_from(name: str, start_step: int = 0, **options: Any) -> tuple[tupl
     classes = vocabulary().classes_of(regimen_drugs(name))
     kinds = sorted({CLASS_EFFECTS[c] for c in classes if c in CLASS_EFFECTS})
     ignored = sorted(c for c in classes if c not in CLASS_EFFECTS and not _covered(c, classes))
-    return tuple(Therapy(kind=k, start_step=start_step, **options) for k in kinds), ignored
+    therapies = (Therapy.model_validate({"kind": k, "start_step": start_step} | options) for k in kinds)
+    return tuple(therapies), ignored
 
 
 def _covered(cls: str, classes: set[str]) -> bool:

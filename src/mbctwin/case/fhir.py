@@ -338,7 +338,7 @@ def _settings(draft: _Draft) -> None:
     entries = []
     for line in _group(draft.therapies):
         setting = "adjuvant" if line.start and line.start < met else "metastatic"
-        entry = {"setting": setting, "drugs": line.drugs, "ended_because": line.status}
+        entry: dict[str, Any] = {"setting": setting, "drugs": line.drugs, "ended_because": line.status}
         if line.start and line.end:
             entry["months_on_treatment"] = _months(line.start, line.end)
         entries.append(entry)
@@ -362,7 +362,7 @@ def _validated(bundle: Any) -> list[dict[str, Any]]:
 
 
 def _errors(error: Exception) -> list[dict[str, Any]]:
-    return list(error.errors()) if isinstance(error, ValidationError) else []
+    return [dict(e) for e in error.errors()] if isinstance(error, ValidationError) else []
 
 
 def bundle_to_draft(bundle: Any, *, as_of: date | None = None) -> tuple[dict[str, Any], list[Unmapped]]:

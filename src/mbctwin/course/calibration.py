@@ -39,6 +39,7 @@ from mbctwin.course.populations import SiteTargets, run_cohort
 from mbctwin.course.trial import ArmOutcomes, TrialSpec, run_trial_with_outcomes
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 from mbctwin.parallel import map_tasks
+from mbctwin.seeds import recorded_seed
 
 MEDIAN_TOLERANCE = 0.15  # relative, each arm's median OS
 HR_TOLERANCE = 0.12  # absolute, simulated vs published OS hazard ratio
@@ -221,15 +222,16 @@ def replicated_targets(runs: Sequence[TrialCalibration]) -> list[ReplicatedTarge
         checks = [run.checks[i] for run in runs]
         values = [c.model for c in checks]
         met = sum(c.passed for c in checks)
+        published = first.published
+        if isinstance(published, tuple):
+            raise TypeError(f"{first.group} {first.item}: a trial target is one published number, not a band")
         if first.kind == "os_hr":
-            mean = check_hazard_ratio(
-                [_mean(values), _mean([c.model_ci[0] for c in checks]), _mean([c.model_ci[1] for c in checks])],
-                float(first.published), first.group, first.item,
-            )  # fmt: skip
+            lows, highs = zip(*(c.model_ci or (None, None) for c in checks), strict=True)
+            mean = check_hazard_ratio([_mean(values), _mean(lows), _mean(highs)], published, first.group, first.item)
         else:
             reached = None if any(v is None for v in values) else _mean(values)
-            tolerance = first.accepted[1] / float(first.published) - 1
-            mean = check_median(reached, float(first.published), first.group, first.item, tolerance)
+            tolerance = first.accepted[1] / published - 1
+            mean = check_median(reached, published, first.group, first.item, tolerance)
         targets.append(ReplicatedTarget(mean, len(checks), met))
     return targets
 
@@ -472,7 +474,7 @@ def calibrate(
     return CalibrationResult(
         version=__version__,
         knowledge_base_version=loaded_kb.version,
-        seed=int(root.entropy),
+        seed=recorded_seed(root),
         scale=scale,
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         trials=tuple(r for r in done if isinstance(r, TrialCalibration) and r.replicate == 0),

@@ -21,7 +21,7 @@ from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 Z95 = 1.959964
 
 
-def _paired(difference: np.ndarray) -> dict[str, float]:
+def _paired(difference: np.ndarray) -> dict[str, Any]:
     mean = float(difference.mean())
     half = Z95 * float(difference.std(ddof=1)) / np.sqrt(difference.size)
     return {"mean": round(mean, 3), "ci95": [round(mean - half, 3), round(mean + half, 3)]}

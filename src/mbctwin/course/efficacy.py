@@ -44,7 +44,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -164,7 +164,7 @@ def arm_results(kb: KnowledgeBase, shape: float, frailty: float = 0.0) -> list[A
                         median,
                         source.id,
                         arm.label,
-                        arm.line if own_lines else effect.line,
+                        arm.line if arm.line is not None else effect.line,
                         arm.line_max if own_lines else effect.line_max,
                         subtypes,
                         _core(arm.drugs),
@@ -292,7 +292,7 @@ def _reported_first(arms: list[ArmResult]) -> list[ArmResult]:
 def _pooled_shape(arms: list[ArmResult]) -> float | None:
     """Geometric mean over trials of the trial-implied shapes (one vote per trial); None if no trial implies one."""
     shaped = [a for a in arms if a.shape is not None]
-    return _geometric_mean_by_trial(shaped, lambda arm: arm.shape) if shaped else None
+    return _geometric_mean_by_trial(shaped, lambda arm: cast(float, arm.shape)) if shaped else None
 
 
 def _pooled_hr_vs_control(arms: list[ArmResult]) -> float:
@@ -314,7 +314,7 @@ def _by_trial(arms: list[ArmResult], value: Callable[[ArmResult], float]) -> lis
     return list(groups.values())
 
 
-def weibull_scale(median: Median, shape: float | np.ndarray, frailty: float = 0.0) -> Median:
+def weibull_scale(median: Median, shape: Median, frailty: float = 0.0) -> Median:
     """λ such that the population median of Weibull(k, λ) times a gamma frailty of variance ``frailty``
-    equals ``median`` (a number or an array of them; ``frailty.median_constant``)."""
+    equals ``median`` (numbers, or arrays of medians and shapes; ``frailty.median_constant``)."""
     return median / median_constant(frailty) ** (1 / shape)

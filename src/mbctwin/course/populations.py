@@ -34,6 +34,7 @@ from mbctwin.course.policy import EnginePolicy
 from mbctwin.course.result import SUMMARY_SITES, CourseResult
 from mbctwin.errors import CaseError, FieldProblem
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
+from mbctwin.seeds import recorded_seed
 
 PRESENTATIONS = ("any", "de_novo", "recurrent")
 Probability = Annotated[float, Field(ge=0, le=1)]
@@ -434,4 +435,4 @@ def run_cohort(
         policy = EnginePolicy(kb, availability=packaged_availability())
     model = CourseModel(params=params or CourseParams.from_file(), policy=policy, kb=kb)
     result = model.simulate(cohort, years=years, seed=course_seed, progress=progress, scheduler=scheduler)
-    return CohortRun(name, presentation, int(root.entropy), cohort, result, treated_from)
+    return CohortRun(name, presentation, recorded_seed(root), cohort, result, treated_from)

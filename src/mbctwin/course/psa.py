@@ -198,6 +198,7 @@ def _perturb(value: Any, spread: Spread, rng: np.random.Generator, path: str) ->
 
 def _draw_number(value: float, spread: Spread, rng: np.random.Generator, path: str) -> float:
     if spread.distribution == "lognormal":
+        assert spread.relative_sd is not None  # Spread's validator: lognormal needs relative_sd
         if value <= 0:
             raise CaseError([FieldProblem(path, f"lognormal needs positive values, got {value:g}")])
         return value * math.exp(spread.relative_sd * rng.standard_normal())
@@ -208,6 +209,7 @@ def _draw_number(value: float, spread: Spread, rng: np.random.Generator, path: s
     if spread.sample_size is not None:
         n = spread.sample_size
     else:
+        assert spread.relative_sd is not None  # Spread's validator: exactly one of the two
         variance = (spread.relative_sd * value) ** 2
         if variance == 0:  # a relative SD too small to represent
             return value
@@ -323,8 +325,9 @@ class _Memoised:
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __call__(self, case: Case) -> Drugs | None:
-        if isinstance(self.policy, EnginePolicy):  # its choice comes from the plan kept below
-            return self._memo(b"drugs", case, lambda c: self.policy.choose(self.plan_for(c)))
+        policy = self.policy
+        if isinstance(policy, EnginePolicy):  # its choice comes from the plan kept below
+            return self._memo(b"drugs", case, lambda c: policy.choose(self.plan_for(c)))
         return self._memo(b"drugs", case, self.policy)
 
     def plan_for(self, case: Case) -> Plan:

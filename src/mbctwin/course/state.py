@@ -101,9 +101,10 @@ class StateDecider:
 
 
 def _metastases(base: Case, site_bits: int) -> list[dict]:
-    present = {m.site: m.model_dump(mode="json") for m in base.metastases}
+    present: dict[str, dict[str, object]] = {m.site: m.model_dump(mode="json") for m in base.metastases}
+    absent: dict[str, object] = {"count": 1, "symptomatic": False, "findings": []}
     sites = [s for i, s in enumerate(SITES) if site_bits >> i & 1]
-    return [present.get(s, {"site": s, "count": 1, "symptomatic": False, "findings": []}) for s in sites]
+    return [present.get(s, {"site": s} | absent) for s in sites]
 
 
 def pack_sites(sites: np.ndarray) -> np.ndarray:

@@ -110,7 +110,7 @@ def _first_line(spec: TrialSpec, arm_of: np.ndarray, rng: np.random.Generator, r
     regimen = np.empty(arm_of.shape[0], dtype=np.int32)
     for a, arm in enumerate(spec.arms):
         members = np.flatnonzero(arm_of == a)
-        options = [c.drugs for c in arm.choice] if arm.choice else [arm.drugs]
+        options = [c.drugs for c in arm.choice] if arm.choice else [arm.drugs or []]  # validated: one of the two
         p = [c.p for c in arm.choice] if arm.choice else [1.0]
         ids = np.array([registry.intern(tuple(o)) for o in options], dtype=np.int32)
         regimen[members] = ids[rng.choice(len(ids), size=members.size, p=p)]
@@ -174,7 +174,7 @@ def run_trial_with_outcomes(
         for a, arm in enumerate(spec.arms)
     ]
     report = _report(spec, arm_of, (pfs_t, pfs_e), (os_t, os_e))
-    if cohort.calendar is not None:
+    if start is not None and cohort.calendar is not None:
         report["calendar"] = _calendar(spec, start, _crossover_percent(spec, result.lines, arm_of, censor_at))
     return report, outcomes
 

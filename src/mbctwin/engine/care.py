@@ -84,7 +84,7 @@ def tests_needed(kb: KnowledgeBase, facts: dict[str, Any]) -> list[TestNeeded]:
 
 def goals_of_care(kb: KnowledgeBase, facts: dict[str, Any], has_systemic: bool) -> list[str]:
     """Goals from the rules; without any systemic option the aim becomes comfort, not survival."""
-    goals = [rule.goal for rule in kb.goals if evaluate(rule.when, facts)[0]]
+    goals: list[str] = [rule.goal for rule in kb.goals if evaluate(rule.when, facts)[0]]
     if not has_systemic:
         goals = [g for g in goals if g != "prolong_survival"] + ["comfort_care"]
     return list(dict.fromkeys(goals))

@@ -7,7 +7,7 @@ and record, so a typo in the data can never silently drop a contraindication.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -71,7 +71,7 @@ def _read_list(path: Traversable, model: type[Record], origin: dict[str, str]) -
             first = error.errors()[0]
             loc = ".".join(str(p) for p in first["loc"])
             raise KnowledgeError(where, f"{loc}: {first['msg']}") from None
-        key = getattr(record, "id", None) or getattr(record, "name", None)
+        key = str(getattr(record, "id", None) or getattr(record, "name", ""))  # every record kind has one
         if key in origin:
             raise KnowledgeError(where, f"duplicate id {key!r} (also in {origin[key]})")
         origin[key] = path.name
@@ -162,7 +162,7 @@ def _rule_problems(kb: KnowledgeBase, rule: Any) -> Iterator[str]:
     vocab = vocabulary()
     known_classes = set(vocab.classes) | set(vocab.groups) | set(vocab.supportive_classes)
     texts = " ".join(getattr(rule, name, "") or "" for name in ("because", "reason", "action", "regimen"))
-    checks = [
+    checks: list[tuple[Iterable[str], Collection[str], str]] = [
         (fact_names(rule.when), kb.facts, "fact"),
         (TEMPLATE_FIELD.findall(texts), kb.facts, "fact in text"),
         (rule.sources, kb.sources, "source"),

@@ -97,11 +97,11 @@ def plot_forest(checks: list[TargetCheck]) -> Any:
     for y, check in enumerate(checks):
         low, high = check.accepted
         ax.barh(y, high - low, left=max(low, 0.01), height=0.6, color=BAND)
-        ci = check.model_ci or (check.model, check.model)
-        ax.errorbar(
-            check.model, y, xerr=[[check.model - ci[0]], [ci[1] - check.model]], fmt="o", color=_colour(check),
-            capsize=3,
-        )  # fmt: skip
+        if check.model is not None:  # a hazard ratio is always estimated; kept safe for any check
+            model = check.model
+            ci = check.model_ci or (model, model)
+            xerr = [[model - ci[0]], [ci[1] - model]]
+            ax.errorbar(model, y, xerr=xerr, fmt="o", color=_colour(check), capsize=3)
         ax.plot([check.published], [y], marker="D", color=PUBLISHED, markersize=7, ls="")
     ax.axvline(1.0, color="0.4", lw=1)
     ax.set_xscale("log")

@@ -96,7 +96,8 @@ def outlook_svg(result: Any, years: int, alternatives: list[tuple[str, Any]] | N
     (dotted); line style, not only colour, tells them apart."""
     grid = np.linspace(0, years * 12, years * 24 + 1)
     first = int(result.lines["line"].min())
-    pfs = _curve(*result.line_pfs(first), grid)
+    durations, progressed = result.line_pfs(first)
+    pfs = _curve(durations, progressed, grid)
     series = [
         ("Overall survival (recommended)", _os(result, grid), "#1d4f91", ""),
         (f"Progression-free, line {first}", pfs, "#c2570c", "7 4"),

@@ -94,7 +94,7 @@ DISCOVERY = Discovery(
 def missing_prefetch(request: CdsRequest) -> list[str]:
     """Required keys that are absent, null or an OperationOutcome (the client could not fetch them)."""
     given = request.prefetch or {}
-    return [k for k in PREFETCH if not given.get(k) or given[k].get("resourceType") == "OperationOutcome"]
+    return [k for k in PREFETCH if not (item := given.get(k)) or item.get("resourceType") == "OperationOutcome"]
 
 
 def prefetch_bundle(request: CdsRequest) -> dict[str, Any]:
@@ -102,7 +102,8 @@ def prefetch_bundle(request: CdsRequest) -> dict[str, Any]:
     resources: list[dict[str, Any]] = []
     for item in (request.prefetch or {}).values():
         if item and item.get("resourceType") == "Bundle":
-            entries = item.get("entry") if isinstance(item.get("entry"), list) else []
+            entries = item.get("entry") or []
+            entries = entries if isinstance(entries, list) else []
             resources += [e["resource"] for e in entries if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
         elif item:
             resources.append(item)

@@ -27,7 +27,7 @@ class JwtVerifier:
     def verify(self, token: str, *, audience: str) -> bool:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
-            key = self.keys.get(kid)
+            key = self.keys.get(kid) if isinstance(kid, str) else None
             if key is None:
                 return False
             jwt.decode(

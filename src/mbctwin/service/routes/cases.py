@@ -14,7 +14,7 @@ from mbctwin.service.schemas import CaseList, CaseRecord, FhirImportPublic, Unma
 from mbctwin.store import repo
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
-NOT_FOUND = {404: {"description": "No such case or version"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such case or version"}}
 CaseId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$", description="Stored case id (a UUID)")]
 
 

@@ -66,9 +66,17 @@ def run_cohort(sessions: sessionmaker[Session], kb: KnowledgeBase, simulation_id
     """A virtual cohort of a subtype, as ``mbc cohort``."""
 
     def work(progress: Progress) -> dict[str, Any]:
-        options = {"seed": request.seed, "years": request.years, "kb": kb, "progress": progress}
-        options["treated_from"] = request.treated_from
-        return populations.run_cohort(request.subtype, request.presentation, request.patients, **options).summary()
+        run = populations.run_cohort(
+            request.subtype,
+            request.presentation,
+            request.patients,
+            seed=request.seed,
+            years=request.years,
+            kb=kb,
+            progress=progress,
+            treated_from=request.treated_from,
+        )
+        return run.summary()
 
     run_job(sessions, simulation_id, work)
 

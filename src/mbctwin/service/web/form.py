@@ -199,7 +199,7 @@ def _indices(form: FormData, prefix: str, key: str) -> list[int]:
 def _metastases(form: FormData) -> list[dict[str, Any]]:
     rows = []
     for i in _indices(form, "metastases", "site"):
-        site, count = form.get(f"metastases.{i}.site", ""), form.get(f"metastases.{i}.count", "").strip()
+        site, count = form.get(f"metastases.{i}.site", ""), str(form.get(f"metastases.{i}.count", "")).strip()
         if not site and not count:
             continue
         row: dict[str, Any] = {"site": site} if site else {}

@@ -244,6 +244,8 @@ def _load(request: Request, plan_id: str) -> tuple[PlanRow, Plan, Case]:
         if row is None:
             raise PageNotFound("No stored plan has this id.")
         version = repo.get_case(session=session, case_id=row.case_id, version=row.case_version)
+        if version is None:  # the plan outlived its case version (deleted case): nothing to show, not a crash
+            raise PageNotFound("The case this plan was made for no longer exists.")
         session.expunge_all()
     return row, Plan.model_validate(row.data), parse_case(version.data)
 
