@@ -36,7 +36,9 @@ Keys of this project (issue 16):
                                   either the drug is in systemic options and each of their dosing
                                   entries for it has an ``adjustment`` naming the lab and its value,
                                   or it is in no option and a ``not_recommended`` entry holding it
-                                  names the lab and its value. ``lab`` is a ``case.labs`` field.
+                                  names the lab and its value. ``lab`` is a ``case.labs`` field;
+                                  ``if_offered: true`` lets the drug be simply absent (a drug the
+                                  guidelines do not require among the options)
   assumptions_nonempty / warnings_nonempty: true   ``plan.assumptions`` / ``plan.warnings`` not empty
   evidence_source_any: [source id]    the rank-1 option cites one of these knowledge-base sources
   evidence_extrapolated: true     the rank-1 option says its evidence is extrapolated (an evidence
@@ -227,7 +229,7 @@ def _names_lab(text: str | None, lab: str, value: float) -> bool:
     return any(word in lowered for word in LAB_WORDS[lab]) and f"{value:g}" in lowered
 
 
-def _dosing_adjusted(plan: Plan, wanted: list[dict[str, str]], case: dict[str, Any]) -> Shortfalls:
+def _dosing_adjusted(plan: Plan, wanted: list[dict[str, Any]], case: dict[str, Any]) -> Shortfalls:
     short = []
     for item in wanted:
         drug, lab = item["drug"], item["lab"]
@@ -238,6 +240,8 @@ def _dosing_adjusted(plan: Plan, wanted: list[dict[str, str]], case: dict[str, A
                 adjustments = [e.get("adjustment") for e in option.get("dosing", []) if e["drug"] == drug]
                 if not any(_names_lab(a, lab, value) for a in adjustments):
                     short.append(f"option {option['drugs']}: {drug} dosing {adjustments} does not name {lab} {value:g}")
+        elif item.get("if_offered"):
+            continue
         elif not any(drug in e["drugs"] and _names_lab(e["why"], lab, value) for e in plan["not_recommended"]):
             short.append(f"{drug}: neither dose-adjusted nor left out naming {lab} {value:g}")
     return short
@@ -393,7 +397,9 @@ def expectation_problems(vignette: dict[str, Any]) -> list[str]:
     for matcher in _matchers_in(expect):
         extra = set(matcher) - MATCHER_KEYS - {"sources_any", "extrapolated"}
         problems += [f"unknown matcher key {k!r}" for k in sorted(extra)]
-    problems += [f"unknown lab {d['lab']!r}" for d in expect.get("dosing_adjusted", []) if d["lab"] not in LAB_WORDS]
+    for item in expect.get("dosing_adjusted", []):
+        problems += [f"unknown dosing_adjusted key {k!r}" for k in sorted(set(item) - {"drug", "lab", "if_offered"})]
+        problems += [f"unknown lab {item['lab']!r}"] if item["lab"] not in LAB_WORDS else []
     return problems
 
 
@@ -445,3 +451,30 @@ def test_unknown_drug_in_a_matcher_is_refused() -> None:
     vignette = _load(OWN[0])
     vignette["expect"] = {"first_choice": [{"drugs_all": ["letrozol"]}]}
     assert expectation_problems(vignette) == ["unknown drug 'letrozol'"]
+
+
+def _plan_with(option: dict[str, Any], not_recommended: list[dict[str, Any]] | None = None) -> Plan:
+    return {"systemic": [{"rank": 1, **option}], "not_recommended": not_recommended or []}
+
+
+def test_dosing_adjusted_needs_the_lab_and_its_value() -> None:
+    case = {"labs": {"bilirubin_x_uln": 3.2}}
+    wanted = [{"drug": "paclitaxel", "lab": "bilirubin_x_uln"}]
+    dose = {"drug": "paclitaxel", "adjustment": "Bilirubin 3.2 x ULN: 90 mg/m2"}
+    adjusted = {"drugs": ["paclitaxel"], "dosing": [dose]}
+    unadjusted = {"drugs": ["paclitaxel"], "dosing": [{"drug": "paclitaxel", "adjustment": None}]}
+    left_out = _plan_with({"drugs": ["capecitabine"]}, [{"drugs": ["paclitaxel"], "why": "bilirubin 3.2 x ULN"}])
+    assert _dosing_adjusted(_plan_with(adjusted), wanted, case) == []
+    assert _dosing_adjusted(left_out, wanted, case) == []
+    assert _dosing_adjusted(_plan_with(unadjusted), wanted, case)
+    assert _dosing_adjusted(_plan_with({"drugs": ["capecitabine"]}), wanted, case)
+    assert _dosing_adjusted(_plan_with({"drugs": ["capecitabine"]}), [{**wanted[0], "if_offered": True}], case) == []
+
+
+def test_error_fields_are_named_exactly_or_from_inside() -> None:
+    case = {**_load(OWN[0])["case"], "ecog": 7}
+    assert _error_shortfalls(case, ["ecog"]) == []
+    assert _error_shortfalls(case, ["age"])
+    assert _error_shortfalls(_load(OWN[0])["case"], ["ecog"]) == [
+        "the case was accepted; expected an error naming ['ecog']"
+    ]
