@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mbctwin.cli import apikey, calibrate, cascade, cohort, course, fhir, kb, plan, psa, report, serve
+from mbctwin.cli import apikey, calibrate, cascade, cea, cohort, course, fhir, kb, plan, psa, report, serve
 
 app = typer.Typer(
     name="mbc",
@@ -17,6 +17,7 @@ plan.register(app)
 course.register(app)
 cohort.register(app)
 psa.register(app)
+cea.register(app)
 calibrate.register(app)
 app.add_typer(kb.app, name="kb")
 app.add_typer(cascade.app, name="cascade")

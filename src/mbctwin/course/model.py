@@ -32,14 +32,13 @@ import numpy as np
 
 from mbctwin.case.derived import line as case_line
 from mbctwin.case.models import Case
-from mbctwin.case.vocabulary import vocabulary
 from mbctwin.course.cohort import SITE_INDEX, Cohort
 from mbctwin.course.efficacy import Efficacy, EfficacyTable, weibull_scale
 from mbctwin.course.frailty import draw_frailty
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import EnginePolicy, Policy
 from mbctwin.course.prognosis import relative_risk
-from mbctwin.course.regimen_kind import is_chemotherapy, is_cytotoxic
+from mbctwin.course.regimen_kind import is_cytotoxic, regimen_utility
 from mbctwin.course.result import CENSORED, DEATH, PROGRESSION, BlockOutcome, CourseResult
 from mbctwin.course.rows import unique_rows
 from mbctwin.course.state import SHORT_RESPONSE_MONTHS, CareActions, RegimenRegistry, StateDecider, state_keys
@@ -347,15 +346,8 @@ class _BlockRunner:
 
     def _utility(self, block: _Block, on_line: np.ndarray) -> np.ndarray:
         u = self.params.utilities
-        alopecia, chemo = self._toxicity_flags(block.regimen)
-        on_drug = u.progression_free - alopecia * u.alopecia_disutility - chemo * u.chemotherapy_disutility
-        return np.where(on_line, on_drug, u.progressed)
-
-    def _toxicity_flags(self, regimen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        vocab = vocabulary()
-        alopecia = self._regimen_flags(lambda drugs: any(vocab.drugs[d].alopecia_common for d in drugs))
-        chemo = self._regimen_flags(is_chemotherapy)
-        return alopecia[regimen], chemo[regimen]
+        on_drug = np.array([regimen_utility(drugs, u) for drugs in self.shared.registry.drugs] + [u.progressed])
+        return np.where(on_line, on_drug[block.regimen], u.progressed)
 
     def _progress(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from mbctwin.case.vocabulary import vocabulary
+from mbctwin.course.params import Utilities
 
 CYTOTOXIC_CLASSES = frozenset({"anti_her2_adc", "trop2_adc"})
 
@@ -18,3 +19,17 @@ def is_chemotherapy(drugs: tuple[str, ...]) -> bool:
 def is_cytotoxic(drugs: tuple[str, ...]) -> bool:
     """Chemotherapy or an antibody-drug conjugate with a cytotoxic payload."""
     return is_chemotherapy(drugs) or bool(vocabulary().classes_of(list(drugs)) & CYTOTOXIC_CLASSES)
+
+
+def regimen_utility(drugs: tuple[str, ...], utilities: Utilities) -> float:
+    """Utility while on a regimen (Lloyd 2006): progression-free, less the alopecia and chemotherapy
+    disutilities when the regimen has them. The simulator's QALYs and the cost model's discounted QALYs
+    both read it, so the two always agree."""
+    vocab = vocabulary()
+    alopecia = any(vocab.drugs[d].alopecia_common for d in drugs)
+    chemotherapy = is_chemotherapy(tuple(drugs))
+    return (
+        utilities.progression_free
+        - alopecia * utilities.alopecia_disutility
+        - chemotherapy * utilities.chemotherapy_disutility
+    )

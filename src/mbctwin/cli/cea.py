@@ -1,0 +1,114 @@
+"""``mbc cea``: cost-effectiveness of treatment strategies on the patient-course simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from mbctwin.case.io import read_case
+from mbctwin.cli._console import err, fail_on_case_error, out, print_json
+from mbctwin.cli._options import Scheduler, Seed, Years, check_scheduler
+from mbctwin.cli.course import Output, _run_with_bar
+from mbctwin.course.policy import parse_policy
+from mbctwin.errors import CaseError
+
+
+def _fail_on_prices(error: CaseError) -> typer.Exit:
+    err.print("[bold red]Invalid price set[/] — nothing was simulated:")
+    for problem in error.problems:
+        err.print(f"  [red]{problem.field}[/]: {problem.message}")
+    return typer.Exit(2)
+
+
+def cea_command(
+    case: Annotated[Path, typer.Argument(help="Case file (.json/.yaml).")],
+    strategies: Annotated[
+        str, typer.Option(help="Comma-separated, as mbc compare --policies: engine,none,fixed:DRUG+DRUG;DRUG")
+    ] = "engine,none",
+    patients: Annotated[int, typer.Option(min=10, max=1_000_000, help="Virtual patients per strategy.")] = 2_000,
+    years: Years = 10.0,
+    seed: Seed = 0,
+    prices: Annotated[
+        Path | None, typer.Option(help="Price set YAML; default: knowledge/data/course/costs/uk_nhs_2025.yaml.")
+    ] = None,
+    psa: Annotated[bool, typer.Option("--psa", help="Probabilistic analysis: CE plane, CEAC, EVPI.")] = False,
+    draws: Annotated[int, typer.Option(min=2, max=100_000, help="PSA draws (with --psa).")] = 100,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write cea.json (+ draws, PNGs, HTML).")] = None,
+    fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+    scheduler: Scheduler = None,
+) -> None:
+    """Costs, QALYs and ICERs of strategies; with --psa the CE plane, acceptability and value of information."""
+    from mbctwin.course.cea import run_cea
+    from mbctwin.course.prices import PriceSet
+
+    try:
+        loaded = read_case(case)
+    except CaseError as error:
+        raise fail_on_case_error(error) from None
+    try:
+        chosen = {text: parse_policy(text) for text in strategies.split(",") if text}
+    except ValueError as error:
+        err.print(f"[red]strategies[/]: {error}")
+        raise typer.Exit(2) from None
+    if len(chosen) < 2:
+        err.print("[red]strategies[/]: give at least two, separated by commas")
+        raise typer.Exit(2)
+    check_scheduler(scheduler)
+    try:
+        price_set = PriceSet.from_file(prices)
+    except CaseError as error:
+        raise _fail_on_prices(error) from None
+    result = _run_with_bar(
+        "cost-effectiveness",
+        lambda update: run_cea(
+            loaded,
+            chosen,
+            patients=patients,
+            years=years,
+            seed=seed,
+            prices=price_set,
+            scheduler=scheduler,
+            draws=draws if psa else 0,
+            progress=update,
+        ),
+    )
+    if out_dir is not None:
+        written = result.save(out_dir)
+        err.print(f"wrote {', '.join(p.name for p in written)} in {out_dir}")
+    data = result.to_dict()
+    if fmt is Output.json:
+        print_json(data)
+    else:
+        _print_table(data)
+
+
+def _print_table(data: dict[str, Any]) -> None:
+    money = f"{data['currency']} {data['price_year']}"
+    table = Table(
+        title=f"Cost-effectiveness · {data['case_id']} · {data['patients']} patients · {data['years']:g} y · {money}"
+    )
+    for column in ("strategy", "costs", "QALYs", "life-years", "status", "ICER (per QALY)"):
+        table.add_column(column)
+    for s in data["strategies"]:
+        icer = "" if s["icer"] is None else f"{s['icer']:,.0f} vs {s['compared_with']}"
+        table.add_row(s["name"], f"{s['costs']:,.0f}", f"{s['qalys']:.3f}", f"{s['life_years']:.3f}", s["status"], icer)
+    out.print(table)
+    thresholds = ", ".join(f"{t:,.0f}" for t in data["thresholds"])
+    out.print(
+        f"Costs and QALYs discounted at {data['discount']['costs']:.1%} / {data['discount']['qalys']:.1%} a year; "
+        f"life-years undiscounted. Thresholds: {thresholds} {data['currency']} per QALY.",
+        markup=False,
+    )
+    if "psa" in data:
+        for t, value in data["psa"]["evpi_per_patient"].items():
+            out.print(f"EVPI per patient at {t}/QALY: {value:,.0f} {data['currency']}", markup=False)
+    if data["not_priced"]:
+        err.print("Not priced (cost 0): " + "; ".join(f"{k}: {v}" for k, v in sorted(data["not_priced"].items())))
+    err.print("List prices (no confidential discounts); a simulation from published trials, not an HTA.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("cea")(cea_command)

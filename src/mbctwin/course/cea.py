@@ -1,0 +1,273 @@
+"""Cost-effectiveness analysis of treatment strategies on the patient-course simulator (``mbc cea``).
+
+Every strategy runs on the same virtual patients with the same seed (common random numbers: the
+same cohort, the same body sizes, the same block seeds), so differences come from the strategies and
+not from sampling noise. Costs and discounted QALYs are accrued on each run (``costs.py``), then
+compared by incremental analysis (``economics.py``). With ``draws`` (probabilistic analysis) each draw
+takes its parameters from ``psa.py``'s uncertainty (the same draw for every strategy) and gives
+mean costs and QALYs per strategy; acceptability curves, the frontier, EVPI and partial EVPI by
+parameter group (``evppi.py``) are computed over the draws. Draws run on a Dask scheduler as PSA does,
+with identical results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mbctwin.case.models import Case
+from mbctwin.course import economics
+from mbctwin.course.cohort import from_case
+from mbctwin.course.costs import CATEGORIES, BodySizes, Schedule, ScheduleOf, accrue
+from mbctwin.course.evppi import evppi
+from mbctwin.course.model import CourseModel
+from mbctwin.course.params import CourseParams
+from mbctwin.course.policy import Policy
+from mbctwin.course.prices import PriceSet
+from mbctwin.knowledge.loader import KnowledgeBase, load_kb
+
+BODY_SIZE_STREAM = 0xB0D7  # the body sizes' own random stream beside the simulation's seed
+CEAC_POINTS = 61
+Progress = Callable[[int, int], None]
+
+
+def knowledge_schedules(kb: KnowledgeBase) -> ScheduleOf:
+    """Each drug's schedule in a regimen, from the knowledge base's dose data (none without it)."""
+    book = getattr(kb, "dosing", None)  # the dose data of the knowledge base, when it has one
+    regimen_ids = {frozenset(r.drugs): r.id for r in kb.regimens.values()}
+
+    def schedule_of(drugs: tuple[str, ...], drug: str) -> Schedule | None:
+        if book is None:
+            return None
+        return book.schedule(drug, regimen_ids.get(frozenset(drugs)))
+
+    return schedule_of
+
+
+def body_size_seed(seed: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence((seed, BODY_SIZE_STREAM))
+
+
+@dataclass(frozen=True)
+class StrategyResult:
+    """Means per patient of one strategy: ``costs`` and ``qalys`` discounted, ``life_years`` not."""
+
+    name: str
+    costs: float
+    qalys: float
+    life_years: float
+    costs_undiscounted: float
+    qalys_undiscounted: float
+    life_years_discounted: float
+    costs_by_category: dict[str, float]
+    status: economics.Status = economics.Status.reference
+    icer: float | None = None
+    compared_with: str | None = None
+    incremental_costs: float | None = None
+    incremental_qalys: float | None = None
+
+    def to_dict(self, thresholds: list[float]) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "costs": self.costs,
+            "qalys": self.qalys,
+            "life_years": self.life_years,
+            "status": self.status.value,
+            "icer": self.icer,
+            "compared_with": self.compared_with,
+            "incremental_costs": self.incremental_costs,
+            "incremental_qalys": self.incremental_qalys,
+            "life_years_discounted": self.life_years_discounted,
+            "undiscounted": {
+                "costs": self.costs_undiscounted,
+                "qalys": self.qalys_undiscounted,
+                "life_years": self.life_years,
+            },
+            "costs_by_category": self.costs_by_category,
+            "nmb": {f"{t:g}": t * self.qalys - self.costs for t in thresholds},
+        }
+
+
+@dataclass(frozen=True)
+class CeaPsa:
+    """Probabilistic results: ``table`` one row per draw (each strategy's mean costs and QALYs, then the
+    drawn parameters); curves over ``thresholds``; EVPI and partial EVPI per patient."""
+
+    table: pd.DataFrame
+    strategies: list[str]
+    thresholds: list[float]
+    acceptability: np.ndarray  # (thresholds, strategies)
+    frontier: np.ndarray  # strategy index of highest expected NMB per threshold
+    frontier_probability: np.ndarray
+    evpi: dict[str, float]
+    evppi: dict[str, dict[str, float]]
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        costs = self.table[[f"costs.{s}" for s in self.strategies]].to_numpy()
+        qalys = self.table[[f"qalys.{s}" for s in self.strategies]].to_numpy()
+        return costs, qalys
+
+    def to_dict(self) -> dict[str, Any]:
+        costs, qalys = self.arrays()
+        return {
+            "draws": len(self.table),
+            "mean": {
+                s: {"costs": float(costs[:, i].mean()), "qalys": float(qalys[:, i].mean())}
+                for i, s in enumerate(self.strategies)
+            },
+            "acceptability": {
+                f"{t:g}": {s: float(self.acceptability[k, i]) for i, s in enumerate(self.strategies)}
+                for k, t in enumerate(self.thresholds)
+            },
+            "frontier": {
+                f"{t:g}": {"strategy": self.strategies[int(c)], "probability": float(p)}
+                for t, c, p in zip(self.thresholds, self.frontier, self.frontier_probability, strict=True)
+            },
+            "evpi_per_patient": self.evpi,
+            "evppi_per_patient": self.evppi,
+            "evppi_method": "Strong, Oakley & Brennan 2014 nonparametric regression (additive penalised splines, GCV)",
+        }
+
+
+@dataclass(frozen=True)
+class CeaResult:
+    """What ``mbc cea`` reports; ``to_dict()`` is its JSON."""
+
+    case_id: str
+    patients: int
+    years: float
+    seed: int
+    prices: PriceSet
+    strategies: list[StrategyResult]
+    unpriced: dict[str, str] = field(default_factory=dict)
+    psa: CeaPsa | None = None
+
+    @property
+    def thresholds(self) -> list[float]:
+        return list(self.prices.thresholds.per_qaly)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "case_id": self.case_id,
+            "patients": self.patients,
+            "years": self.years,
+            "seed": self.seed,
+            "currency": self.prices.currency,
+            "price_year": self.prices.price_year,
+            "price_set": self.prices.name,
+            "perspective": self.prices.perspective,
+            "discount": {"costs": self.prices.discount.costs.value, "qalys": self.prices.discount.qalys.value},
+            "thresholds": self.thresholds,
+            "strategies": [s.to_dict(self.thresholds) for s in self.strategies],
+            "not_priced": self.unpriced,
+            "prices_from_other_years": self.prices.off_year(),
+        }
+        if self.psa is not None:
+            data["psa"] = self.psa.to_dict()
+        return data
+
+    def save(self, folder: str | Path) -> list[Path]:
+        """``cea.json``, and with PSA ``cea_draws.parquet``, the two plots and ``cea.html``."""
+        import json
+
+        from mbctwin.course.cea_plot import write_cea_outputs
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "cea.json"
+        path.write_text(json.dumps(self.to_dict(), sort_keys=True, indent=2), encoding="utf-8")
+        return [path, *write_cea_outputs(self, folder)]
+
+
+def strategy_means(costed: Any) -> dict[str, Any]:
+    means = costed.means()
+    return {
+        "costs": means["costs"],
+        "qalys": means["qalys"],
+        "life_years": means["life_years"],
+        "costs_undiscounted": means["costs_undiscounted"],
+        "qalys_undiscounted": means["qalys_undiscounted"],
+        "life_years_discounted": means["life_years_discounted"],
+        "costs_by_category": {c: means[f"costs_{c}"] for c in CATEGORIES},
+    }
+
+
+def ranked(names: list[str], means: Mapping[str, Mapping[str, Any]]) -> list[StrategyResult]:
+    """Strategy results in the order given, with the incremental analysis' status and ICER."""
+    analysis = economics.incremental_analysis(
+        names, [means[n]["costs"] for n in names], [means[n]["qalys"] for n in names]
+    )
+    return [
+        StrategyResult(
+            name=row.name,
+            **means[row.name],
+            status=row.status,
+            icer=row.icer,
+            compared_with=row.compared_with,
+            incremental_costs=row.incremental_costs,
+            incremental_qalys=row.incremental_qalys,
+        )
+        for row in analysis
+    ]
+
+
+def run_cea(
+    case: Case,
+    strategies: Mapping[str, Policy],
+    patients: int = 2000,
+    years: float = 10.0,
+    seed: int = 0,
+    prices: PriceSet | None = None,
+    params: CourseParams | None = None,
+    kb: KnowledgeBase | None = None,
+    scheduler: str | None = None,
+    draws: int = 0,
+    progress: Progress | None = None,
+) -> CeaResult:
+    """Deterministic CEA of ``strategies`` for ``patients`` copies of ``case``; with ``draws`` > 0 a
+    probabilistic analysis too (``cea_psa.run_cea_psa``)."""
+    kb = kb or load_kb()
+    prices = prices or PriceSet.from_file()
+    params = params or CourseParams.from_file()
+    cohort = from_case(case, patients)
+    bodies = BodySizes.draw(prices.body_size, patients, body_size_seed(seed))
+    schedule_of = knowledge_schedules(kb)
+    means: dict[str, dict[str, Any]] = {}
+    unpriced: dict[str, str] = {}
+    for done, (name, policy) in enumerate(strategies.items(), start=1):
+        result = CourseModel(params=params, policy=policy, kb=kb).simulate(
+            cohort, years=years, seed=seed, scheduler=scheduler
+        )
+        costed = accrue(result, prices, params.utilities, bodies, schedule_of)
+        unpriced.update(costed.unpriced)
+        means[name] = strategy_means(costed)
+        if progress:
+            progress(done, len(strategies) + draws)
+    psa = None
+    if draws:
+        from mbctwin.course.cea_psa import run_cea_psa
+
+        psa = run_cea_psa(case, strategies, draws, patients, years, seed, prices, params, kb, scheduler, progress)
+    return CeaResult(case.id, patients, years, seed, prices, ranked(list(strategies), means), unpriced, psa)
+
+
+def curves(table: pd.DataFrame, names: list[str], thresholds: list[float], groups: dict[str, list[str]]) -> CeaPsa:
+    """CEAC, frontier, EVPI and partial EVPI per parameter group from a table of draws."""
+    costs = table[[f"costs.{s}" for s in names]].to_numpy()
+    qalys = table[[f"qalys.{s}" for s in names]].to_numpy()
+    grid = sorted({*np.linspace(0.0, 3 * max(thresholds), CEAC_POINTS).tolist(), *thresholds})
+    shares = economics.acceptability(costs, qalys, grid)
+    chosen, probability = economics.frontier(costs, qalys, grid)
+    evpi = {f"{t:g}": economics.evpi(economics.net_monetary_benefit(costs, qalys, t)) for t in thresholds}
+    partial: dict[str, dict[str, float]] = {}
+    for t in thresholds:
+        nb = economics.net_monetary_benefit(costs, qalys, t)
+        partial[f"{t:g}"] = {
+            group: evppi(nb, table[columns].to_numpy()) for group, columns in groups.items() if columns
+        }
+    return CeaPsa(table, names, grid, shares, chosen, probability, evpi, partial)

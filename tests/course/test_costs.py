@@ -1,0 +1,273 @@
+"""Cost accrual on fixed regimen schedules, price-set validation, and `mbc cea` end to end."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from mbctwin.cli import app
+from mbctwin.course.costs import DAYS_PER_MONTH, BodySizes, Rates, accrue
+from mbctwin.course.params import CourseParams
+from mbctwin.course.prices import PriceSet
+from mbctwin.course.result import BEST_SUPPORTIVE_CARE, CourseResult
+from mbctwin.errors import CaseError
+
+CASE = Path(__file__).parents[2] / "src/mbctwin/case/examples/hr-positive-first-line.yaml"
+
+
+@dataclass(frozen=True)
+class Dose:
+    amount: float
+    basis: str
+    route: str
+    days: tuple[int, ...]
+    times_per_day: int = 1
+
+    @property
+    def day_numbers(self) -> tuple[int, ...]:
+        return self.days
+
+
+@dataclass(frozen=True)
+class Schedule:
+    cycle_days: int
+    doses: list[Dose]
+    first_cycle: list[Dose] | None = None
+
+
+@dataclass
+class Book:
+    schedules: dict[str, Schedule] = field(default_factory=dict)
+
+    def __call__(self, drugs: tuple[str, ...], drug: str) -> Schedule | None:
+        return self.schedules.get(drug)
+
+
+def _prices(**changes: object) -> PriceSet:
+    raw = yaml.safe_load(PriceSet.from_file().model_dump_json())
+    raw["packs"] = [
+        {
+            "drug": "trastuzumab_deruxtecan",
+            "units": 1,
+            "strength_mg": 100,
+            "price": 1000.0,
+            "source": "ncc_2023_24",
+            "locator": "test",
+        },
+        {
+            "drug": "letrozole",
+            "units": 28,
+            "strength_mg": 2.5,
+            "price": 28.0,
+            "source": "ncc_2023_24",
+            "locator": "test",
+        },
+    ]
+    raw.update(changes)
+    return PriceSet.from_dict(raw)
+
+
+def _result(rows: list[tuple[int, str, float, float, str]], os_months: list[float], died: list[bool]) -> CourseResult:
+    lines = pd.DataFrame(rows, columns=["patient", "regimen", "start_months", "stop_months", "event"])
+    lines["line"] = 1
+    patients = pd.DataFrame({"patient": range(len(os_months)), "os_months": os_months, "died": died, "qalys": 0.0})
+    return CourseResult(patients, lines, 10.0, "test")
+
+
+def _months(days: float) -> float:
+    return days / DAYS_PER_MONTH
+
+
+def test_a_weight_based_infusion_every_21_days_costs_whole_vials_per_cycle_started():
+    prices = _prices()
+    book = Book({"trastuzumab_deruxtecan": Schedule(21, [Dose(5.4, "per_kg", "iv", (1,))])})
+    bodies = BodySizes(np.array([1.7]), np.array([70.0]))  # 378 mg: 4 vials of 100 mg
+    result = _result([(0, "trastuzumab_deruxtecan", 0.0, _months(63.0), "progression")], [_months(63.0)], [False])
+    costed = accrue(result, prices, CourseParams.from_file().utilities, bodies, book, Rates(0.0, 0.0))
+    row = costed.patients.iloc[0]
+    assert row["costs_drugs_undiscounted"] == pytest.approx(3 * 4 * 1000.0)  # days 0, 21, 42 before day 63
+    first = prices.total(prices.administration.parenteral_first_single)
+    assert row["costs_administration_undiscounted"] == pytest.approx(3 * first)
+    monitoring = 3 * prices.total(prices.monitoring.per_cycle) + _months(63.0) * prices.total(
+        prices.monitoring.per_month
+    )
+    assert row["costs_monitoring_undiscounted"] == pytest.approx(monitoring)
+
+
+def test_vial_sharing_charges_the_milligrams_given():
+    prices = _prices(vial_sharing=True)
+    book = Book({"trastuzumab_deruxtecan": Schedule(21, [Dose(5.4, "per_kg", "iv", (1,))])})
+    bodies = BodySizes(np.array([1.7]), np.array([70.0]))
+    result = _result([(0, "trastuzumab_deruxtecan", 0.0, _months(20.0), "death")], [_months(20.0)], [True])
+    costed = accrue(result, prices, CourseParams.from_file().utilities, bodies, book, Rates(0.0, 0.0))
+    assert costed.patients.iloc[0]["costs_drugs_undiscounted"] == pytest.approx(378.0 * 10.0)
+
+
+def test_a_daily_oral_drug_costs_each_day_on_treatment_and_discounting_lowers_it():
+    prices = _prices()
+    book = Book({"letrozole": Schedule(28, [Dose(2.5, "flat", "oral", tuple(range(1, 29)))])})
+    bodies = BodySizes(np.array([1.7, 1.7]), np.array([70.0, 70.0]))
+    stop = _months(100.0)
+    rows = [(0, "letrozole", 0.0, stop, "progression"), (1, "letrozole", 12.0, 12.0 + stop, "progression")]
+    result = _result(rows, [stop, 12.0 + stop], [False, False])
+    undiscounted = accrue(result, prices, CourseParams.from_file().utilities, bodies, book, Rates(0.0, 0.0))
+    discounted = accrue(result, prices, CourseParams.from_file().utilities, bodies, book, Rates(0.035, 0.035))
+    assert undiscounted.patients["costs_drugs"].tolist() == pytest.approx([100.0, 100.0])  # 100 days at 1 a day
+    late, early = discounted.patients["costs_drugs"].iloc[1], discounted.patients["costs_drugs"].iloc[0]
+    assert late == pytest.approx(early / 1.035)  # the same course a year later is worth 1 / 1.035
+    assert undiscounted.patients["costs_administration"].sum() == 0.0  # endocrine only: no delivery cost
+
+
+def test_a_loading_first_cycle_replaces_cycle_zero():
+    prices = _prices()
+    loading = Schedule(21, [Dose(100.0, "flat", "iv", (1,))], first_cycle=[Dose(200.0, "flat", "iv", (1,))])
+    book = Book({"trastuzumab_deruxtecan": loading})
+    bodies = BodySizes(np.array([1.7]), np.array([70.0]))
+    result = _result([(0, "trastuzumab_deruxtecan", 0.0, _months(43.0), "death")], [_months(43.0)], [True])
+    costed = accrue(result, prices, CourseParams.from_file().utilities, bodies, book, Rates(0.0, 0.0))
+    assert costed.patients.iloc[0]["costs_drugs_undiscounted"] == pytest.approx(2000.0 + 1000.0 + 1000.0)
+
+
+def test_unscheduled_or_unpriced_drugs_are_reported_not_guessed():
+    prices = _prices()
+    bodies = BodySizes(np.array([1.7]), np.array([70.0]))
+    book = Book({"capecitabine": Schedule(21, [Dose(1000.0, "per_m2", "oral", tuple(range(1, 15)), 2)])})
+    result = _result([(0, "capecitabine + eribulin", 0.0, 3.0, "death")], [3.0], [True])
+    costed = accrue(result, prices, CourseParams.from_file().utilities, bodies, book, Rates(0.0, 0.0))
+    assert set(costed.unpriced) == {"capecitabine", "eribulin"}
+    assert costed.patients.iloc[0]["costs_drugs"] == 0.0
+
+
+def test_supportive_care_qalys_and_life_years_accrue_as_flows():
+    prices = _prices()
+    utilities = CourseParams.from_file().utilities
+    bodies = BodySizes(np.array([1.7]), np.array([70.0]))
+    result = _result([(0, BEST_SUPPORTIVE_CARE, 0.0, 24.0, "death")], [24.0], [True])
+    costed = accrue(result, prices, utilities, bodies, Book(), Rates(0.035, 0.035))
+    row = costed.patients.iloc[0]
+    assert row["qalys_undiscounted"] == pytest.approx(2 * utilities.progressed)
+    assert row["qalys"] == pytest.approx(utilities.progressed * (1 - 1.035**-2) / np.log(1.035))
+    assert row["life_years"] == 2.0
+    assert row["life_years_discounted"] == pytest.approx((1 - 1.035**-2) / np.log(1.035))
+
+
+def test_undiscounted_qalys_equal_the_simulators_own(engine_course):
+    result, params = engine_course
+    bodies = BodySizes.draw(PriceSet.from_file().body_size, len(result.patients), np.random.SeedSequence(1))
+    costed = accrue(result, PriceSet.from_file(), params.utilities, bodies, Book())
+    assert costed.patients["qalys_undiscounted"].to_numpy() == pytest.approx(result.patients["qalys"].to_numpy())
+    assert (costed.patients["qalys"] <= costed.patients["qalys_undiscounted"] + 1e-12).all()
+
+
+def test_body_sizes_are_drawn_from_the_cited_distribution():
+    body = PriceSet.from_file().body_size
+    drawn = BodySizes.draw(body, 20_000, np.random.SeedSequence(5))
+    assert drawn.bsa_m2.mean() == pytest.approx(body.bsa_m2.mean, abs=0.01)
+    assert drawn.weight_kg.std() == pytest.approx(body.weight_kg.sd, rel=0.05)
+    assert np.corrcoef(drawn.bsa_m2, drawn.weight_kg)[0, 1] > 0.99
+
+
+def test_the_packaged_price_set_cites_every_number():
+    prices = PriceSet.from_file()
+    assert prices.currency == "GBP"
+    assert prices.discount.costs.value == 0.035
+    assert all(p.source and p.locator for p in prices.packs)
+    assert any("2019" in item for item in prices.off_year())
+
+
+@pytest.mark.parametrize(
+    ("change", "field_name"),
+    [
+        ({"currency": "pounds"}, "currency"),
+        ({"discount": {"costs": {"value": 2, "source": "ncc_2023_24", "locator": "x"}}}, "discount"),
+        (
+            {
+                "packs": [
+                    {
+                        "drug": "letrozole",
+                        "units": 0,
+                        "strength_mg": 2.5,
+                        "price": 1,
+                        "source": "ncc_2023_24",
+                        "locator": "x",
+                    }
+                ]
+            },
+            "packs.0.units",
+        ),
+    ],
+)
+def test_a_bad_price_set_names_the_field(change, field_name):
+    raw = yaml.safe_load(PriceSet.from_file().model_dump_json())
+    raw.update(change)
+    with pytest.raises(CaseError) as error:
+        PriceSet.from_dict(raw)
+    assert any(p.field.startswith(field_name) for p in error.value.problems)
+
+
+def test_mbc_cea_prints_only_json_with_the_contract(tmp_path):
+    runner = CliRunner()
+    args = ["cea", str(CASE), "--strategies", "engine,fixed:letrozole;fulvestrant", "--patients", "200", "--seed", "3"]
+    done = runner.invoke(app, [*args, "--format", "json"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert data["currency"] == "GBP"
+    assert set(data["discount"]) == {"costs", "qalys"}
+    statuses = {s["status"] for s in data["strategies"]}
+    assert statuses <= {"reference", "on_frontier", "dominated", "extendedly_dominated"}
+    assert "reference" in statuses
+    for s in data["strategies"]:
+        assert {"name", "costs", "qalys", "life_years", "status", "icer", "undiscounted"} <= set(s)
+        if s["status"] == "on_frontier":
+            ref = next(r for r in data["strategies"] if r["name"] == s["compared_with"])
+            assert s["icer"] == (s["costs"] - ref["costs"]) / (s["qalys"] - ref["qalys"])
+        else:
+            assert s["icer"] is None
+
+
+def test_mbc_cea_refuses_a_bad_price_file_naming_the_field(tmp_path):
+    bad = yaml.safe_load(PriceSet.from_file().model_dump_json())
+    bad["price_year"] = "last year"
+    path = tmp_path / "prices.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    runner = CliRunner()
+    done = runner.invoke(
+        app, ["cea", str(CASE), "--strategies", "engine,none", "--prices", str(path), "--format", "json"]
+    )
+    assert done.exit_code == 2
+    assert done.stdout == ""
+    assert "price_year" in done.stderr
+
+
+@pytest.fixture(scope="module")
+def engine_course() -> tuple[CourseResult, CourseParams]:
+    from mbctwin.case.io import read_case
+    from mbctwin.course.cohort import from_case
+    from mbctwin.course.model import CourseModel
+    from mbctwin.course.policy import EnginePolicy
+
+    params = CourseParams.from_file()
+    result = CourseModel(params=params, policy=EnginePolicy()).simulate(from_case(read_case(CASE), 400), seed=2)
+    return result, params
+
+
+def test_probabilistic_cea_gives_one_row_per_draw_and_curves_that_sum_to_one():
+    from mbctwin.case.io import read_case
+    from mbctwin.course.cea import run_cea
+    from mbctwin.course.policy import parse_policy
+
+    strategies = {
+        t: parse_policy(t) for t in ("fixed:letrozole+palbociclib;fulvestrant", "fixed:letrozole;fulvestrant")
+    }
+    result = run_cea(read_case(CASE), strategies, patients=60, years=5.0, seed=4, draws=2)
+    assert result.psa is not None
+    assert list(result.psa.table["draw"]) == [0, 1]
+    assert result.psa.acceptability.sum(axis=1) == pytest.approx(np.ones(len(result.psa.thresholds)))
+    assert set(result.to_dict()["psa"]["evppi_per_patient"]["20000"]) >= {"utilities", "frailty_variance"}
