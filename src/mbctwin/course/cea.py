@@ -253,7 +253,7 @@ def run_cea(
         from mbctwin.course.cea_psa import run_cea_psa
 
         psa = run_cea_psa(case, strategies, draws, patients, years, seed, prices, params, kb, scheduler, progress)
-    return CeaResult(case.id, patients, years, seed, prices, ranked(list(strategies), means), unpriced, psa)
+    return CeaResult(case.id or "case", patients, years, seed, prices, ranked(list(strategies), means), unpriced, psa)
 
 
 def curves(table: pd.DataFrame, names: list[str], thresholds: list[float], groups: dict[str, list[str]]) -> CeaPsa:

@@ -35,7 +35,7 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class _Setup:
     case: Case
-    strategies: dict[str, Policy]
+    strategies: Mapping[str, Policy]
     patients: int
     years: float
     prices: PriceSet

@@ -183,7 +183,8 @@ def accrue(
 
 def _expected_adverse_events(prices: PriceSet, rates: Mapping[str, float]) -> float:
     """:math:`\\sum_e p_e c_e` over the regimen's grade >= 3 event rates (proportions of patients)."""
-    return sum(p * prices.total(prices.adverse_events.get(event, [])) for event, p in rates.items())  # type: ignore[call-overload]
+    known = prices.adverse_events
+    return float(sum(p * prices.total(known[event]) for event, p in rates.items() if event in known))
 
 
 @dataclass(frozen=True)

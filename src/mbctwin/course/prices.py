@@ -231,7 +231,7 @@ class PriceSet(_Strict):
 
     def off_year(self) -> list[str]:
         """Items whose price date is not the set's price year (reported beside the results)."""
-        dated = {**{f"unit_costs.{k}": v for k, v in self.unit_costs.items()}}
+        dated: dict[str, _Cited] = {f"unit_costs.{k}": v for k, v in self.unit_costs.items()}
         dated.update({f"packs.{p.drug} {p.strength_mg:g} mg": p for p in self.packs})
         return sorted(
             f"{name} ({item.price_date})"
