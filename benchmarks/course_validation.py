@@ -29,7 +29,7 @@ SPECS = Path(__file__).resolve().parent / "validation_trials"
 
 def checks_for(trial: TrialCalibration, tolerance: float) -> list[TargetCheck]:
     """The calibration checks of one run, recomputed at the unseen-trial median tolerance."""
-    median_cis = [survival.km_median(arm.os_months, arm.os_event)[1:] for arm in trial.arms]
+    median_cis = [survival.km_median(arm.os_months, arm.os_event)[1:] for arm in trial.report.outcomes]
     return check_trial(trial.report, median_cis, tolerance=tolerance)
 
 
@@ -42,7 +42,7 @@ def _pair(values: list[float | None]) -> str:
 
 
 def line(trial: TrialCalibration, checks: list[TargetCheck]) -> str:
-    report = trial.report
+    report = trial.report.to_dict()
     published = report.get("published") or {}
     os_sim = [arm["os_median_months"] for arm in report["arms"]]
     pfs_sim = [arm["pfs_median_months"] for arm in report["arms"]]
@@ -70,18 +70,18 @@ def summary(runs: list[list[tuple[TrialCalibration, list[TargetCheck]]]]) -> lis
     rows = []
     for index, (first, _) in enumerate(runs[0]):
         per_seed = [run[index] for run in runs]
-        published = first.report.get("published") or {}
-        arms = len(first.report["arms"])
+        published = first.report.to_dict().get("published") or {}
+        arms = len(first.report.arms)
         cells = []
         for a in range(arms):
-            values = [t.report["arms"][a]["os_median_months"] for t, _ in per_seed]
+            values = [t.report.arms[a].os_median_months for t, _ in per_seed]
             reached = [v for v in values if v is not None]
             target = (published.get("os_median_months") or [None] * arms)[a]
             mean = statistics.fmean(reached) if reached else None
             dev = f"{(mean - target) / target:+.0%}" if mean is not None and target else "NR"
             missing = f" ({len(values) - len(reached)} NR)" if len(reached) < len(values) else ""
             cells.append(f"{_num(mean)} vs {_num(target)} ({dev}){missing}")
-        hrs = [t.report["os_hr"][0] for t, _ in per_seed]
+        hrs = [t.report.os_hr[0] for t, _ in per_seed]
         hr_mean = statistics.fmean(hrs)
         target_hr = published.get("os_hr")
         hr_text = f"HR {hr_mean:.2f}"

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from mbctwin.cli import app
 from mbctwin.course import calibration
 from mbctwin.course.calibration import CalibrationResult, TrialCalibration, check_trial, shipped_trials
+from mbctwin.course.trial import ArmSummary, Published, TrialReport
 
 runner = CliRunner()
 
@@ -36,12 +37,9 @@ def test_calibrate_json_on_stdout_and_html_report(tmp_path: Path) -> None:
 
 
 def _one_miss(**_: object) -> CalibrationResult:
-    report = {
-        "name": "SYNTH",
-        "arms": [{"name": "a", "os_median_months": 30.0}, {"name": "b", "os_median_months": 10.0}],
-        "os_hr": [0.5, 0.4, 0.6],
-        "published": {"os_median_months": [30.0, 20.0], "os_hr": 0.5},
-    }
+    arms = (ArmSummary("a", 10, None, 30.0), ArmSummary("b", 10, None, 10.0))
+    published = Published(os_median_months=[30.0, 20.0], os_hr=0.5)
+    report = TrialReport("SYNTH", arms, (1.0, 1.0, 1.0), (0.5, 0.4, 0.6), published)
     trial = TrialCalibration("SYNTH", "synth", 1, 10, report, tuple(check_trial(report)))
     return CalibrationResult("v", "kb", 1, 1.0, "today", (trial,))
 

@@ -120,11 +120,12 @@ def test_a_trial_report_states_its_calendar_and_crossover(kb: KnowledgeBase) -> 
     spec = TrialSpec.from_file(TRIALS / "monaleesa2.yaml").model_copy(update={"patients_per_arm": 150})
     report = run_trial(spec, seed=2, kb=kb)
     start = calendar_start(spec, kb)
-    assert report["calendar"]["entry_years"] == [round(start, 1), round(start + spec.accrual_months / 12, 1)]
-    assert report["calendar"]["cutoff_year"] == round(start + (spec.accrual_months + spec.follow_up_months) / 12, 1)
-    assert 0 < report["calendar"]["controls_given_investigational_percent"] < 100  # CDK4/6 approved from 2015
+    assert report.calendar is not None
+    assert report.calendar.entry_years == (round(start, 1), round(start + spec.accrual_months / 12, 1))
+    assert report.calendar.cutoff_year == round(start + (spec.accrual_months + spec.follow_up_months) / 12, 1)
+    assert 0 < report.calendar.controls_given_investigational_percent < 100  # CDK4/6 approved from 2015
     untreated = spec.model_copy(update={"subsequent_therapy": "none"})
-    assert "calendar" not in run_trial(untreated, seed=2, kb=kb)
+    assert "calendar" not in run_trial(untreated, seed=2, kb=kb).to_dict()
 
 
 def test_a_dated_cohort_gets_only_the_drugs_of_its_years(kb: KnowledgeBase) -> None:
@@ -175,5 +176,5 @@ def test_an_in_silico_trial_starts_from_its_own_published_pfs(kb: KnowledgeBase)
     spec = TrialSpec.from_file(folder / "paloma3.yaml").model_copy(update={"patients_per_arm": 2000})
     assert [s.id for s in named_sources(spec, kb)] == ["paloma3"]
     report = run_trial(spec, seed=5, kb=kb)
-    assert report["pfs_hr"][0] == pytest.approx(0.46, abs=0.06)
-    assert report["arms"][1]["pfs_median_months"] == pytest.approx(4.6, rel=0.12)
+    assert report.pfs_hr[0] == pytest.approx(0.46, abs=0.06)
+    assert report.arms[1].pfs_median_months == pytest.approx(4.6, rel=0.12)

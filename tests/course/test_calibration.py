@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mbctwin.course.calibration import (
@@ -27,7 +28,7 @@ from mbctwin.course.calibration import (
     shipped_trials,
 )
 from mbctwin.course.populations import SiteTargets, run_cohort
-from mbctwin.course.trial import ArmOutcomes, TrialSpec, run_trial, run_trial_with_outcomes
+from mbctwin.course.trial import ArmOutcomes, ArmSummary, Published, TrialReport, TrialSpec, run_trial
 from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.report.calibration import render_calibration_html, write_calibration_report
 
@@ -86,15 +87,17 @@ def test_site_point_and_band_targets() -> None:
     assert check_site(60.0, band).accepted == pytest.approx((45.9, 74.2))
 
 
-def _report(medians: list[float | None], hr: list[float], published: dict | None) -> dict:
-    report = {
-        "name": "SYNTH",
-        "arms": [{"name": f"arm {i}", "os_median_months": m} for i, m in enumerate(medians)],
-        "os_hr": hr,
-    }
-    if published is not None:
-        report["published"] = published
-    return report
+def _report(
+    medians: list[float | None],
+    hr: list[float],
+    published: dict | None,
+    name: str = "SYNTH",
+    arms: tuple[ArmOutcomes, ...] = (),
+) -> TrialReport:
+    names = [arm.name for arm in arms] or [f"arm {i}" for i in range(len(medians))]
+    summaries = tuple(ArmSummary(n, 10, None, m) for n, m in zip(names, medians, strict=True))
+    stated = None if published is None else Published.model_validate(published)
+    return TrialReport(name, summaries, (1.0, 1.0, 1.0), (hr[0], hr[1], hr[2]), stated, outcomes=arms)
 
 
 def test_check_trial_reads_the_published_block() -> None:
@@ -137,11 +140,9 @@ def _synthetic() -> CalibrationResult:
         ("ALPHA", [30.0, 20.0], [31.0, 26.0], (0.66, 0.5, 0.9)),
         ("BETA", [12.0, 7.0], [12.5, 7.2], (0.5, 0.35, 0.7)),
     ):
-        report = _report(simulated, list(hr), {"os_median_months": published, "os_hr": hr[0] + 0.02})
-        report["name"] = name
-        report["arms"][0]["name"], report["arms"][1]["name"] = "experimental", "control"
         arms = (_arm("experimental", simulated[0] / np.log(2), rng), _arm("control", simulated[1] / np.log(2), rng))
-        trials.append(TrialCalibration(name, name.lower(), 7, 80, report, tuple(check_trial(report)), "paper", arms))
+        report = _report(simulated, list(hr), {"os_median_months": published, "os_hr": hr[0] + 0.02}, name, arms)
+        trials.append(TrialCalibration(name, name.lower(), 7, 80, report, tuple(check_trial(report)), "paper"))
     sites = []
     for subtype, targets, simulated in (
         ("HR+/HER2-", {"bone": (53.9, 66.2), "brain": (10.1, 15.1)}, {"bone": 58.0, "brain": 30.0}),
@@ -253,7 +254,7 @@ def test_runner_on_one_small_trial_reproduces_run_trial(kb: KnowledgeBase) -> No
     assert trial.seed == expected_seed
     small = spec.model_copy(update={"patients_per_arm": trial.patients_per_arm})
     assert run_trial(small, seed=trial.seed, kb=kb) == trial.report  # the stated seed repeats the run
-    assert [a.os_months.size for a in trial.arms] == [trial.patients_per_arm] * 2
+    assert [a.os_months.size for a in trial.report.outcomes] == [trial.patients_per_arm] * 2
     assert (result.seed, result.scale, result.knowledge_base_version) == (5, 0.15, kb.version)
 
 
@@ -266,17 +267,22 @@ def test_trials_get_different_child_seeds_and_same_seed_same_result(kb: Knowledg
     assert first.checks == again.checks
 
 
-def test_run_trial_with_outcomes_matches_run_trial(kb: KnowledgeBase) -> None:
+def test_a_trial_report_keeps_the_outcomes_its_medians_come_from(kb: KnowledgeBase, tmp_path: Path) -> None:
     spec = TrialSpec.from_file(TRIALS["ascent"])
     spec = spec.model_copy(update={"patients_per_arm": 30})
-    report, arms = run_trial_with_outcomes(spec, seed=4, kb=kb)
-    assert report == run_trial(spec, seed=4, kb=kb)
+    report = run_trial(spec, seed=4, kb=kb)
+    arms = report.outcomes
     assert [a.name for a in arms] == [a.name for a in spec.arms]
     from mbctwin.course import survival
 
-    for arm, summary in zip(arms, report["arms"], strict=True):
+    for arm, summary in zip(arms, report.arms, strict=True):
         assert arm.os_months.shape == arm.os_event.shape == arm.pfs_months.shape == (30,)
-        assert round(survival.km_median(arm.os_months, arm.os_event)[0], 1) == summary["os_median_months"]
+        assert round(survival.km_median(arm.os_months, arm.os_event)[0], 1) == summary.os_median_months
+    assert list(report.summary["os_median_months"]) == [a.os_median_months for a in report.arms]
+    saved = {p.name for p in report.save(tmp_path)}
+    assert saved == {"summary.json", "patients.parquet", "km.png"}
+    assert TrialReport.from_dict(json.loads((tmp_path / "summary.json").read_text())) == report
+    assert len(pd.read_parquet(tmp_path / "patients.parquet")) == 60
 
 
 def test_site_cohort_is_held_to_the_published_table(kb: KnowledgeBase) -> None:
@@ -296,12 +302,7 @@ def test_site_cohort_is_held_to_the_published_table(kb: KnowledgeBase) -> None:
 
 
 def _synthetic_run(exp: float | None, ctrl: float, hr: tuple[float, float, float]) -> TrialCalibration:
-    report = {
-        "name": "SYNTH",
-        "arms": [{"name": "a", "os_median_months": exp}, {"name": "b", "os_median_months": ctrl}],
-        "os_hr": list(hr),
-        "published": {"os_median_months": [20.0, 10.0], "os_hr": 0.5},
-    }
+    report = _report([exp, ctrl], list(hr), {"os_median_months": [20.0, 10.0], "os_hr": 0.5})
     return TrialCalibration("SYNTH", "synth", 1, 10, report, tuple(check_trial(report)))
 
 
@@ -337,11 +338,13 @@ def test_replicates_keep_the_headline_run_and_add_seeded_runs(kb: KnowledgeBase)
     assert result.runs_per_trial == 3
     assert len({r.seed for r in (*result.trials, *result.replicates)}) == 3
     assert [r.replicate for r in result.replicates] == [1, 2]
-    assert all(r.arms == () for r in result.replicates)  # survival curves are drawn from the headline run only
+    assert all(
+        r.report.outcomes == () for r in result.replicates
+    )  # survival curves are drawn from the headline run only
     targets = result.replicated()
     assert [t.check.item for t in targets] == [c.item for c in result.trials[0].checks]
     runs = [result.trials[0], *result.replicates]
-    medians = [run.report["arms"][0]["os_median_months"] for run in runs]
+    medians = [run.report.arms[0].os_median_months for run in runs]
     if None not in medians:
         assert targets[0].check.model == pytest.approx(np.mean(medians))
     assert targets[2].runs_met == sum(run.checks[2].passed for run in runs)
@@ -349,8 +352,9 @@ def test_replicates_keep_the_headline_run_and_add_seeded_runs(kb: KnowledgeBase)
     again = calibrate(scale=0.1, seed=3, kb=kb, specs=spec, sites=False, replicates=3)
     assert [r.report for r in again.replicates] == [r.report for r in result.replicates]
     html = render_calibration_html(result)
-    calendar = result.trials[0].report["calendar"]
-    assert f"{calendar['entry_years'][0]}\u2013{calendar['entry_years'][1]}; {calendar['cutoff_year']};" in html
+    calendar = result.trials[0].report.calendar
+    assert calendar is not None
+    assert f"{calendar.entry_years[0]}\u2013{calendar.entry_years[1]}; {calendar.cutoff_year};" in html
     assert 'id="replicated"' in html
     assert "Over 3 runs per trial" in html
     assert 'id="replicated"' not in render_calibration_html(single)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mbctwin.course.trial import TrialSpec, investigational_drugs, run_trial, trial_year
+from mbctwin.course.trial import TrialReport, TrialSpec, investigational_drugs, run_trial, trial_year
 from mbctwin.errors import CaseError
 from mbctwin.knowledge.loader import KnowledgeBase
 
@@ -62,12 +62,13 @@ def test_bad_template_case_is_refused_before_running(tmp_path: Path) -> None:
 def test_trial_run_reports_arms_hazard_ratios_and_published_figures(kb: KnowledgeBase) -> None:
     spec = TrialSpec.from_file(TRIALS / "ascent.yaml")
     report = run_trial(spec, seed=3, kb=kb)
-    assert [a["name"] for a in report["arms"]] == [a.name for a in spec.arms]
-    hr, low, high = report["os_hr"]
+    assert [a.name for a in report.arms] == [a.name for a in spec.arms]
+    hr, low, high = report.os_hr
     assert low < hr < high < 1  # sacituzumab govitecan beats chemotherapy
-    assert report["arms"][0]["os_median_months"] > report["arms"][1]["os_median_months"]
-    assert report["published"]["os_hr"] == spec.published.os_hr
+    assert report.arms[0].os_median_months > report.arms[1].os_median_months
+    assert report.to_dict()["published"]["os_hr"] == spec.published.os_hr
     assert run_trial(spec, seed=3, kb=kb) == report
+    assert TrialReport.from_dict(report.to_dict()) == report
 
 
 def test_overall_survival_is_not_read_from_the_knowledge_base(kb: KnowledgeBase, monkeypatch) -> None:
@@ -79,7 +80,7 @@ def test_overall_survival_is_not_read_from_the_knowledge_base(kb: KnowledgeBase,
         for sid, source in kb.sources.items()
     }
     stripped = KnowledgeBase(**{**kb.__dict__, "sources": stripped_sources})
-    assert run_trial(spec, seed=1, kb=stripped)["arms"] == before["arms"]
+    assert run_trial(spec, seed=1, kb=stripped).arms == before.arms
 
 
 def test_investigational_agents_and_era(kb: KnowledgeBase) -> None:
@@ -106,6 +107,6 @@ def test_a_simulated_trial_reproduces_the_pfs_hazard_ratio_of_its_source(kb: Kno
     spec = TrialSpec.from_file(TRIALS / "her2climb.yaml")
     spec = spec.model_copy(update={"patients_per_arm": 4000, "subsequent_therapy": "none"})
     effect = next(e for e in kb.sources["her2climb"].effects if e.endpoint == "pfs")
-    hr, low, high = run_trial(spec, seed=2, kb=kb)["pfs_hr"]
+    hr, low, high = run_trial(spec, seed=2, kb=kb).pfs_hr
     assert low <= effect.hr <= high
     assert abs(hr - effect.hr) < 0.05

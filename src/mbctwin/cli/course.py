@@ -97,34 +97,34 @@ def trial_command(
         raise fail_on_case_error(error) from None
     report = _run_with_bar(f"trial {loaded.name}", lambda update: run_trial(loaded, seed=seed, progress=update))
     if fmt is Output.json:
-        print_json(report)
+        print_json(report.to_dict())
         return
-    table = Table(title=f"{report['name']} (seed {seed})")
+    table = Table(title=f"{report.name} (seed {seed})")
     for column in ("arm", "patients", "PFS median", "OS median", "published PFS / OS"):
         table.add_column(column)
-    published = report.get("published", {})
-    for i, arm in enumerate(report["arms"]):
-        pub = [published.get(k, [None] * 9)[i] for k in ("pfs_median_months", "os_median_months")]
-        table.add_row(
-            arm["name"],
-            str(arm["patients"]),
-            str(arm["pfs_median_months"]),
-            str(arm["os_median_months"]),
-            f"{pub[0]} / {pub[1]}",
-        )
+    for arm in report.summary.itertuples():
+        published = f"{_shown(arm.published_pfs_median_months)} / {_shown(arm.published_os_median_months)}"
+        row = (arm.patients, arm.pfs_median_months, arm.os_median_months)
+        table.add_row(str(arm.Index), *(_shown(v) for v in row), published)
     out.print(table)
+    published = report.published
     out.print(
-        f"PFS HR {report['pfs_hr']} (published {published.get('pfs_hr')}); "
-        f"OS HR {report['os_hr']} (published {published.get('os_hr')})"
+        f"PFS HR {list(report.pfs_hr)} (published {published and published.pfs_hr}); "
+        f"OS HR {list(report.os_hr)} (published {published and published.os_hr})"
     )
-    calendar = report.get("calendar")
+    calendar = report.calendar
     if calendar:
-        first, last = calendar["entry_years"]
+        first, last = calendar.entry_years
         out.print(
-            f"Patients entered {first:g}-{last:g}, data cut-off {calendar['cutoff_year']:g}: later lines use the drugs "
-            f"approved by then; {calendar['controls_given_investigational_percent']:g} % of control patients "
+            f"Patients entered {first:g}-{last:g}, data cut-off {calendar.cutoff_year:g}: later lines use the drugs "
+            f"approved by then; {calendar.controls_given_investigational_percent:g} % of control patients "
             "later received the investigational drugs."
         )
+
+
+def _shown(value: Any) -> str:
+    """A table cell: ``None`` for a median not reached or a figure not published."""
+    return "None" if value is None or value != value else str(value)
 
 
 def compare_command(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -36,7 +36,7 @@ from mbctwin._version import __version__
 from mbctwin.course import survival
 from mbctwin.course.params import CourseParams
 from mbctwin.course.populations import SiteTargets, run_cohort
-from mbctwin.course.trial import ArmOutcomes, TrialSpec, run_trial_with_outcomes
+from mbctwin.course.trial import TrialReport, TrialSpec, run_trial
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 from mbctwin.parallel import map_tasks
 from mbctwin.seeds import recorded_seed
@@ -147,42 +147,39 @@ def check_site(
 
 
 def check_trial(
-    report: dict[str, Any],
+    report: TrialReport,
     median_cis: Sequence[tuple[float | None, float | None]] | None = None,
     tolerance: float = MEDIAN_TOLERANCE,
 ) -> list[TargetCheck]:
     """The §2 checks of one ``run_trial`` report against its ``published`` block (arms with no published median
     and a missing published HR are skipped); ``median_cis`` optionally adds each arm's 95 % CI to its check;
     ``tolerance`` is the relative median tolerance (0.20 for unseen trials)."""
-    published = report.get("published") or {}
-    medians = published.get("os_median_months") or [None] * len(report["arms"])
+    published = report.published
+    medians = (published.os_median_months if published else None) or [None] * len(report.arms)
     checks = []
-    for i, (arm, target) in enumerate(zip(report["arms"], medians, strict=False)):
+    for i, (arm, target) in enumerate(zip(report.arms, medians, strict=False)):
         if target is None:
             continue
         ci = median_cis[i] if median_cis else None
         model_ci = (ci[0] if ci[0] is not None else math.nan, ci[1] if ci[1] is not None else math.inf) if ci else None
-        checks.append(
-            check_median(arm["os_median_months"], target, report["name"], arm["name"], tolerance, model_ci=model_ci)
-        )
-    if published.get("os_hr") is not None:
-        checks.append(check_hazard_ratio(report["os_hr"], published["os_hr"], report["name"]))
+        checks.append(check_median(arm.os_median_months, target, report.name, arm.name, tolerance, model_ci=model_ci))
+    if published is not None and published.os_hr is not None:
+        checks.append(check_hazard_ratio(report.os_hr, published.os_hr, report.name))
     return checks
 
 
 @dataclass(frozen=True)
 class TrialCalibration:
     """One trial run: its spec file, seed (``mbc trial SPEC --seed SEED`` at scale 1 gives the same run),
-    ``run_trial`` report, checks, and per-arm outcomes for survival curves."""
+    ``run_trial`` report (per-patient outcomes kept for the headline run only) and checks."""
 
     name: str
     spec: str
     seed: int
     patients_per_arm: int
-    report: dict[str, Any]
+    report: TrialReport
     checks: tuple[TargetCheck, ...]
     source: str | None = None
-    arms: tuple[ArmOutcomes, ...] = field(default=(), repr=False, compare=False)
     replicate: int = 0  # 0: the headline run; k > 0: the k-th further run (another seed)
 
     @property
@@ -196,7 +193,7 @@ class TrialCalibration:
             "seed": self.seed,
             "patients_per_arm": self.patients_per_arm,
             "met": self.met,
-            "report": self.report,
+            "report": self.report.to_dict(),
             "source": self.source,
         }
 
@@ -379,12 +376,14 @@ class _SiteTask:
 
 def _run_trial_task(task: _TrialTask) -> TrialCalibration:
     spec = task.spec.model_copy(update={"patients_per_arm": task.patients_per_arm})
-    report, outcomes = run_trial_with_outcomes(spec, seed=task.seed, params=task.params, kb=task.kb)
-    median_cis = [survival.km_median(arm.os_months, arm.os_event)[1:] for arm in outcomes]
+    report = run_trial(spec, seed=task.seed, params=task.params, kb=task.kb)
+    median_cis = [survival.km_median(arm.os_months, arm.os_event)[1:] for arm in report.outcomes]
+    checks = tuple(check_trial(report, median_cis))
+    if task.replicate:  # survival curves are drawn from the headline run only
+        report = replace(report, outcomes=())
     return TrialCalibration(
-        spec.name, task.stem, task.seed, spec.patients_per_arm, report, tuple(check_trial(report, median_cis)),
-        spec.source, tuple(outcomes) if task.replicate == 0 else (), task.replicate,
-    )  # fmt: skip
+        spec.name, task.stem, task.seed, spec.patients_per_arm, report, checks, spec.source, task.replicate
+    )
 
 
 def _run_site_task(task: _SiteTask) -> SiteCalibration:

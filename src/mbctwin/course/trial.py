@@ -11,9 +11,11 @@ dated (:func:`calendar_start`), and each later line uses only the drugs approved
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import yaml
@@ -32,6 +34,15 @@ from mbctwin.course.state import RegimenRegistry
 from mbctwin.errors import CaseError, FieldProblem
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 from mbctwin.knowledge.schema import Source
+from mbctwin.results import Result, new_axes, new_figure
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+TRIALS = Path(str(resources.files("mbctwin.course").joinpath("trials")))  # the shipped trial specs
+Progress = Callable[[int, int], None]
 
 
 class _Spec(BaseModel):
@@ -127,26 +138,163 @@ class ArmOutcomes:
     pfs_months: np.ndarray
     pfs_event: np.ndarray
 
+    def frame(self) -> pd.DataFrame:
+        """One row per patient of this arm."""
+        import pandas as pd
+
+        columns = {"os_months": self.os_months, "os_event": self.os_event}
+        columns |= {"pfs_months": self.pfs_months, "pfs_event": self.pfs_event}
+        return pd.DataFrame({"arm": self.name, **columns})
+
+
+@dataclass(frozen=True)
+class ArmSummary:
+    """One arm's size and Kaplan-Meier medians (months; ``None``: not reached)."""
+
+    name: str
+    patients: int
+    pfs_median_months: float | None
+    os_median_months: float | None
+
+
+@dataclass(frozen=True)
+class TrialCalendar:
+    """When a dated trial ran, and how many control patients later got the investigational drugs."""
+
+    entry_years: tuple[float, float]
+    cutoff_year: float
+    controls_given_investigational_percent: float
+
+
+HazardRatio = tuple[float, float, float]  # estimate, lower and upper 95 % bound
+
+
+@dataclass(frozen=True)
+class TrialReport(Result):
+    """What an in-silico trial reports: arm medians, Cox hazard ratios of the first arm against the
+    second, the published figures beside them, and each arm's per-patient outcomes.
+
+    Examples
+    --------
+    >>> from mbctwin.course.trial import TrialSpec, run_trial
+    >>> spec = TrialSpec.from_file(TRIALS / "ascent.yaml").model_copy(update={"patients_per_arm": 60})
+    >>> report = run_trial(spec, seed=1)
+    >>> [arm.name for arm in report.arms] == list(report.summary.index)
+    True
+    >>> sorted(report.to_dict())
+    ['arms', 'calendar', 'name', 'os_hr', 'pfs_hr', 'published']
+    """
+
+    name: str
+    arms: tuple[ArmSummary, ...]
+    pfs_hr: HazardRatio
+    os_hr: HazardRatio
+    published: Published | None = None
+    calendar: TrialCalendar | None = None
+    outcomes: tuple[ArmOutcomes, ...] = field(default=(), repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrialReport:
+        """The report of :meth:`to_dict` (a saved ``summary.json``), without per-patient outcomes."""
+        calendar = data.get("calendar")
+        return cls(
+            data["name"],
+            tuple(ArmSummary(**arm) for arm in data["arms"]),
+            _hazard_ratio_of(data["pfs_hr"]),
+            _hazard_ratio_of(data["os_hr"]),
+            Published.model_validate(data["published"]) if "published" in data else None,
+            TrialCalendar(**calendar | {"entry_years": tuple(calendar["entry_years"])}) if calendar else None,
+        )
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per arm: patients, simulated and published PFS/OS medians."""
+        import pandas as pd
+
+        published = self.published or Published()
+        rows = []
+        for i, arm in enumerate(self.arms):
+            row = asdict(arm)
+            row["published_pfs_median_months"] = _nth(published.pfs_median_months, i)
+            row["published_os_median_months"] = _nth(published.os_median_months, i)
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("name")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures of ``mbc trial --format json``."""
+        report: dict[str, Any] = {
+            "name": self.name,
+            "arms": [asdict(arm) for arm in self.arms],
+            "pfs_hr": list(self.pfs_hr),
+            "os_hr": list(self.os_hr),
+        }
+        if self.published:
+            report["published"] = self.published.model_dump(exclude_none=True)
+        if self.calendar:
+            report["calendar"] = asdict(self.calendar) | {"entry_years": list(self.calendar.entry_years)}
+        return report
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        import pandas as pd
+
+        return {"patients": pd.concat([arm.frame() for arm in self.outcomes], ignore_index=True)}
+
+    def figures(self) -> dict[str, Figure]:
+        figure = new_figure((12, 4.5))
+        left, right = figure.subplots(1, 2)
+        self.plot_km("pfs", ax=left)
+        self.plot_km("os", ax=right)
+        return {"km": figure}
+
+    def plot_km(self, endpoint: Literal["pfs", "os"] = "os", ax: Axes | None = None) -> Axes:
+        """Kaplan-Meier curves of each arm (first-line PFS or overall survival) with 95 % bands."""
+        ax = new_axes(ax)
+        for arm in self.outcomes:
+            months, event = (arm.os_months, arm.os_event) if endpoint == "os" else (arm.pfs_months, arm.pfs_event)
+            times, curve, low, high = survival.km_curve(months, event)
+            ax.step(times, curve, where="post", label=arm.name)
+            ax.fill_between(times, low, high, step="post", alpha=0.2)
+        title = "Overall survival" if endpoint == "os" else "Progression-free survival (randomised line)"
+        ax.set(xlabel="months", ylabel="probability", ylim=(0, 1.02), title=f"{self.name}: {title}")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        return ax
+
+
+def _hazard_ratio_of(values: list[float]) -> HazardRatio:
+    hr, low, high = values
+    return hr, low, high
+
+
+def _nth(values: list[float | None] | None, index: int) -> float | None:
+    return values[index] if values is not None and index < len(values) else None
+
 
 def run_trial(
     spec: TrialSpec,
     seed: int | None = None,
     params: CourseParams | None = None,
     kb: KnowledgeBase | None = None,
-    progress: Any = None,
-) -> dict[str, Any]:
-    """Simulate the trial and return the figures of ``mbc trial --format json``."""
-    return run_trial_with_outcomes(spec, seed, params, kb, progress)[0]
+    progress: Progress | None = None,
+) -> TrialReport:
+    """Simulate the trial: randomise, treat, follow, censor at the cut-off and compare the arms.
 
+    Parameters
+    ----------
+    spec
+        The trial (``TrialSpec.from_file``; shipped specs are in ``mbctwin/course/trials``).
+    seed
+        Root seed: the population draws from its first child, the course from its second.
+    params, kb
+        Course parameters and knowledge base (default: the packaged ones).
+    progress
+        Called with (done, total) as blocks of patients finish.
 
-def run_trial_with_outcomes(
-    spec: TrialSpec,
-    seed: int | None = None,
-    params: CourseParams | None = None,
-    kb: KnowledgeBase | None = None,
-    progress: Any = None,
-) -> tuple[dict[str, Any], list[ArmOutcomes]]:
-    """:func:`run_trial`'s report (same figures for the same seed) and each arm's per-patient outcomes."""
+    Returns
+    -------
+    TrialReport
+        Medians, hazard ratios, the published figures and per-patient outcomes.
+    """
     kb = kb or load_kb()
     population_seed, course_seed = np.random.SeedSequence(seed).spawn(2)
     rng = np.random.default_rng(population_seed)
@@ -169,23 +317,23 @@ def run_trial_with_outcomes(
     censor_at = horizon - entry
     os_t, os_e = _censor(result.patients["os_months"].to_numpy(), result.patients["died"].to_numpy(), censor_at)
     pfs_t, pfs_e = _first_line_pfs(result, censor_at)
-    outcomes = [
+    outcomes = tuple(
         ArmOutcomes(arm.name, os_t[arm_of == a], os_e[arm_of == a], pfs_t[arm_of == a], pfs_e[arm_of == a])
         for a, arm in enumerate(spec.arms)
-    ]
-    report = _report(spec, arm_of, (pfs_t, pfs_e), (os_t, os_e))
+    )
+    calendar = None
     if start is not None and cohort.calendar is not None:
-        report["calendar"] = _calendar(spec, start, _crossover_percent(spec, result.lines, arm_of, censor_at))
-    return report, outcomes
+        calendar = _calendar(spec, start, _crossover_percent(spec, result.lines, arm_of, censor_at))
+    return _report(spec, arm_of, outcomes, (pfs_t, pfs_e, os_t, os_e), calendar)
 
 
-def _calendar(spec: TrialSpec, start: float, crossover: float) -> dict[str, Any]:
+def _calendar(spec: TrialSpec, start: float, crossover: float) -> TrialCalendar:
     """When the simulated trial ran, and how many control patients later got the investigational drugs."""
-    return {
-        "entry_years": [round(start, 1), round(start + spec.accrual_months / 12.0, 1)],
-        "cutoff_year": round(start + (spec.accrual_months + spec.follow_up_months) / 12.0, 1),
-        "controls_given_investigational_percent": round(crossover, 1),
-    }
+    return TrialCalendar(
+        (round(start, 1), round(start + spec.accrual_months / 12.0, 1)),
+        round(start + (spec.accrual_months + spec.follow_up_months) / 12.0, 1),
+        round(crossover, 1),
+    )
 
 
 def _crossover_percent(spec: TrialSpec, lines: Any, arm_of: np.ndarray, censor_at: np.ndarray) -> float:
@@ -290,29 +438,40 @@ def _first_line_pfs(result: Any, censor_at: np.ndarray) -> tuple[np.ndarray, np.
     return _censor(times, events, censor_at)
 
 
-def _report(spec: TrialSpec, arm_of: np.ndarray, pfs: tuple, os: tuple) -> dict[str, Any]:
-    arms = []
-    for a, arm in enumerate(spec.arms):
-        members = arm_of == a
-        arms.append(
-            {
-                "name": arm.name,
-                "patients": int(members.sum()),
-                "pfs_median_months": _round(survival.km_median(pfs[0][members], pfs[1][members])[0]),
-                "os_median_months": _round(survival.km_median(os[0][members], os[1][members])[0]),
-            }
+def _report(
+    spec: TrialSpec,
+    arm_of: np.ndarray,
+    outcomes: tuple[ArmOutcomes, ...],
+    endpoints: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    calendar: TrialCalendar | None,
+) -> TrialReport:
+    """``endpoints``: PFS months, PFS event, OS months, OS event of every patient (``arm_of`` order)."""
+    arms = tuple(
+        ArmSummary(
+            arm.name,
+            int(arm.os_months.size),
+            _round(survival.km_median(arm.pfs_months, arm.pfs_event)[0]),
+            _round(survival.km_median(arm.os_months, arm.os_event)[0]),
         )
+        for arm in outcomes
+    )
     pair = arm_of <= 1
     experimental = arm_of[pair] == 0
-    report: dict[str, Any] = {
-        "name": spec.name,
-        "arms": arms,
-        "pfs_hr": [round(v, 3) for v in survival.cox_hazard_ratio(pfs[0][pair], pfs[1][pair], experimental)],
-        "os_hr": [round(v, 3) for v in survival.cox_hazard_ratio(os[0][pair], os[1][pair], experimental)],
-    }
-    if spec.published:
-        report["published"] = spec.published.model_dump(exclude_none=True)
-    return report
+    pfs_t, pfs_e, os_t, os_e = (column[pair] for column in endpoints)
+    return TrialReport(
+        spec.name,
+        arms,
+        _hazard_ratio(pfs_t, pfs_e, experimental),
+        _hazard_ratio(os_t, os_e, experimental),
+        spec.published,
+        calendar,
+        outcomes,
+    )
+
+
+def _hazard_ratio(months: np.ndarray, event: np.ndarray, experimental: np.ndarray) -> HazardRatio:
+    hr, low, high = (round(v, 3) for v in survival.cox_hazard_ratio(months, event, experimental))
+    return hr, low, high
 
 
 def _round(value: float | None) -> float | None:

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from mbctwin.course import survival
 from mbctwin.course.calibration import CalibrationResult, TargetCheck
+from mbctwin.course.trial import Published
 from mbctwin.engine.contract import DISCLAIMER
 from mbctwin.report.render import _environment
 
@@ -124,22 +125,21 @@ def plot_forest(checks: list[TargetCheck]) -> Any:
 
 def plot_survival(result: CalibrationResult) -> Any:
     """Kaplan-Meier OS per arm of every trial; open circles mark the published medians."""
-    trials = [t for t in result.trials if t.arms]
+    trials = [t for t in result.trials if t.report.outcomes]
     columns = min(3, len(trials))
     rows = -(-len(trials) // columns)
     figure = _figure(3.6 * columns, 3.0 * rows)
     axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
     for ax, trial in zip(axes, trials, strict=False):
-        published = (trial.report.get("published") or {}).get("os_median_months") or []
-        for i, arm in enumerate(trial.arms):
+        published = trial.report.published or Published()
+        medians = published.os_median_months or []
+        for i, arm in enumerate(trial.report.outcomes):
             times, curve, _, _ = survival.km_curve(arm.os_months, arm.os_event)
             ax.step(times, curve, where="post", color=f"C{i}", label=_short(arm.name))
-            if i < len(published) and published[i] is not None:
-                ax.plot([published[i]], [0.5], marker="o", mfc="none", mec=f"C{i}", mew=1.8, markersize=8)
+            if i < len(medians) and medians[i] is not None:
+                ax.plot([medians[i]], [0.5], marker="o", mfc="none", mec=f"C{i}", mew=1.8, markersize=8)
         ax.axhline(0.5, color="0.6", lw=0.8, ls=":")
-        hr = trial.report["os_hr"][0]
-        target = (trial.report.get("published") or {}).get("os_hr")
-        ax.set_title(f"{trial.name}\nHR {hr:.2f} (published {target})", fontsize=8.5)
+        ax.set_title(f"{trial.name}\nHR {trial.report.os_hr[0]:.2f} (published {published.os_hr})", fontsize=8.5)
         ax.set(ylim=(0, 1.02), xlabel="months", ylabel="overall survival")
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
@@ -238,7 +238,7 @@ def render_calibration_html(result: CalibrationResult) -> str:
         plots.append(("Median overall survival per arm", "medians", plot_medians(medians)))
     if hazard_ratios:
         plots.append(("Overall survival hazard ratios", "forest", plot_forest(hazard_ratios)))
-    if any(t.arms for t in result.trials):
+    if any(t.report.outcomes for t in result.trials):
         plots.append(("Kaplan-Meier overall survival per trial arm", "survival", plot_survival(result)))
     if result.sites:
         plots.append(("Metastatic sites by subtype", "sites", plot_sites(result)))
