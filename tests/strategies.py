@@ -47,7 +47,7 @@ def tumors(draw: st.DrawFn) -> dict[str, Any]:
 metastases = st.fixed_dictionaries(
     {
         "site": st.sampled_from(SITES),
-        "count": st.integers(1, 12),
+        "count": _optional(st.integers(1, 12)),
         "symptomatic": st.booleans(),
         "findings": st.lists(st.sampled_from(FINDINGS), max_size=2, unique=True),
     }
@@ -91,9 +91,19 @@ biomarkers = st.fixed_dictionaries(
 
 
 @st.composite
+def _pregnancy(draw: st.DrawFn, sex: str) -> dict[str, Any]:
+    """Pregnancy state (women only) with gestational weeks exactly when pregnant (contract §1)."""
+    state = draw(st.sampled_from(["none", "none", "pregnant", "breastfeeding"])) if sex == "female" else "none"
+    return {"pregnancy": state, **({"gestational_weeks": draw(st.integers(1, 42))} if state == "pregnant" else {})}
+
+
+@st.composite
 def cases(draw: st.DrawFn) -> dict[str, Any]:
     sex = draw(st.sampled_from(["female", "female", "female", "male"]))
     presentation = draw(st.sampled_from(["de_novo", "recurrent"]))
+    history = draw(st.lists(therapies, max_size=4))
+    if presentation == "de_novo":  # de novo disease has no (neo)adjuvant history (a contradiction otherwise)
+        history = [{**entry, "setting": "metastatic"} for entry in history]
     return {
         "age": draw(st.integers(18, 100)),
         "sex": sex,
@@ -111,7 +121,12 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
         },
         "labs": draw(labs),
         "biomarkers": draw(biomarkers),
-        "prior_therapies": draw(st.lists(therapies, max_size=4)),
+        "prior_therapies": history,
         "comorbidities": draw(st.lists(st.sampled_from(COMORBIDITIES), max_size=3, unique=True)),
-        "preferences": {"oral_only": draw(st.booleans()), "avoid_alopecia": draw(st.booleans())},
+        "preferences": {
+            "oral_only": draw(st.booleans()),
+            "avoid_alopecia": draw(st.booleans()),
+            "declines_chemotherapy": draw(st.booleans()),
+        },
+        **draw(_pregnancy(sex)),
     }

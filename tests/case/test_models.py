@@ -149,3 +149,97 @@ def test_bundled_examples_are_valid() -> None:
     assert len(names) >= 3
     for name in names:
         assert example_case(name).id
+
+
+def _problems(changes: dict) -> dict[str, str]:
+    with pytest.raises(CaseError) as caught:
+        parse_case({**copy.deepcopy(BASE_CASE), **changes})
+    return {p.field: p.message for p in caught.value.problems}
+
+
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [
+        pytest.param(
+            {"prior_therapies": [{"setting": "adjuvant", "drugs": ["letrozole"], "ended_because": "completed"}]},
+            {"presentation", "prior_therapies.0.setting"},
+            id="de_novo_with_adjuvant",
+        ),
+        pytest.param(
+            {"disease_free_interval_months": 30}, {"presentation", "disease_free_interval_months"}, id="de_novo_dfi"
+        ),
+        pytest.param({"sex": "male", "pregnancy": "breastfeeding"}, {"sex", "pregnancy"}, id="man_breastfeeding"),
+        pytest.param({"gestational_weeks": 12}, {"gestational_weeks", "pregnancy"}, id="weeks_not_pregnant"),
+        pytest.param({"pregnancy": "pregnant"}, {"pregnancy", "gestational_weeks"}, id="pregnant_without_weeks"),
+        pytest.param(
+            {"tumor": {**BASE_CASE["tumor"], "er": "negative", "er_percent": 5}},
+            {"tumor.er", "tumor.er_percent"},
+            id="er_negative_with_percent",
+        ),
+        pytest.param(
+            {"tumor": {**BASE_CASE["tumor"], "er": "positive", "er_percent": 0}},
+            {"tumor.er", "tumor.er_percent"},
+            id="er_positive_with_zero",
+        ),
+    ],
+)
+def test_contradictions_name_every_field_involved(changes: dict, fields: set[str]) -> None:
+    problems = _problems(changes)
+    assert fields <= set(problems)
+    for field in fields:
+        assert all(other in problems[field] for other in fields - {field})
+
+
+def test_all_contradictions_are_reported_at_once() -> None:
+    problems = _problems({"sex": "male", "pregnancy": "pregnant", "disease_free_interval_months": 3})
+    assert {"sex", "pregnancy", "gestational_weeks", "presentation", "disease_free_interval_months"} <= set(problems)
+
+
+def test_pregnancy_defaults_to_none_and_takes_weeks_when_pregnant() -> None:
+    assert parse_case(copy.deepcopy(BASE_CASE)).pregnancy == "none"
+    case = parse_case(
+        {**copy.deepcopy(BASE_CASE), "menopausal_status": "pre", "pregnancy": "pregnant", "gestational_weeks": 20}
+    )
+    assert (case.pregnancy, case.gestational_weeks) == ("pregnant", 20)
+    assert "gestational_weeks" in _problems({"pregnancy": "pregnant", "gestational_weeks": 43})
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        pytest.param({"ecog": True}, "ecog", id="bool_for_int"),
+        pytest.param({"age": "60"}, "age", id="numeric_string_for_int"),
+        pytest.param({"visceral_crisis": 1}, "visceral_crisis", id="number_for_bool"),
+        pytest.param({"visceral_crisis": "true"}, "visceral_crisis", id="string_for_bool"),
+        pytest.param({"labs": {"lvef_percent": False}}, "labs.lvef_percent", id="bool_for_float"),
+        pytest.param({"preferences": {"declines_chemotherapy": "yes"}}, "preferences.declines_chemotherapy", id="pref"),
+        pytest.param({"id": ""}, "id", id="empty_id"),
+        pytest.param({"id": "x" * 129}, "id", id="long_id"),
+        pytest.param({"id": "case\u202eevil"}, "id", id="bidi_id"),
+        pytest.param({"id": "case\x07bell"}, "id", id="control_id"),
+        pytest.param({"id": "two\nlines"}, "id", id="newline_id"),
+    ],
+)
+def test_strict_types_and_id_limits(changes: dict, field: str) -> None:
+    assert field in _problems(changes)
+
+
+def test_ids_of_any_printable_script_are_accepted() -> None:
+    for case_id in ("x" * 128, "Fall-Müller 2024/07 #3", "症例-01"):
+        assert parse_case({**copy.deepcopy(BASE_CASE), "id": case_id}).id == case_id
+
+
+def test_integers_are_accepted_where_the_contract_takes_a_decimal() -> None:
+    case = parse_case({**copy.deepcopy(BASE_CASE), "labs": {"bilirubin_x_uln": 1}})
+    assert case.labs.bilirubin_x_uln == 1.0
+
+
+def test_lesion_count_absent_is_unknown_and_never_oligometastatic() -> None:
+    from mbctwin.case.derived import oligometastatic, total_lesions
+
+    case = parse_case({**copy.deepcopy(BASE_CASE), "metastases": [{"site": "bone"}, {"site": "liver", "count": 1}]})
+    assert case.metastases[0].count is None
+    assert total_lesions(case) is None
+    assert not oligometastatic(case)
+    counted = parse_case({**copy.deepcopy(BASE_CASE), "metastases": [{"site": "bone", "count": 2}]})
+    assert (total_lesions(counted), oligometastatic(counted)) == (2, True)

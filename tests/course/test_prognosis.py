@@ -21,7 +21,15 @@ def _recurrent(case, dfi: float | None, age: int):
 
 
 def _de_novo(case, age: int):
-    return case.model_copy(update={"presentation": "de_novo", "disease_free_interval_months": None, "age": age})
+    """The case as de novo disease: no disease-free interval and no (neo)adjuvant history (contract §1)."""
+    metastatic = [p for p in case.prior_therapies if p.setting == "metastatic"]
+    update = {
+        "presentation": "de_novo",
+        "disease_free_interval_months": None,
+        "age": age,
+        "prior_therapies": metastatic,
+    }
+    return case.model_copy(update=update)
 
 
 def _reference() -> float:

@@ -56,6 +56,16 @@ def test_bad_case_gives_422_with_the_same_field_messages_as_the_cli(client: Test
     assert sorted((d["field"], d["message"]) for d in response.json()["detail"]) == expected
 
 
+def test_contradiction_gives_422_naming_every_field(client: TestClient) -> None:
+    bad = copy.deepcopy(BASE_CASE) | {"disease_free_interval_months": 20, "ecog": True}
+    response = client.post("/v1/plans", json=bad)
+    assert response.status_code == 422
+    fields = {d["field"] for d in response.json()["detail"]}
+    assert fields == {"ecog"} or {"presentation", "disease_free_interval_months"} <= fields
+    response = client.post("/v1/plans", json=bad | {"ecog": 1})
+    assert {d["field"] for d in response.json()["detail"]} == {"presentation", "disease_free_interval_months"}
+
+
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"null", b'"text"'])
 def test_malformed_bodies_are_422_never_500(client: TestClient, body: bytes) -> None:
     response = client.post("/v1/cases", content=body, headers={"content-type": "application/json"})

@@ -154,11 +154,12 @@ def test_missing_site_and_blank_rows(client: TestClient) -> None:
     assert 'id="f-metastases-err"' in response.text
 
 
-def test_contract_level_problem_lands_on_its_group(client: TestClient) -> None:
+def test_contradiction_lands_on_every_field_involved(client: TestClient) -> None:
     form = valid_form() | {"tumor.er_percent": "0"}
     response = client.post("/ui/case", data=form)
     assert response.status_code == 422
-    assert 'id="f-tumor-err"' in response.text
+    assert 'id="f-tumor-er-err"' in response.text
+    assert 'id="f-tumor-er_percent-err"' in response.text
     assert "contradicts" in response.text
 
 

@@ -6,9 +6,10 @@ simulators and the interfaces all read these rather than re-deriving them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mbctwin.case.models import Case, PriorTherapy, Tumor
+from mbctwin.case.models import Case, Metastasis, PriorTherapy, Tumor
 from mbctwin.case.vocabulary import vocabulary
 
 ENDOCRINE_AGENT_CLASSES = frozenset({"aromatase_inhibitor", "serm", "serd"})
@@ -157,12 +158,21 @@ def endocrine_resistance(case: Case) -> str:
     return "sensitive"
 
 
-def total_lesions(case: Case) -> int:
-    return sum(m.count for m in case.metastases)
+def lesion_total(metastases: Iterable[Metastasis]) -> int | None:
+    """Lesions in total; ``None`` when any count is unknown (never guessed)."""
+    counts = [m.count for m in metastases]
+    return None if None in counts else sum(c for c in counts if c is not None)
+
+
+def total_lesions(case: Case) -> int | None:
+    return lesion_total(case.metastases)
 
 
 def oligometastatic(case: Case) -> bool:
-    return total_lesions(case) <= OLIGOMETASTATIC_MAX_LESIONS
+    """Five or fewer lesions in total (ESO-ESTRO/ABC); an unknown count is never oligometastatic,
+    so no metastasis-directed intent follows from a count nobody entered."""
+    total = total_lesions(case)
+    return total is not None and total <= OLIGOMETASTATIC_MAX_LESIONS
 
 
 @dataclass(frozen=True)

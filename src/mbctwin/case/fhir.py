@@ -174,11 +174,9 @@ def _secondary(draft: _Draft, res: dict[str, Any]) -> None:
         return
     if onset := _onset(res):
         draft.metastasis_onsets.append(onset)
-    for metastasis in draft.data.setdefault("metastases", []):
-        if metastasis["site"] == site:
-            metastasis["count"] += 1
-            return
-    draft.data["metastases"].append({"site": site, "count": 1})
+    if all(m["site"] != site for m in draft.data.setdefault("metastases", [])):
+        # A Condition names a site, not its lesions: the count stays unknown (contract §1).
+        draft.data["metastases"].append({"site": site})
 
 
 def _condition(draft: _Draft, res: dict[str, Any], _as_of: date) -> None:

@@ -10,19 +10,36 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from mbctwin.case.models import Case
+from mbctwin.case.models import CROSS_FIELD_ERROR, Case
 from mbctwin.errors import CaseError, FieldProblem
 
 
 def problems_from(error: ValidationError) -> list[FieldProblem]:
-    """Turn pydantic's errors into ``tumor.her2_ihc: reason`` problems (one per field)."""
+    """Turn pydantic's errors into ``tumor.her2_ihc: reason`` problems (one per field).
+
+    A cross-field problem (a contradiction) becomes one problem for each field involved, each
+    message naming the others, so a form can mark every input that takes part."""
     problems = []
     for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "case"
+        loc = [str(part) for part in item["loc"]]
+        if item["type"] == CROSS_FIELD_ERROR:
+            problems.extend(_cross_field_problems(loc, item["ctx"]["problems"]))
+            continue
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown field (not part of the case contract)"
-        problems.append(FieldProblem(field, message))
+        problems.append(FieldProblem(".".join(loc) or "case", message))
+    return problems
+
+
+def _cross_field_problems(loc: list[str], found: list[dict[str, Any]]) -> list[FieldProblem]:
+    problems = []
+    for problem in found:
+        fields = [".".join([*loc, field]) for field in problem["fields"]]
+        for field in fields:
+            others = [f for f in fields if f != field]
+            suffix = f" (fields involved: {', '.join(fields)})" if others else ""
+            problems.append(FieldProblem(field, f"{problem['message']}{suffix}"))
     return problems
 
 

@@ -11,6 +11,7 @@ import json
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from mbctwin.case.vocabulary import known_drugs
 
@@ -45,6 +46,7 @@ Setting = Literal["neoadjuvant", "adjuvant", "metastatic"]
 EndReason = Literal["completed", "progression", "toxicity", "ongoing"]
 Response = Literal["CR", "PR", "SD", "PD"]
 Mutation = Literal["mutated", "wild_type"]
+Pregnancy = Literal["none", "pregnant", "breastfeeding"]
 
 SITES: tuple[str, ...] = Site.__args__  # type: ignore[attr-defined]
 FINDINGS: tuple[str, ...] = Finding.__args__  # type: ignore[attr-defined]
@@ -52,10 +54,37 @@ FINDINGS: tuple[str, ...] = Finding.__args__  # type: ignore[attr-defined]
 Percent = Annotated[float, Field(ge=0, le=100)]
 Months = Annotated[float, Field(ge=0, le=1200)]
 Ratio = Annotated[float, Field(ge=0, le=100)]
+CASE_ID_MAX_LENGTH = 128
+# Unicode bidirectional controls (embedding, override, isolate, marks): they make an id display
+# as something other than what it is, so a stored case could impersonate another in a listing.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+CROSS_FIELD_ERROR = "cross_field"
+CrossField = dict[str, object]
+
+
+def cross_field(fields: tuple[str, ...], message: str) -> CrossField:
+    """A problem that involves several fields (a contradiction, or a field another one requires)."""
+    return {"fields": list(fields), "message": message}
+
+
+def raise_cross_field(found: list[CrossField]) -> None:
+    """Raise one error carrying every cross-field problem found (fields relative to the model).
+
+    Pydantic lets a model validator raise a single error; the case reader
+    (:func:`mbctwin.case.io.problems_from`) turns it back into one problem per field involved,
+    so every field of a contradiction is named (CLI exit 2, HTTP 422)."""
+    if found:
+        summary = "; ".join(str(c["message"]) for c in found)
+        raise PydanticCustomError(CROSS_FIELD_ERROR, "{summary}", {"summary": summary, "problems": found})
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    """Strict types (contract §3): a boolean is never a number, a number never a boolean, and a
+    numeric string is not a number (forms convert their own text)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
 
 class Tumor(_Strict):
@@ -80,13 +109,23 @@ class Tumor(_Strict):
         if self.er_percent is None or self.er == "unknown":
             return self
         if (self.er == "positive") != (self.er_percent >= 1):
-            raise ValueError(f"er_percent {self.er_percent:g} contradicts er: {self.er} (ER >= 1 % is positive)")
+            raise_cross_field(
+                [
+                    cross_field(
+                        ("er", "er_percent"),
+                        f"er: {self.er} contradicts er_percent {self.er_percent:g} (ER >= 1 % is positive)",
+                    )
+                ]
+            )
         return self
 
 
 class Metastasis(_Strict):
+    """One metastatic site. ``count`` absent = unknown (e.g. a FHIR import): never assumed, and a case
+    with an unknown count is never oligometastatic."""
+
     site: Site
-    count: Annotated[int, Field(ge=1, le=1000)] = 1
+    count: Annotated[int, Field(ge=1, le=1000)] | None = None
     symptomatic: bool = False
     findings: list[Finding] = Field(default_factory=list)
 
@@ -149,12 +188,13 @@ class PriorTherapy(_Strict):
 class Preferences(_Strict):
     avoid_alopecia: bool = False
     oral_only: bool = False
+    declines_chemotherapy: bool = False  # cytotoxic chemotherapy; antibody-drug conjugates count as chemotherapy
 
 
 class Case(_Strict):
     """A patient with metastatic breast cancer, as the decision engine reads it."""
 
-    id: str | None = None
+    id: Annotated[str, Field(min_length=1, max_length=CASE_ID_MAX_LENGTH)] | None = None
     age: Annotated[int, Field(ge=18, le=110)]
     sex: Literal["female", "male"]
     menopausal_status: Literal["pre", "peri", "post"] | None = None
@@ -171,21 +211,93 @@ class Case(_Strict):
     prior_therapies: list[PriorTherapy] = Field(default_factory=list)
     comorbidities: list[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]] = Field(default_factory=list)
     preferences: Preferences = Field(default_factory=Preferences)
+    pregnancy: Pregnancy = "none"
+    gestational_weeks: Annotated[int, Field(ge=1, le=42)] | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _printable_id(cls, value: str | None) -> str | None:
+        """Ids appear in listings, logs and file names: printable characters only, no bidi controls."""
+        if value is not None and (not value.isprintable() or set(value) & BIDI_CONTROLS):
+            raise ValueError("an id holds printable characters only (no control or bidirectional characters)")
+        return value
 
     @model_validator(mode="after")
-    def _women_need_menopausal_status(self) -> Case:
-        if self.sex == "female" and self.menopausal_status is None:
-            raise ValueError("menopausal_status is required for female patients (pre | peri | post)")
+    def _fields_agree(self) -> Case:
+        """Facts that cannot both be true, or that need another fact, are errors naming every field
+        involved (contract §1); all of them are reported at once."""
+        raise_cross_field(
+            [
+                *self._required_by_others(),
+                *self._history_contradictions(),
+                *self._pregnancy_contradictions(),
+            ]
+        )
         return self
 
-    @model_validator(mode="after")
-    def _one_ongoing_line(self) -> Case:
+    def _required_by_others(self) -> list[CrossField]:
+        found = []
+        if self.sex == "female" and self.menopausal_status is None:
+            found.append(
+                cross_field(
+                    ("menopausal_status", "sex"),
+                    "menopausal_status is required for female patients (pre | peri | post)",
+                )
+            )
         ongoing = [i for i, p in enumerate(self.prior_therapies) if p.ended_because == "ongoing"]
         if len(ongoing) > 1:
-            raise ValueError(f"prior_therapies: only one entry can be ongoing, found {len(ongoing)}")
-        if ongoing and ongoing[0] != len(self.prior_therapies) - 1:
-            raise ValueError("prior_therapies: the ongoing entry must be the last (oldest first)")
-        return self
+            fields = tuple(f"prior_therapies.{i}.ended_because" for i in ongoing)
+            found.append(cross_field(fields, f"prior_therapies: only one entry can be ongoing, found {len(ongoing)}"))
+        elif ongoing and ongoing[0] != len(self.prior_therapies) - 1:
+            found.append(
+                cross_field(
+                    (f"prior_therapies.{ongoing[0]}.ended_because",),
+                    "prior_therapies: the ongoing entry must be the last (oldest first)",
+                )
+            )
+        return found
+
+    def _history_contradictions(self) -> list[CrossField]:
+        if self.presentation != "de_novo":
+            return []
+        found = [
+            cross_field(
+                ("presentation", f"prior_therapies.{i}.setting"),
+                f"presentation: de_novo contradicts a {entry.setting} entry in prior_therapies (item {i}): "
+                "de novo metastatic disease has had no curative-intent treatment",
+            )
+            for i, entry in enumerate(self.prior_therapies)
+            if entry.setting != "metastatic"
+        ]
+        if self.disease_free_interval_months is not None:
+            found.append(
+                cross_field(
+                    ("presentation", "disease_free_interval_months"),
+                    "disease_free_interval_months is given for presentation: de_novo "
+                    "(a disease-free interval exists only for recurrent disease)",
+                )
+            )
+        return found
+
+    def _pregnancy_contradictions(self) -> list[CrossField]:
+        found = []
+        if self.sex == "male" and self.pregnancy != "none":
+            found.append(cross_field(("sex", "pregnancy"), f"pregnancy: {self.pregnancy} contradicts sex: male"))
+        if self.gestational_weeks is not None and self.pregnancy != "pregnant":
+            found.append(
+                cross_field(
+                    ("gestational_weeks", "pregnancy"),
+                    f"gestational_weeks is given but pregnancy is {self.pregnancy} (only for pregnancy: pregnant)",
+                )
+            )
+        if self.pregnancy == "pregnant" and self.gestational_weeks is None:
+            found.append(
+                cross_field(
+                    ("pregnancy", "gestational_weeks"),
+                    "pregnancy: pregnant needs gestational_weeks (1..42): the safe options depend on the trimester",
+                )
+            )
+        return found
 
     @model_validator(mode="after")
     def _generate_id(self) -> Case:

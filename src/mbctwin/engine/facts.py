@@ -12,6 +12,7 @@ from mbctwin.case.derived import (
     Derived,
     is_chemotherapy,
     is_endocrine,
+    lesion_total,
     metastatic_lines,
     months_before_metastasis,
     ongoing_line,
@@ -31,7 +32,8 @@ def _site_facts(case: Case) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     for site in SITES:
         lesions = [m for m in case.metastases if m.site == site]
-        facts[f"{site}_count"] = sum(m.count for m in lesions)
+        facts[f"{site}_present"] = bool(lesions)
+        facts[f"{site}_count"] = lesion_total(lesions)
         facts[f"{site}_symptomatic"] = any(m.symptomatic for m in lesions)
     found = {f for m in case.metastases for f in m.findings}
     for finding in FINDINGS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from mbctwin.case.derived import lesion_total
 from mbctwin.case.models import SITES, Case
 
 __all__ = ["SITE_LABELS", "SiteMark", "body_map_svg", "site_marks"]
@@ -72,15 +73,23 @@ class SiteMark:
 
     site: str
     label: str
-    count: int
+    count: int | None  # None: lesions not counted
     symptomatic: bool
     findings: tuple[str, ...]
     x: int
     y: int
 
     @property
+    def short_label(self) -> str:
+        """The count as the marker shows it: ``?`` when not counted, ``10+`` for innumerable."""
+        return "?" if self.count is None else "10+" if self.count >= 10 else str(self.count)
+
+    @property
     def description(self) -> str:
-        lesions = "innumerable lesions" if self.count >= 10 else f"{self.count} lesion{'s' * (self.count != 1)}"
+        if self.count is None:
+            lesions = "lesions not counted"
+        else:
+            lesions = "innumerable lesions" if self.count >= 10 else f"{self.count} lesion{'s' * (self.count != 1)}"
         text = f"{self.label}: {lesions}, {'symptomatic' if self.symptomatic else 'not symptomatic'}"
         if self.findings:
             text += " (" + ", ".join(f.replace("_", " ") for f in self.findings) + ")"
@@ -97,22 +106,21 @@ def site_marks(case: Case) -> list[SiteMark]:
         findings = tuple(dict.fromkeys(f for m in rows for f in m.findings))
         x, y = _POSITION[site]
         marks.append(
-            SiteMark(
-                site, SITE_LABELS[site], sum(m.count for m in rows), any(m.symptomatic for m in rows), findings, x, y
-            )
+            SiteMark(site, SITE_LABELS[site], lesion_total(rows), any(m.symptomatic for m in rows), findings, x, y)
         )
     return marks
 
 
 def _marker(mark: SiteMark) -> str:
-    label = "10+" if mark.count >= 10 else str(mark.count)
+    label = mark.short_label
+    count = "" if mark.count is None else str(mark.count)
     colour, ring = (
         ("#b42318", '<circle r="15" fill="none" stroke="#b42318" stroke-width="2"/>')
         if mark.symptomatic
         else ("#1d4f91", "")
     )
     return (
-        f'<g class="bm-site{" bm-symptomatic" * mark.symptomatic}" data-site="{mark.site}" data-count="{mark.count}"'
+        f'<g class="bm-site{" bm-symptomatic" * mark.symptomatic}" data-site="{mark.site}" data-count="{count}"'
         f' data-symptomatic="{str(mark.symptomatic).lower()}" transform="translate({mark.x} {mark.y})">'
         f"<title>{escape(mark.description)}</title>{ring}"
         f'<circle r="11" fill="{colour}" stroke="#fff" stroke-width="2"/>'

@@ -113,7 +113,7 @@ def case_summary(case: Case) -> list[tuple[str, str]]:
         (
             "Metastases",
             "; ".join(
-                f"{human(m.site)} \u00d7{m.count}{' symptomatic' if m.symptomatic else ''}"
+                f"{human(m.site)} \u00d7{'?' if m.count is None else m.count}{' symptomatic' if m.symptomatic else ''}"
                 + (f" ({human(m.findings)})" if m.findings else "")
                 for m in case.metastases
             )

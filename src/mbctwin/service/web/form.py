@@ -50,6 +50,7 @@ class Field:
     choices: tuple[tuple[str, str], ...] = ()
     hint: str = ""
     attrs: dict[str, str] = field(default_factory=dict)
+    numeric: bool = False  # the case model takes a number here: the form converts its text (contract §3)
 
     @property
     def id(self) -> str:
@@ -57,7 +58,9 @@ class Field:
 
 
 def _num(name: str, label: str, lo: float, hi: float, step: str = "any", hint: str = "") -> Field:
-    return Field(name, label, "number", hint=hint, attrs={"min": f"{lo:g}", "max": f"{hi:g}", "step": step})
+    return Field(
+        name, label, "number", hint=hint, attrs={"min": f"{lo:g}", "max": f"{hi:g}", "step": step}, numeric=True
+    )
 
 
 def _mutation(name: str, label: str) -> Field:
@@ -80,7 +83,13 @@ GROUPS: tuple[tuple[str, str, tuple[Field, ...]], ...] = (
                 (("", "\u2013 (men)"), *_choices("pre", "peri", "post")),
                 hint="required for women",
             ),
-            Field("ecog", "ECOG performance status", "select", (("", "choose…"), *_choices("0", "1", "2", "3", "4"))),
+            Field(
+                "ecog",
+                "ECOG performance status",
+                "select",
+                (("", "choose…"), *_choices("0", "1", "2", "3", "4")),
+                numeric=True,
+            ),
             Field(
                 "presentation",
                 "Presentation",
@@ -111,7 +120,7 @@ GROUPS: tuple[tuple[str, str, tuple[Field, ...]], ...] = (
                 (("", "choose…"), *_choices("0", "ultralow", "1+", "2+", "3+", "unknown")),
             ),
             Field("tumor.her2_ish", "HER2 ISH", "select", _choices("not_done", "amplified", "not_amplified")),
-            Field("tumor.grade", "Grade", "select", (("", "\u2013"), *_choices("1", "2", "3"))),
+            Field("tumor.grade", "Grade", "select", (("", "\u2013"), *_choices("1", "2", "3")), numeric=True),
             _num("tumor.ki67_percent", "Ki-67 (%)", 0, 100),
             Field("tumor.histology", "Histology", "select", (("", "\u2013"), *_choices("ductal", "lobular", "other"))),
         ),
@@ -172,6 +181,17 @@ _BOOLEANS = {f.name for _, _, fs in GROUPS for f in fs if f.kind == "check"}
 _SCALARS = [f for _, _, fs in GROUPS for f in fs if f.kind != "check"]
 
 
+def number(text: str) -> int | float | str:
+    """A number input's text as a number; text that is not a number stays text, so the case model
+    names the field and says what it expected."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
 def _put(data: dict[str, Any], dotted: str, value: Any) -> None:
     *parents, last = dotted.split(".")
     for part in parents:
@@ -204,7 +224,7 @@ def _metastases(form: FormData) -> list[dict[str, Any]]:
             continue
         row: dict[str, Any] = {"site": site} if site else {}
         if count:
-            row["count"] = count
+            row["count"] = number(count)
         row["symptomatic"] = f"metastases.{i}.symptomatic" in form
         row["findings"] = form.getlist(f"metastases.{i}.findings")
         rows.append(row)
@@ -225,6 +245,8 @@ def _therapies(form: FormData) -> list[dict[str, Any]]:
         if not (values["setting"] or values["drugs"] or values["ended_because"]):
             continue
         row: dict[str, Any] = {k: v for k, v in values.items() if v and k != "drugs"}
+        if "months_on_treatment" in row:
+            row["months_on_treatment"] = number(row["months_on_treatment"])
         row["drugs"] = _drugs(values["drugs"])
         rows.append(row)
     return rows
@@ -238,7 +260,7 @@ def case_data(form: FormData) -> dict[str, Any]:
         if raw and spec.kind == "tri":
             _put(data, spec.name, raw == "true")
         elif raw:
-            _put(data, spec.name, raw)
+            _put(data, spec.name, number(raw) if spec.numeric else raw)
     for name in _BOOLEANS:
         _put(data, name, name in form)
     data["metastases"] = _metastases(form)
