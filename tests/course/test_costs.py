@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from typer.testing import CliRunner
 from mbctwin.cli import app
 from mbctwin.course.costs import DAYS_PER_MONTH, BodySizes, Rates, accrue
 from mbctwin.course.params import CourseParams
+from mbctwin.course.policy import Policy, parse_policy
 from mbctwin.course.prices import PriceSet
 from mbctwin.course.result import BEST_SUPPORTIVE_CARE, CourseResult
 from mbctwin.errors import CaseError
@@ -258,16 +261,50 @@ def engine_course() -> tuple[CourseResult, CourseParams]:
     return result, params
 
 
+def _psa_strategies() -> dict[str, Policy]:
+    return {t: parse_policy(t) for t in ("fixed:letrozole+palbociclib;fulvestrant", "fixed:letrozole;fulvestrant")}
+
+
 def test_probabilistic_cea_gives_one_row_per_draw_and_curves_that_sum_to_one():
     from mbctwin.case.io import read_case
     from mbctwin.course.cea import run_cea
-    from mbctwin.course.policy import parse_policy
 
-    strategies = {
-        t: parse_policy(t) for t in ("fixed:letrozole+palbociclib;fulvestrant", "fixed:letrozole;fulvestrant")
-    }
-    result = run_cea(read_case(CASE), strategies, patients=60, years=5.0, seed=4, draws=2)
+    result = run_cea(read_case(CASE), _psa_strategies(), patients=60, years=5.0, seed=4, draws=2)
     assert result.psa is not None
     assert list(result.psa.table["draw"]) == [0, 1]
     assert result.psa.acceptability.sum(axis=1) == pytest.approx(np.ones(len(result.psa.thresholds)))
-    assert set(result.to_dict()["psa"]["evppi_per_patient"]["20000"]) >= {"utilities", "frailty_variance"}
+    partial = result.to_dict()["psa"]["evppi_per_patient"]["20000"]
+    assert set(partial) >= {"utilities", "frailty_variance"}
+    assert partial["utilities"] is None  # two draws cannot fit a spline of three utilities: not estimable
+
+
+def test_probabilistic_cea_on_a_local_dask_cluster_equals_the_serial_run():
+    pytest.importorskip("dask.distributed")
+    from mbctwin.case.io import read_case
+    from mbctwin.course.cea_psa import run_cea_psa
+    from mbctwin.knowledge.loader import load_kb
+
+    args = (read_case(CASE), _psa_strategies(), 2, 20, 2.0, 11, PriceSet.from_file(), CourseParams.from_file())
+    serial = run_cea_psa(*args, load_kb())
+    parallel = run_cea_psa(*args, load_kb(), scheduler="dask")
+    pd.testing.assert_frame_equal(serial.table, parallel.table)
+    assert serial.evpi == parallel.evpi
+
+
+COST_MODULES = ("cea", "cea_psa", "cea_plot", "costs", "prices", "economics", "evppi", "discount")
+
+
+@pytest.mark.parametrize("command", [["plan", str(CASE)], ["simulate", str(CASE), "--patients", "20"]])
+def test_commands_that_do_not_ask_for_costs_never_import_the_cost_modules(command):
+    """The cost data and code load only inside `mbc cea` (start-up budget of the CLI)."""
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from mbctwin.cli import app\n"
+        f"done = CliRunner().invoke(app, {command!r})\n"
+        "assert done.exit_code == 0, done.output\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('mbctwin.course.'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert not loaded & {f"mbctwin.course.{name}" for name in COST_MODULES}

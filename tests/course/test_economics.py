@@ -147,3 +147,10 @@ def test_evppi_of_the_only_uncertain_parameter_approaches_its_known_value_and_no
     assert evppi(nb, theta[:, None]) == pytest.approx(oracle, rel=0.1)
     assert evppi(nb, rng.standard_normal((1500, 1))) < 0.1 * oracle
     assert evppi(nb, theta[:, None]) <= evpi(nb)
+
+
+def test_a_group_needs_enough_draws_for_its_unpenalised_spline_columns():
+    rng = np.random.default_rng(3)
+    nb = rng.standard_normal((10, 2))
+    assert evppi(nb, rng.standard_normal((10, 3))) is None  # 10 draws < 2 + 3 x 3
+    assert evppi(nb, rng.standard_normal((10, 2))) is not None

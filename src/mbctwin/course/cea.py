@@ -105,7 +105,7 @@ class CeaPsa:
     frontier: np.ndarray  # strategy index of highest expected NMB per threshold
     frontier_probability: np.ndarray
     evpi: dict[str, float]
-    evppi: dict[str, dict[str, float]]
+    evppi: dict[str, dict[str, float | None]]  # None: too few draws for the group (evppi.estimable)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         costs = self.table[[f"costs.{s}" for s in self.strategies]].to_numpy()
@@ -264,7 +264,7 @@ def curves(table: pd.DataFrame, names: list[str], thresholds: list[float], group
     shares = economics.acceptability(costs, qalys, grid)
     chosen, probability = economics.frontier(costs, qalys, grid)
     evpi = {f"{t:g}": economics.evpi(economics.net_monetary_benefit(costs, qalys, t)) for t in thresholds}
-    partial: dict[str, dict[str, float]] = {}
+    partial: dict[str, dict[str, float | None]] = {}
     for t in thresholds:
         nb = economics.net_monetary_benefit(costs, qalys, t)
         partial[f"{t:g}"] = {

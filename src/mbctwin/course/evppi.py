@@ -18,7 +18,9 @@ knot coefficients are shrunk by a ridge penalty :math:`\lambda`, and :math:`\lam
 generalised cross-validation (Craven & Wahba 1979) on a grid. Incremental net benefits against the
 first strategy are regressed (the first strategy's is 0), which removes the noise they share.
 Limits: additive, so interactions between parameters of a group are missed; with many parameters
-and few draws the fit is noisy — use at least a few hundred draws.
+and few draws the fit is noisy — use at least a few hundred draws. A group is **not estimable**
+(``None``) when the draws cannot even fit its unpenalised part (an intercept and a cubic per
+parameter): fewer draws than ``2 + 3 * parameters``.
 """
 
 from __future__ import annotations
@@ -76,12 +78,21 @@ def fit_additive(parameters: np.ndarray, response: np.ndarray) -> np.ndarray:
     return fitted.reshape(y.shape)
 
 
-def evppi(net_benefit: np.ndarray, parameters: np.ndarray) -> float:
-    """Partial EVPI per patient of the parameter group ``parameters`` (draws, p) given NB draws (draws, d)."""
+def estimable(draws: int, parameters: int) -> bool:
+    """Whether ``draws`` can fit the unpenalised part of the additive model of ``parameters`` parameters."""
+    return draws >= 2 + 3 * parameters
+
+
+def evppi(net_benefit: np.ndarray, parameters: np.ndarray) -> float | None:
+    """Partial EVPI per patient of the parameter group ``parameters`` (draws, p) given NB draws (draws, d);
+    ``None`` when there are too few draws for the group (``estimable``)."""
     nb = np.asarray(net_benefit, dtype=float)
+    group = np.asarray(parameters, dtype=float).reshape(nb.shape[0], -1)
+    if not estimable(nb.shape[0], group.shape[1]):
+        return None
     if nb.shape[1] < 2:
         return 0.0
     incremental = nb[:, 1:] - nb[:, :1]
-    fitted = np.column_stack([np.zeros(nb.shape[0]), fit_additive(parameters, incremental)])
+    fitted = np.column_stack([np.zeros(nb.shape[0]), fit_additive(group, incremental)])
     value = float(fitted.max(axis=1).mean() - fitted.mean(axis=0).max())
     return max(value, 0.0)
