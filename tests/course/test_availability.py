@@ -14,7 +14,7 @@ from mbctwin.course.cohort import from_case
 from mbctwin.course.model import CourseModel
 from mbctwin.course.policy import EnginePolicy
 from mbctwin.course.result import regimen_drugs
-from mbctwin.course.trial import PUBLICATION_LAG_YEARS, Arm, TrialSpec, calendar_start, trial_sources
+from mbctwin.course.trial import PUBLICATION_LAG_YEARS, TrialSpec, calendar_start
 from mbctwin.errors import CaseError
 from mbctwin.knowledge.loader import KnowledgeBase
 from tests.course.test_trial import TRIALS
@@ -92,19 +92,20 @@ def test_investigational_drugs_reach_controls_once_approved(kb: KnowledgeBase) -
     assert not any("ciclib" in r for r in without)
 
 
-def test_trials_are_found_by_name_and_dated_from_their_first_paper(kb: KnowledgeBase) -> None:
-    keynote = TrialSpec.from_file(TRIALS / "keynote355.yaml")  # "KEYNOTE-355 (CPS >= 10)"
-    assert [s.id for s in trial_sources(keynote, kb)] == ["keynote355"]
+def test_trials_are_dated_by_start_year_or_their_source_and_never_by_name(kb: KnowledgeBase) -> None:
+    keynote = TrialSpec.from_file(TRIALS / "keynote355.yaml")
+    assert keynote.report_source(kb).id == "keynote355"
     first = kb.sources["keynote355"].first_published
     assert first is not None
     assert first < kb.sources["keynote355"].year  # the knowledge base cites the 2022 OS paper
     assert calendar_start(keynote, kb) == pytest.approx(first - PUBLICATION_LAG_YEARS - keynote.accrual_months / 12)
     renamed = keynote.model_copy(update={"name": "KEYNOTE-3550"})
-    assert [s.id for s in trial_sources(renamed, kb)] != ["keynote355"]  # a longer name is another trial
-    chemotherapy = keynote.model_copy(update={"name": "SYNTHETIC", "arms": [keynote.arms[1], keynote.arms[1]]})
-    assert calendar_start(chemotherapy, kb) < calendar_start(keynote, kb)  # dated by older chemotherapy trials
-    arm = Arm(name="x", drugs=["pamidronate"])
-    assert calendar_start(keynote.model_copy(update={"name": "SYNTHETIC", "arms": [arm, arm]}), kb) is None
+    assert calendar_start(renamed, kb) == calendar_start(keynote, kb)  # the name plays no part
+    unsourced = keynote.model_copy(update={"source_id": None})
+    assert calendar_start(unsourced, kb) is None  # today's options
+    assert calendar_start(unsourced.model_copy(update={"start_year": 2016}), kb) == 2016.0
+    with pytest.raises(CaseError, match="source_id"):
+        calendar_start(keynote.model_copy(update={"source_id": "keynote_3550"}), kb)
 
 
 def test_a_first_paper_after_the_cited_one_is_refused(kb: KnowledgeBase) -> None:
@@ -170,11 +171,11 @@ def test_before_an_add_on_was_approved_patients_get_its_backbone(kb: KnowledgeBa
 
 def test_an_in_silico_trial_starts_from_its_own_published_pfs(kb: KnowledgeBase) -> None:
     """PALOMA-3's arms take PALOMA-3's PFS (9.5 vs 4.6 months, HR 0.46), named in the spec."""
-    from mbctwin.course.trial import named_sources, run_trial
+    from mbctwin.course.trial import run_trial
 
     folder = Path(__file__).resolve().parents[2] / "benchmarks" / "validation_trials"
     spec = TrialSpec.from_file(folder / "paloma3.yaml").model_copy(update={"patients_per_arm": 2000})
-    assert [s.id for s in named_sources(spec, kb)] == ["paloma3"]
+    assert spec.report_source(kb).id == "paloma3"
     report = run_trial(spec, seed=5, kb=kb)
     assert report.pfs_hr[0] == pytest.approx(0.46, abs=0.06)
     assert report.arms[1].pfs_median_months == pytest.approx(4.6, rel=0.12)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -11,7 +12,6 @@ from mbctwin.course.efficacy import (
     EfficacyTable,
     arm_results,
     implied_shape,
-    population_subtypes,
     weibull_scale,
 )
 from mbctwin.course.params import CourseParams
@@ -105,20 +105,41 @@ def test_unmatched_regimen_uses_the_cited_fallback(table: EfficacyTable) -> None
     assert found.how.startswith("fallback")
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Previously untreated metastatic TNBC", {"triple-negative"}),
-        ("HER2-positive metastatic breast cancer", {"HR+/HER2+", "HR-/HER2+"}),
-        ("postmenopausal HR+/HER2- advanced breast cancer", {"HR+/HER2-"}),
-        ("HR+ HER2-low metastatic breast cancer", {"HR+/HER2-"}),
-        ("germline BRCA-mutated HER2-negative metastatic breast cancer", {"HR+/HER2-", "triple-negative"}),
-        ("postmenopausal HR+ advanced breast cancer", {"HR+/HER2-", "HR+/HER2+"}),
-        ("Advanced solid tumours", set()),
-    ],
-)
-def test_population_subtypes(text: str, expected: set[str]) -> None:
-    assert population_subtypes(text) == expected
+def test_efficacy_reads_structured_populations_never_labels(kb: KnowledgeBase) -> None:
+    """Rewording every population and arm label (here into misleading text) changes no lookup; changing the
+    structured eligibility does."""
+
+    def relabelled(source):  # type: ignore[no-untyped-def]
+        effects = [
+            e.model_copy(
+                update={
+                    "population": "triple-negative with brain metastases",
+                    "experimental": e.experimental.model_copy(update={"label": "chemotherapy"}),
+                }
+            )
+            for e in source.effects
+        ]
+        return source.model_copy(update={"effects": effects})
+
+    params = CourseParams.from_file()
+    reworded = replace(kb, sources={sid: relabelled(source) for sid, source in kb.sources.items()})
+    before, after = EfficacyTable.for_params(kb, params), EfficacyTable.for_params(reworded, params)
+    for drugs, subtype, line in [
+        ({"pembrolizumab", "paclitaxel"}, "triple-negative", 1),
+        ({"tucatinib", "trastuzumab", "capecitabine"}, "HR-/HER2+", 3),
+        ({"ribociclib", "letrozole"}, "HR+/HER2-", 1),
+    ]:
+        assert after.lookup(frozenset(drugs), subtype, line) == before.lookup(frozenset(drugs), subtype, line)
+    her2climb = kb.sources["her2climb"]
+    unstated = [
+        e.model_copy(update={"eligibility": e.eligibility.model_copy(update={"brain_metastases": None})})
+        for e in her2climb.effects
+    ]
+    moved = replace(kb, sources={**kb.sources, "her2climb": her2climb.model_copy(update={"effects": unstated})})
+    regimen = frozenset({"tucatinib", "trastuzumab", "capecitabine"})
+    with_brain = before.lookup(regimen, "HR-/HER2+", 3, True)
+    assert with_brain.how == "her2climb experimental arm"  # the brain-metastasis analysis alone
+    assert EfficacyTable.for_params(moved, params).lookup(regimen, "HR-/HER2+", 3, True) != with_brain
 
 
 def test_weibull_scale_reproduces_the_median() -> None:

@@ -7,7 +7,8 @@ one of the in-silico trial spec (shared spec ``course-targets.md`` §1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args, get_origin
 
 import numpy as np
@@ -55,6 +56,39 @@ class Cohort:
             self.population,
             None if self.calendar is None else self.calendar[index],
         )
+
+
+def concatenate(cohorts: Sequence[Cohort]) -> Cohort:
+    """One drawn population from several (the strata of a trial), patients in the given order; each
+    keeps its own templates, which the combined cohort lists one after another."""
+    if len(cohorts) == 1:
+        return cohorts[0]
+    offsets = np.cumsum([0, *(len(c.templates) for c in cohorts[:-1])])
+    calendars = [c.calendar for c in cohorts]
+    return Cohort(
+        templates=tuple(t for c in cohorts for t in c.templates),
+        template=np.concatenate([c.template + o for c, o in zip(cohorts, offsets, strict=True)]).astype(np.int16),
+        age=np.concatenate([c.age for c in cohorts]),
+        female=np.concatenate([c.female for c in cohorts]),
+        ecog=np.concatenate([c.ecog for c in cohorts]),
+        subtype=tuple(s for c in cohorts for s in c.subtype),
+        sites=np.concatenate([c.sites for c in cohorts]),
+        population=all(c.population for c in cohorts),
+        calendar=None if any(c is None for c in calendars) else np.concatenate(calendars),  # type: ignore[arg-type]
+    )
+
+
+def with_template_groups(cohort: Cohort, group: np.ndarray, groups: int) -> Cohort:
+    """The cohort with its templates repeated ``groups`` times and patient i moved to copy ``group[i]``:
+    the same cases, told apart by index so that a policy can differ between groups of patients (the
+    control patients of a trial who later cross over to the experimental drugs)."""
+    count = len(cohort.templates)
+    return replace(
+        cohort,
+        templates=cohort.templates * groups,
+        template=(cohort.template + group * count).astype(np.int16),
+        subtype=cohort.subtype * groups,
+    )
 
 
 def _site_mask(case: Case) -> np.ndarray:

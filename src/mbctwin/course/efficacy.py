@@ -11,11 +11,13 @@ proportional hazards under a Weibull law with shape :math:`k`:
 
 Matching, in order of preference: (1) an arm with exactly the regimen's drugs; (2) a
 "choice" arm listing alternatives whose classes equal the regimen's (e.g. placebo + NSAI for
-letrozole); (3) an arm whose listed drugs are a subset of the regimen and whose label names the
-remaining chemotherapy (e.g. "pembrolizumab + chemotherapy"); (4) a physician's-choice
-chemotherapy arm that lists every drug of a single-agent chemotherapy regimen. Among matches,
-arms whose population includes the patient's subtype and line are preferred; the median of
-the preferred medians is used. Ovarian suppression (goserelin etc.) is ignored when matching.
+letrozole); (3) an arm whose fixed drugs plus one of its ``partner_choice`` regimens are the
+regimen (KEYNOTE-355's pembrolizumab with paclitaxel); (4) a physician's-choice arm whose partner
+choices or listed alternatives include the regimen (ASCENT's control for eribulin). Among matches,
+arms whose population (the effect's structured ``eligibility``: subtypes, brain metastases) includes
+the patient and her line are preferred; the median of the preferred medians is used. Ovarian
+suppression (goserelin etc.) is ignored when matching. Only structured fields are read: never an
+effect's ``population`` label or an arm's ``label``.
 
 When the chosen arm treated other lines than the patient's (a first-line trial for a fourth
 line), its median is scaled by ``ratio`` per line of distance: real-world time on treatment
@@ -39,7 +41,6 @@ inform the shape and use the course default, as do regimens without such a trial
 from __future__ import annotations
 
 import math
-import re
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,14 +62,6 @@ SHAPE_RANGE = (0.6, 3.0)  # per-patient shapes outside it are clipped (assumptio
 # frailty are flatter than each patient's (HER2CLIMB: 2.7 per patient at frailty variance 0.5)
 INFORMATIVE_HR = 0.9  # a trial informs the shape only if its HR is below this ...
 INFORMATIVE_MEDIAN_RATIO = 1.2  # ... and its medians differ by at least this factor
-BRAIN_ONLY = re.compile(r"\bwith (?!or without)(?:(?!without)[a-z]+ )*?brain metastas")  # not "with or without"
-SUBTYPE_PATTERNS = (  # population text -> the subtypes each receptor statement allows
-    (re.compile(r"tnbc|triple[- ]negative"), {"triple-negative"}),
-    (re.compile(r"her2-positive|her2\+|her2 positive"), {"HR+/HER2+", "HR-/HER2+"}),
-    (re.compile(r"her2-negative|her2[- ]low|her2-(?![a-z])"), {"HR+/HER2-", "triple-negative"}),
-    (re.compile(r"\bhr\+|\ber\+|hr-positive|hormone receptor-positive"), {"HR+/HER2-", "HR+/HER2+"}),
-    (re.compile(r"hr-negative|\bhr-(?![a-z])|hormone receptor-negative"), {"HR-/HER2+", "triple-negative"}),
-)
 
 
 @dataclass(frozen=True)
@@ -77,7 +70,6 @@ class ArmResult:
 
     median_months: float
     source_id: str
-    label: str
     line: int
     line_max: int | None
     subtypes: frozenset[str]
@@ -87,6 +79,7 @@ class ArmResult:
     shape: float | None = None  # Weibull shape implied by the trial's medians and HR
     derived: bool = False  # median not reported: filled from the other arm and the HR
     hr_vs_control: float | None = None  # an experimental arm's PFS HR against its trial's control
+    partners: frozenset[frozenset[str]] = frozenset()  # the arm's partner_choice regimens
 
 
 @dataclass(frozen=True)
@@ -114,19 +107,6 @@ def implied_shape(effect: Effect, frailty: float = 0.0) -> float | None:
     return min(max(math.log(effect.hr) / math.log(ctrl / exp), low), high)
 
 
-def population_subtypes(population: str) -> frozenset[str]:
-    """Subtypes a trial population covers, from its description; empty = not restricted.
-
-    Every receptor statement narrows the population ("HR+ HER2-low" is HR+/HER2- only); statements
-    that contradict each other leave their union."""
-    text = population.lower()
-    matched = [subtypes for pattern, subtypes in SUBTYPE_PATTERNS if pattern.search(text)]
-    if not matched:
-        return frozenset()
-    common = set.intersection(*matched)
-    return frozenset(common or set.union(*matched))
-
-
 def _core(drugs: frozenset[str] | list[str]) -> frozenset[str]:
     vocab = vocabulary()
     return frozenset(d for d in drugs if not set(vocab.drugs[d].classes) & BACKGROUND_CLASSES)
@@ -151,8 +131,8 @@ def arm_results(kb: KnowledgeBase, shape: float, frailty: float = 0.0) -> list[A
         for effect in source.effects:
             if effect.endpoint != "pfs":
                 continue
-            subtypes = population_subtypes(effect.population)
-            brain_only = bool(BRAIN_ONLY.search(effect.population.lower()))
+            subtypes = frozenset(effect.eligibility.subtypes)
+            brain_only = effect.eligibility.brain_metastases == "required"
             exp, ctrl = _medians(effect, shape)
             trial_shape = implied_shape(effect, frailty)
             for arm, median, role in ((effect.experimental, exp, "experimental"), (effect.control, ctrl, "control")):
@@ -161,39 +141,35 @@ def arm_results(kb: KnowledgeBase, shape: float, frailty: float = 0.0) -> list[A
                 own_lines = arm.line is not None
                 results.append(
                     ArmResult(
-                        median,
-                        source.id,
-                        arm.label,
-                        arm.line if arm.line is not None else effect.line,
-                        arm.line_max if own_lines else effect.line_max,
-                        subtypes,
-                        _core(arm.drugs),
-                        f"{source.id} {role} arm",
-                        brain_only,
-                        trial_shape,
-                        arm.median_months is None,
-                        effect.hr if role == "experimental" else None,
+                        median_months=median,
+                        source_id=source.id,
+                        line=arm.line if arm.line is not None else effect.line,
+                        line_max=arm.line_max if own_lines else effect.line_max,
+                        subtypes=subtypes,
+                        drugs=_core(arm.drugs),
+                        how=f"{source.id} {role} arm",
+                        brain_only=brain_only,
+                        shape=trial_shape,
+                        derived=arm.median_months is None,
+                        hr_vs_control=effect.hr if role == "experimental" else None,
+                        partners=frozenset(_core(p) for p in arm.partner_choice),
                     )
                 )
     return results
 
 
-def _match_kind(arm: ArmResult, label: str, drugs: frozenset[str]) -> int | None:
-    """0..3 = the matching rule that applies (lower is better), None = no match."""
+def _match_kind(arm: ArmResult, drugs: frozenset[str]) -> int | None:
+    """0..3 = the matching rule that applies (lower is better), None = no match (module docstring)."""
     vocab = vocabulary()
-    chemo = {d for c in vocab.groups["chemotherapy"] for d in vocab.classes[c]}
-    text = label.lower()
     if arm.drugs == drugs:
         return 0
     if arm.drugs and drugs < arm.drugs and vocab.classes_of(sorted(arm.drugs)) == vocab.classes_of(sorted(drugs)):
         return 1
-    extra = drugs - arm.drugs
-    if arm.drugs and arm.drugs < drugs and extra <= chemo:
-        names = ("chemo", "taxane", *(d.replace("_", "-") for d in extra), *(d.replace("_", " ") for d in extra))
-        if any(n in text for n in names):
-            return 2
-    single_chemo = len(drugs) == 1 and drugs <= chemo and (not arm.drugs or drugs < arm.drugs)
-    if single_chemo and all(d.replace("_", " ") in text or d in arm.drugs for d in drugs):
+    if arm.drugs and arm.drugs < drugs and drugs - arm.drugs in arm.partners:
+        return 2
+    chemo = {d for c in vocab.groups["chemotherapy"] for d in vocab.classes[c]}
+    listed = len(drugs) == 1 and drugs <= chemo and drugs < arm.drugs
+    if (not arm.drugs and drugs in arm.partners) or listed:
         return 3
     return None
 
@@ -248,7 +224,7 @@ class EfficacyTable:
         core = _core(drugs)
         scored = []
         for arm in self._arms:
-            kind = _match_kind(arm, arm.label, core)
+            kind = _match_kind(arm, core)
             if kind is None and arm.source_id in prefer and core < arm.drugs:
                 kind = 1  # the trial's own choice arm ("tamoxifen or NSAI + goserelin") lists this regimen
             if kind is None:

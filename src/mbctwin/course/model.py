@@ -90,6 +90,7 @@ class CourseModel:
     policy: Policy = field(default_factory=EnginePolicy)
     kb: KnowledgeBase = field(default_factory=load_kb)
     first_line_sources: frozenset[str] = frozenset()  # an in-silico trial's own report: its arms' PFS first
+    template_policies: tuple[tuple[int, Policy], ...] = ()  # (template index, policy) pairs overriding ``policy``
 
     def simulate(
         self,
@@ -159,7 +160,7 @@ class _Shared:
     @classmethod
     def build(cls, model: CourseModel, cohort: Cohort, registry: RegimenRegistry) -> _Shared:
         efficacy = EfficacyTable.for_params(model.kb, model.params)
-        decider = StateDecider(cohort.templates, model.policy, registry, model.kb)
+        decider = StateDecider(cohort.templates, model.policy, registry, model.kb, dict(model.template_policies))
         return cls(registry, decider, efficacy, CareActions(decider), model.first_line_sources)
 
 

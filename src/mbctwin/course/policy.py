@@ -110,6 +110,30 @@ class EnginePolicy:
         return "engine"
 
 
+@dataclass(frozen=True)
+class CrossoverPolicy(EnginePolicy):
+    """The engine, for a control patient known to cross over: at her first progression where the
+    engine's plan holds an option with one of the ``give`` drugs (the experimental arm's added classes),
+    she receives the best-ranked such option, approved or not (a published crossover share counts what
+    patients received, through trials and access programmes included); every other line is the engine's.
+    Which controls cross over is drawn once per patient from the published share
+    (``subsequent_therapy: {policy: engine, crossover_share: X}``)."""
+
+    give: frozenset[str] = frozenset()
+
+    def choose_for(self, case: Case, plan: Plan, year: int | None = None) -> Drugs | None:
+        received = {d for p in case.prior_therapies for d in p.drugs}
+        if not received & self.give:
+            kb = self.knowledge()
+            for option in plan.systemic:
+                partners = tuple(d for d in option.drugs if d not in self.give)
+                if len(partners) < len(option.drugs) and (
+                    not partners or self._available(kb, partners, option.evidence, plan, year)
+                ):
+                    return tuple(option.drugs)
+        return self.choose(plan, year)
+
+
 def _published_by(kb: KnowledgeBase, evidence: list, year: int) -> bool:
     """The earliest trial behind an option was published by ``year`` (options citing no trial pass)."""
     known = [y for y in (kb.sources[e.source_id].year for e in evidence if e.kind == "trial") if y is not None]

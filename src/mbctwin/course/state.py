@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mbctwin.case.models import SITES, Case
-from mbctwin.course.policy import Drugs, EnginePolicy, Planner, Policy
+from mbctwin.course.policy import CrossoverPolicy, Drugs, EnginePolicy, Planner, Policy
 from mbctwin.course.rows import unique_rows
 from mbctwin.engine.contract import Plan
 from mbctwin.engine.plan import build_plan
@@ -48,6 +48,7 @@ class StateDecider:
     policy: Policy
     registry: RegimenRegistry
     kb: KnowledgeBase
+    template_policies: dict[int, Policy] = field(default_factory=dict)  # template index -> its own policy
     decisions: dict[StateKey, int] = field(default_factory=dict)
     plans: dict[StateKey, Plan] = field(default_factory=dict)
 
@@ -71,10 +72,13 @@ class StateDecider:
     def _decide_one(self, key: StateKey, year: int | None = None) -> int:
         memo = key if year is None else (*key, year)  # keys of one run have one length; a year adds one
         if memo not in self.decisions:
-            if isinstance(self.policy, EnginePolicy):
-                drugs = self.policy.choose(self.plan(key), year)
+            policy = self.template_policies.get(key[0], self.policy)
+            if isinstance(policy, CrossoverPolicy):
+                drugs = policy.choose_for(self.case_for(key), self.plan(key), year)
+            elif isinstance(policy, EnginePolicy):
+                drugs = policy.choose(self.plan(key), year)
             else:
-                drugs = self.policy(self.case_for(key))
+                drugs = policy(self.case_for(key))
             self.decisions[memo] = -1 if drugs is None else self.registry.intern(tuple(drugs))
         return self.decisions[memo]
 

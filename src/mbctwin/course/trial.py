@@ -1,16 +1,20 @@
 """In-silico trials (shared spec ``course-targets.md`` §1): randomise, treat, follow, compare.
 
 Arms differ only in the first line; what follows progression comes from the engine (or
-nothing), so overall survival emerges from the chain of later lines. Accrual is uniform over
-``accrual_months`` and follow-up ends ``follow_up_months`` after the last patient entered:
-each patient is censored administratively at that date. A trial the knowledge base reports is
-dated (:func:`calendar_start`), and each later line uses only the drugs approved in its year
-(:mod:`mbctwin.course.availability`): the engine of the trial's era, not today's.
+nothing), so overall survival emerges from the chain of later lines. A population is one template
+(``case``/``vary``) or a mixture of ``strata``: each patient is drawn into a stratum by weight and
+randomisation is balanced within strata, as trials stratify. Accrual is uniform over
+``accrual_months`` and follow-up ends ``follow_up_months`` after the last patient entered: each
+patient is censored administratively at that date. A trial with a ``start_year``, or with a
+``source_id`` naming its knowledge-base report, is dated (:func:`calendar_start`), and each later line
+uses only the drugs approved in its year (:mod:`mbctwin.course.availability`): the engine of the
+trial's era, not today's. A published crossover share (``subsequent_therapy: {policy: engine,
+crossover_share: X}``) gives the experimental classes after progression to that share of control
+patients and to no other.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
@@ -25,10 +29,10 @@ from mbctwin.case.io import parse_case, problems_from
 from mbctwin.case.vocabulary import vocabulary
 from mbctwin.course import survival
 from mbctwin.course.availability import packaged_availability
-from mbctwin.course.cohort import from_template
+from mbctwin.course.cohort import Cohort, concatenate, from_template, with_template_groups
 from mbctwin.course.model import CourseModel
 from mbctwin.course.params import CourseParams
-from mbctwin.course.policy import EnginePolicy, NoFurtherTherapy
+from mbctwin.course.policy import CrossoverPolicy, EnginePolicy, NoFurtherTherapy, Policy
 from mbctwin.course.result import regimen_drugs
 from mbctwin.course.state import RegimenRegistry
 from mbctwin.errors import CaseError, FieldProblem
@@ -79,16 +83,59 @@ class Arm(_Spec):
         return self
 
 
-class Population(_Spec):
+WEIGHT_SUM_TOLERANCE = 1e-6
+
+
+class Stratum(_Spec):
+    """One part of a mixed trial population: its share of patients and its own template."""
+
+    weight: float = Field(gt=0, le=1)
     case: dict[str, Any]
     vary: dict[str, Any] | None = None
 
 
+class Population(_Spec):
+    """A template (``case`` with optional ``vary``) or a mixture of ``strata``, never both."""
+
+    case: dict[str, Any] | None = None
+    vary: dict[str, Any] | None = None
+    strata: list[Stratum] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Population:
+        if (self.case is None) == (self.strata is None):
+            raise ValueError("a population has either case (with optional vary) or strata")
+        if self.strata is not None and self.vary is not None:
+            raise ValueError("vary belongs inside each stratum")
+        if self.strata is not None and abs(sum(s.weight for s in self.strata) - 1) > WEIGHT_SUM_TOLERANCE:
+            raise ValueError(f"strata weights must sum to 1, got {sum(s.weight for s in self.strata):g}")
+        return self
+
+    def stratified(self) -> list[Stratum]:
+        """The strata; a top-level template is one stratum of weight 1."""
+        if self.strata is not None:
+            return self.strata
+        return [Stratum(weight=1.0, case=self.case or {}, vary=self.vary)]
+
+
+class Crossover(_Spec):
+    """What follows progression is the engine's, except that ``crossover_share`` of the control patients
+    (and only they) later receive the classes the experimental arm adds over control."""
+
+    policy: Literal["engine"] = "engine"
+    crossover_share: float = Field(ge=0, le=1)
+
+
 class Published(_Spec):
+    """Published figures, printed beside the simulated ones (lists in arm order). Without ``data_cut`` and
+    ``citation`` they must equal the knowledge base's report of the trial (``source_id``)."""
+
     pfs_median_months: list[float | None] | None = None
     pfs_hr: float | None = None
     os_median_months: list[float | None] | None = None
     os_hr: float | None = None
+    data_cut: str | None = None
+    citation: str | None = None
 
 
 class TrialSpec(_Spec):
@@ -98,10 +145,25 @@ class TrialSpec(_Spec):
     patients_per_arm: int = Field(gt=0, le=200_000)
     accrual_months: float = Field(ge=0)
     follow_up_months: float = Field(gt=0)
-    subsequent_therapy: Literal["engine", "none"] = "engine"
+    subsequent_therapy: Literal["engine", "none"] | Crossover = "engine"
+    start_year: int | None = Field(default=None, ge=1950, le=2100)
+    source_id: str | None = Field(default=None, pattern=r"^[a-z0-9_]+$")
     published: Published | None = None
     source: str | None = None
     notes: str | None = None
+
+    @field_validator("subsequent_therapy", mode="before")
+    @classmethod
+    def _one_policy(cls, value: object) -> object:
+        """One error naming the field, not one per member of the union."""
+        if isinstance(value, dict):
+            try:
+                return Crossover.model_validate(value)
+            except ValidationError as error:
+                raise ValueError(f"{{policy: engine, crossover_share: X}}: {error.errors()[0]['msg']}") from None
+        if value not in ("engine", "none") and not isinstance(value, Crossover):
+            raise ValueError("expected engine, none or {policy: engine, crossover_share: X}")
+        return value
 
     @classmethod
     def from_file(cls, path: str | Path) -> TrialSpec:
@@ -113,8 +175,50 @@ class TrialSpec(_Spec):
             spec = cls.model_validate(raw)
         except ValidationError as error:
             raise CaseError(problems_from(error)) from None
-        parse_case(spec.population.case)  # a bad template names its field now, not mid-run
+        for stratum in spec.population.stratified():
+            parse_case(stratum.case)  # a bad template names its field now, not mid-run
         return spec
+
+    @property
+    def treated_after_progression(self) -> bool:
+        return self.subsequent_therapy != "none"
+
+    @property
+    def crossover_share(self) -> float | None:
+        return self.subsequent_therapy.crossover_share if isinstance(self.subsequent_therapy, Crossover) else None
+
+    def report_source(self, kb: KnowledgeBase) -> Source | None:
+        """The knowledge-base source named by ``source_id`` (an unknown id is an error naming the field)."""
+        if self.source_id is None:
+            return None
+        if self.source_id not in kb.sources:
+            raise CaseError([FieldProblem("source_id", f"no knowledge-base source {self.source_id!r}")])
+        return kb.sources[self.source_id]
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """The randomised patients: their cohort, arm and stratum (arrays of one row per patient)."""
+
+    cohort: Cohort
+    arm_of: np.ndarray
+    stratum_of: np.ndarray
+
+
+def enrol(spec: TrialSpec, rng: np.random.Generator) -> Enrolment:
+    """Draw each arm's patients into strata by weight (the same counts in every arm, as stratified
+    randomisation balances arms within strata), then each stratum's patients from its template."""
+    strata = spec.population.stratified()
+    n_arms, n = len(spec.arms), spec.patients_per_arm
+    counts = [n] if len(strata) == 1 else rng.multinomial(n, [s.weight for s in strata]).tolist()
+    cohorts, arms, indices = [], [], []
+    for index, (stratum, count) in enumerate(zip(strata, counts, strict=True)):
+        if count == 0:
+            continue
+        cohorts.append(from_template(parse_case(stratum.case), n_arms * count, stratum.vary, rng))
+        arms.append(rng.permutation(np.repeat(np.arange(n_arms), count)))
+        indices.append(np.full(n_arms * count, index))
+    return Enrolment(concatenate(cohorts), np.concatenate(arms), np.concatenate(indices))
 
 
 def _first_line(spec: TrialSpec, arm_of: np.ndarray, rng: np.random.Generator, registry: RegimenRegistry) -> np.ndarray:
@@ -167,6 +271,23 @@ class TrialCalendar:
 
 
 HazardRatio = tuple[float, float, float]  # estimate, lower and upper 95 % bound
+Endpoint = tuple[np.ndarray, np.ndarray]  # months and event flag of every patient
+
+
+@dataclass(frozen=True)
+class StratumSummary:
+    """One stratum of the population: its weight, patients (all arms) and each arm's medians (arm order)."""
+
+    weight: float
+    patients: int
+    pfs_median_months: tuple[float | None, ...]
+    os_median_months: tuple[float | None, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {
+            "pfs_median_months": list(self.pfs_median_months),
+            "os_median_months": list(self.os_median_months),
+        }
 
 
 @dataclass(frozen=True)
@@ -182,7 +303,7 @@ class TrialReport(Result):
     >>> [arm.name for arm in report.arms] == list(report.summary.index)
     True
     >>> sorted(report.to_dict())
-    ['arms', 'calendar', 'name', 'os_hr', 'pfs_hr', 'published']
+    ['arms', 'calendar', 'name', 'os_hr', 'pfs_hr', 'published', 'strata']
     """
 
     name: str
@@ -192,6 +313,7 @@ class TrialReport(Result):
     published: Published | None = None
     calendar: TrialCalendar | None = None
     outcomes: tuple[ArmOutcomes, ...] = field(default=(), repr=False, compare=False)
+    strata: tuple[StratumSummary, ...] = ()  # a population without strata is one stratum of weight 1
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrialReport:
@@ -204,6 +326,7 @@ class TrialReport(Result):
             _hazard_ratio_of(data["os_hr"]),
             Published.model_validate(data["published"]) if "published" in data else None,
             TrialCalendar(**calendar | {"entry_years": tuple(calendar["entry_years"])}) if calendar else None,
+            strata=tuple(_stratum_of(row) for row in data.get("strata", [])),
         )
 
     @property
@@ -232,6 +355,8 @@ class TrialReport(Result):
             report["published"] = self.published.model_dump(exclude_none=True)
         if self.calendar:
             report["calendar"] = asdict(self.calendar) | {"entry_years": list(self.calendar.entry_years)}
+        if self.strata:
+            report["strata"] = [stratum.to_dict() for stratum in self.strata]
         return report
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -261,6 +386,12 @@ class TrialReport(Result):
         return ax
 
 
+def _stratum_of(row: dict[str, Any]) -> StratumSummary:
+    return StratumSummary(
+        row["weight"], row["patients"], tuple(row["pfs_median_months"]), tuple(row["os_median_months"])
+    )
+
+
 def _hazard_ratio_of(values: list[float]) -> HazardRatio:
     hr, low, high = values
     return hr, low, high
@@ -268,6 +399,18 @@ def _hazard_ratio_of(values: list[float]) -> HazardRatio:
 
 def _nth(values: list[float | None] | None, index: int) -> float | None:
     return values[index] if values is not None and index < len(values) else None
+
+
+def _crossover_policies(spec: TrialSpec, kb: KnowledgeBase, templates: int) -> tuple[tuple[int, Policy], ...]:
+    """Policies of the control patients' template copies (:func:`with_template_groups`): copy 1 crosses over
+    to the experimental classes, copy 2 never receives them; the experimental arm keeps the engine."""
+    base = _subsequent_policy(spec, kb)
+    assert isinstance(base, EnginePolicy)  # a crossover share is an engine policy by the grammar
+    crossing = CrossoverPolicy(kb, as_of_year=base.as_of_year, availability=base.availability, give=base.unavailable)
+    never = replace(base, crossover=False)
+    return tuple((t + templates, crossing) for t in range(templates)) + tuple(
+        (t + 2 * templates, never) for t in range(templates)
+    )
 
 
 def run_trial(
@@ -296,20 +439,31 @@ def run_trial(
         Medians, hazard ratios, the published figures and per-patient outcomes.
     """
     kb = kb or load_kb()
+    own = spec.report_source(kb)
     population_seed, course_seed = np.random.SeedSequence(seed).spawn(2)
     rng = np.random.default_rng(population_seed)
-    n_arms, n = len(spec.arms), spec.patients_per_arm
-    cohort = from_template(parse_case(spec.population.case), n_arms * n, spec.population.vary, rng)
-    arm_of = rng.permutation(np.repeat(np.arange(n_arms), n))
+    enrolment = enrol(spec, rng)
+    cohort, arm_of = enrolment.cohort, enrolment.arm_of
     registry = RegimenRegistry()
     first = _first_line(spec, arm_of, rng, registry)
     entry = rng.uniform(0, spec.accrual_months, arm_of.size) if spec.accrual_months else np.zeros(arm_of.size)
     start = calendar_start(spec, kb)
-    if start is not None and spec.subsequent_therapy == "engine":
+    if start is not None and spec.treated_after_progression:
         cohort = replace(cohort, calendar=start + entry / 12.0)
-    policy = _subsequent_policy(spec, kb)
-    own = frozenset(source.id for source in named_sources(spec, kb))
-    model = CourseModel(params=params or CourseParams.from_file(), policy=policy, kb=kb, first_line_sources=own)
+    templates = len(cohort.templates)
+    template_policies: tuple[tuple[int, Policy], ...] = ()
+    if spec.crossover_share is not None:
+        crosses = rng.random(arm_of.size) < spec.crossover_share
+        group = np.where(arm_of == 0, 0, np.where(crosses, 1, 2))
+        cohort = with_template_groups(cohort, group, 3)
+        template_policies = _crossover_policies(spec, kb, templates)
+    model = CourseModel(
+        params=params or CourseParams.from_file(),
+        policy=_subsequent_policy(spec, kb),
+        kb=kb,
+        first_line_sources=frozenset({own.id}) if own else frozenset(),
+        template_policies=template_policies,
+    )
     horizon = spec.accrual_months + spec.follow_up_months
     result = model.simulate(
         cohort, years=horizon / 12.0, seed=course_seed, first_line=first, registry=registry, progress=progress
@@ -324,7 +478,8 @@ def run_trial(
     calendar = None
     if start is not None and cohort.calendar is not None:
         calendar = _calendar(spec, start, _crossover_percent(spec, result.lines, arm_of, censor_at))
-    return _report(spec, arm_of, outcomes, (pfs_t, pfs_e, os_t, os_e), calendar)
+    strata = _strata(spec, enrolment, (pfs_t, pfs_e), (os_t, os_e))
+    return _report(spec, arm_of, outcomes, (pfs_t, pfs_e, os_t, os_e), calendar, strata)
 
 
 def _calendar(spec: TrialSpec, start: float, crossover: float) -> TrialCalendar:
@@ -367,56 +522,30 @@ def investigational_drugs(spec: TrialSpec) -> frozenset[str]:
 PUBLICATION_LAG_YEARS = 1.5  # last patient in -> first full paper (assumption; see calendar_start)
 
 
-def trial_sources(spec: TrialSpec, kb: KnowledgeBase) -> list[Source]:
-    """The knowledge-base trials that report this spec: the source named like it ("KEYNOTE-355" for
-    "KEYNOTE-355 (CPS >= 10)"), else the trials that gave its investigational drugs, else those whose
-    experimental regimen is part of the arm's."""
-    named = named_sources(spec, kb)
-    if named:
-        return named
-    trials = [source for source in kb.sources.values() if source.kind == "trial" and source.year]
-    investigational = _arm_drugs(spec.arms[0]) - _arm_drugs(spec.arms[1])
-    drugs = _arm_drugs(spec.arms[0])
-    for gave in (lambda given: bool(given & investigational), lambda given: bool(given) and given <= drugs):
-        found = [s for s in trials if any(gave(set(effect.experimental.drugs)) for effect in s.effects)]
-        if found:
-            return found
-    return []
-
-
-def named_sources(spec: TrialSpec, kb: KnowledgeBase) -> list[Source]:
-    """The knowledge-base trial the spec names ("KEYNOTE-355" for "KEYNOTE-355 (CPS >= 10)"): its
-    report gives the randomised line its PFS, so the simulated trial starts from its own published
-    medians and hazard ratio rather than from another trial of the same regimen."""
-    return [s for s in kb.sources.values() if s.kind == "trial" and s.year and _names_trial(spec.name, s.name)]
-
-
 def trial_year(spec: TrialSpec, kb: KnowledgeBase) -> int | None:
-    """Publication year of the trial in the knowledge base (:func:`trial_sources`): later lines are
-    limited to evidence published by then, so a 2012 trial's patients do not receive a 2022 drug."""
-    years = [source.year for source in trial_sources(spec, kb) if source.year]
-    return min(years) if years else None
-
-
-def _names_trial(spec_name: str, source_name: str) -> bool:
-    """ "KEYNOTE-355 (CPS >= 10)" names the trial KEYNOTE-355, "MONALEESA-2" does not name MONALEESA-23."""
-    spec_key, source_key = (re.sub(r"[^a-z0-9]+", " ", n.lower()).strip() for n in (spec_name, source_name))
-    return bool(source_key) and (spec_key == source_key or spec_key.startswith(source_key + " "))
+    """Publication year of the trial's knowledge-base report (``source_id``): options whose drugs have no
+    listed approval are limited to evidence published by then, so a 2012 trial's patients do not
+    receive a 2022 drug. ``None`` without a source."""
+    source = spec.report_source(kb)
+    return source.year if source else None
 
 
 def calendar_start(spec: TrialSpec, kb: KnowledgeBase) -> float | None:
-    """Calendar year the first patient entered: the first full paper appeared
-    ``PUBLICATION_LAG_YEARS`` after accrual ended (assumption: an event-driven primary analysis,
-    then peer review), so accrual began that much plus ``accrual_months`` before it. ``None`` when
-    the trial is not in the knowledge base (later lines then follow today's practice)."""
-    years = [source.first_year for source in trial_sources(spec, kb) if source.first_year]
-    if not years:
+    """Calendar year the first patient entered: ``start_year`` when the spec gives it; else, for a trial
+    the knowledge base reports (``source_id``), its first full paper appeared ``PUBLICATION_LAG_YEARS``
+    after accrual ended (assumption: an event-driven primary analysis, then peer review), so accrual
+    began that much plus ``accrual_months`` before it. ``None`` otherwise (later lines then follow
+    today's practice)."""
+    if spec.start_year is not None:
+        return float(spec.start_year)
+    source = spec.report_source(kb)
+    if source is None or source.first_year is None:
         return None
-    return min(years) - PUBLICATION_LAG_YEARS - spec.accrual_months / 12.0
+    return source.first_year - PUBLICATION_LAG_YEARS - spec.accrual_months / 12.0
 
 
 def _subsequent_policy(spec: TrialSpec, kb: KnowledgeBase) -> EnginePolicy | NoFurtherTherapy:
-    if spec.subsequent_therapy == "none":
+    if not spec.treated_after_progression:
         return NoFurtherTherapy()
     return EnginePolicy(
         kb,
@@ -444,6 +573,7 @@ def _report(
     outcomes: tuple[ArmOutcomes, ...],
     endpoints: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     calendar: TrialCalendar | None,
+    strata: tuple[StratumSummary, ...],
 ) -> TrialReport:
     """``endpoints``: PFS months, PFS event, OS months, OS event of every patient (``arm_of`` order)."""
     arms = tuple(
@@ -466,12 +596,35 @@ def _report(
         spec.published,
         calendar,
         outcomes,
+        strata,
     )
 
 
 def _hazard_ratio(months: np.ndarray, event: np.ndarray, experimental: np.ndarray) -> HazardRatio:
     hr, low, high = (round(v, 3) for v in survival.cox_hazard_ratio(months, event, experimental))
     return hr, low, high
+
+
+def _strata(spec: TrialSpec, enrolment: Enrolment, pfs: Endpoint, os: Endpoint) -> tuple[StratumSummary, ...]:
+    """Per stratum: its weight, patients, and each arm's median PFS and OS (arm order)."""
+    rows = []
+    for index, stratum in enumerate(spec.population.stratified()):
+        members = enrolment.stratum_of == index
+        arms = [members & (enrolment.arm_of == a) for a in range(len(spec.arms))]
+        rows.append(
+            StratumSummary(
+                stratum.weight,
+                int(members.sum()),
+                tuple(_median(pfs, chosen) for chosen in arms),
+                tuple(_median(os, chosen) for chosen in arms),
+            )
+        )
+    return tuple(rows)
+
+
+def _median(outcome: Endpoint, chosen: np.ndarray) -> float | None:
+    times, events = outcome
+    return _round(survival.km_median(times[chosen], events[chosen])[0]) if chosen.any() else None
 
 
 def _round(value: float | None) -> float | None:

@@ -138,7 +138,8 @@ def _reference_problems(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
     vocab = vocabulary()
     for source in kb.sources.values():
         for effect in source.effects:
-            for drug in [*effect.experimental.drugs, *(effect.control.drugs if effect.control else [])]:
+            arms = [effect.experimental, *([effect.control] if effect.control else [])]
+            for drug in [d for arm in arms for d in [*arm.drugs, *(d for p in arm.partner_choice for d in p)]]:
                 if drug not in vocab.drugs:
                     yield source.id, f"unknown drug {drug!r} in an effect arm"
     for regimen in kb.regimens.values():

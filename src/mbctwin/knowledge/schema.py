@@ -123,10 +123,16 @@ class Eligibility(_Record):
 
 class Arm(_Record):
     """One arm. ``line``/``line_max`` override the effect's lines where the arms count differently
-    (PEARL: endocrine therapy in the second or third line, capecitabine as a first chemotherapy)."""
+    (PEARL: endocrine therapy in the second or third line, capecitabine as a first chemotherapy).
+
+    ``drugs`` are the arm's fixed drugs (or, for a physician's-choice arm, the list it chose from);
+    ``partner_choice`` lists the partner regimens the investigator chose one of, each given with
+    ``drugs`` (KEYNOTE-355: pembrolizumab with nab-paclitaxel, paclitaxel or gemcitabine + carboplatin).
+    The ``label`` is for people only."""
 
     label: str
     drugs: list[str] = Field(default_factory=list)
+    partner_choice: list[list[str]] = Field(default_factory=list)
     median_months: float | None = Field(default=None, gt=0)
     rate_percent: float | None = Field(default=None, ge=0, le=100)
     line: int | None = Field(default=None, ge=0)
