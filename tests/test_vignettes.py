@@ -429,6 +429,14 @@ def test_vignette_expectations_are_well_formed(path: Path) -> None:
     assert expectation_problems(_load(path)) == []
 
 
+@pytest.mark.parametrize("path", OWN + PENDING, ids=[p.relative_to(VIGNETTES).as_posix() for p in OWN + PENDING])
+def test_vignette_case_is_valid_unless_an_error_is_expected(path: Path) -> None:
+    """Pending or not, a vignette's case must follow the contract: a typo in it would test nothing."""
+    vignette = _load(path)
+    if "error_fields" not in vignette["expect"]:
+        parse_case(vignette["case"])
+
+
 @pytest.mark.parametrize("path", OWN, ids=[p.stem for p in OWN])
 def test_own_vignettes(path: Path) -> None:
     assert shortfalls(_load(path)) == []
