@@ -17,6 +17,7 @@ from mbctwin.engine.contract import Plan
 from mbctwin.engine.plan import build_plan
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 from mbctwin.service.app import create_app
+from mbctwin.service.jobs import JobSettings
 from mbctwin.service.settings import Settings
 from mbctwin.store import repo
 
@@ -66,9 +67,14 @@ def shared_dir() -> Path:
     return SHARED
 
 
+# Simulation jobs run on a thread of the test process: worker processes would cost seconds to start.
+TEST_JOBS = JobSettings(scheduler="thread", shutdown_grace_s=2.0)
+QUEUE_ONLY = JobSettings(scheduler="thread", workers=0)  # apps whose tests run no simulation
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> FastAPI:
-    return create_app(Settings(database_url=f"sqlite:///{tmp_path / 'service.db'}"))
+    return create_app(Settings(database_url=f"sqlite:///{tmp_path / 'service.db'}", jobs=TEST_JOBS))
 
 
 @pytest.fixture

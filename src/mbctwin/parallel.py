@@ -36,6 +36,12 @@ def _client(scheduler: str) -> Iterator[Any]:
         raise ValueError(f"unknown scheduler {scheduler!r}: use 'dask' (local cluster) or tcp://HOST:PORT")
 
 
+def dask_client(scheduler: str) -> Any:
+    """A Dask client for ``scheduler`` (``"dask"`` or ``tcp://HOST:PORT``), as a context manager; the
+    service's job runner submits jobs through it."""
+    return _client(scheduler)
+
+
 def map_tasks(
     function: Callable[[Item], Result],
     items: Sequence[Item],

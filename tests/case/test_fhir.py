@@ -81,9 +81,9 @@ def test_bare_her2_negative_is_not_read_as_her2_zero() -> None:
     bundle = _example("hr-positive-recurrent")
     ihc = next(e["resource"] for e in bundle["entry"] if e["resource"]["id"] == "hr1-her2-ihc")
     ihc["valueCodeableConcept"] = {"coding": [{"system": LOINC, "code": "LA6577-6"}]}
-    data, unmapped = bundle_to_draft(bundle)
-    assert "her2_ihc" not in data["tumor"]
-    assert any(u.resource == "Observation/hr1-her2-ihc" for u in unmapped)
+    draft = bundle_to_draft(bundle)
+    assert "her2_ihc" not in draft.data["tumor"]
+    assert any(u.resource == "Observation/hr1-her2-ihc" for u in draft.unmapped)
 
 
 NOT_A_DATE = {
@@ -241,8 +241,7 @@ def test_arbitrary_resources_never_crash_and_unknowns_are_reported(items: list[d
             item.pop("code")
             item["medicationCodeableConcept"] = {"text": "unknownumab"}
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in items]}
-    _, unmapped = bundle_to_draft(bundle)
-    reported = {u.resource for u in unmapped}
+    reported = {u.resource for u in bundle_to_draft(bundle).unmapped}
     for item in items:
         if item["resourceType"] in ("Procedure", "MedicationStatement"):
             assert f"{item['resourceType']}/{item['id']}" in reported

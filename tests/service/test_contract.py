@@ -13,11 +13,15 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from mbctwin.service.app import create_app
+from mbctwin.service.jobs import JobSettings
 from mbctwin.service.settings import Settings
 from mbctwin.store import repo
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="mbc-contract-"))
-APP = create_app(Settings(database_url=f"sqlite:///{_FOLDER / 'contract.db'}"))
+# Jobs are queued but not run (no workers): the fuzzer's simulations would take minutes.
+APP = create_app(
+    Settings(database_url=f"sqlite:///{_FOLDER / 'contract.db'}", jobs=JobSettings(scheduler="thread", workers=0))
+)
 with APP.state.sessions() as _session:
     _, KEY = repo.create_api_key(session=_session, name="contract")
     _session.commit()

@@ -9,10 +9,14 @@ from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
 from mbctwin.engine.plan import build_plan
-from mbctwin.store import repo
+from mbctwin.store import jobs, repo
 from mbctwin.store.db import default_url, migrate, normalise_url, session_factory
+from mbctwin.store.repo import Actor
 from mbctwin.store.tables import ApiKeyRow
 from tests.conftest import case_with
+
+ME = Actor("default", None, "tests", frozenset({"read", "write"}))
+T = ME.tenant
 
 
 def test_migration_creates_every_table_and_is_idempotent(engine: Engine) -> None:
@@ -22,46 +26,50 @@ def test_migration_creates_every_table_and_is_idempotent(engine: Engine) -> None
 
 
 def test_update_makes_a_new_version_and_keeps_the_old(session: Session) -> None:
-    first = repo.create_case(session=session, case=case_with(ecog=1))
-    second = repo.update_case(session=session, case_id=first.case_id, case=case_with(ecog=2))
+    first = repo.create_case(session=session, actor=ME, case=case_with(ecog=1))
+    second = repo.update_case(session=session, actor=ME, case_id=first.case_id, case=case_with(ecog=2))
     session.commit()
     assert second is not None
     assert second.version == 2
-    assert repo.get_case(session=session, case_id=first.case_id, version=1).data["ecog"] == 1
-    assert repo.get_case(session=session, case_id=first.case_id).data["ecog"] == 2
-    rows, total = repo.list_cases(session=session)
+    assert repo.get_case(session=session, tenant=T, case_id=first.case_id, version=1).data["ecog"] == 1
+    assert repo.get_case(session=session, tenant=T, case_id=first.case_id).data["ecog"] == 2
+    rows, total = repo.list_cases(session=session, tenant=T)
     assert total == 1
     assert [r.version for r in rows] == [2]
 
 
 def test_unknown_case_is_none(session: Session) -> None:
-    assert repo.update_case(session=session, case_id="nope", case=case_with()) is None
-    assert repo.get_case(session=session, case_id="nope") is None
-    assert repo.get_case(session=session, case_id="nope", version=3) is None
+    assert repo.update_case(session=session, actor=ME, case_id="nope", case=case_with()) is None
+    assert repo.get_case(session=session, tenant=T, case_id="nope") is None
+    assert repo.get_case(session=session, tenant=T, case_id="nope", version=3) is None
 
 
 def test_plan_keeps_engine_and_knowledge_base_versions(session: Session) -> None:
     case = case_with()
-    version = repo.create_case(session=session, case=case)
+    version = repo.create_case(session=session, actor=ME, case=case)
     plan = build_plan(case)
-    row = repo.save_plan(session=session, plan=plan, case_id=version.case_id, case_version=version.version)
+    row = repo.save_plan(session=session, actor=ME, plan=plan, case_id=version.case_id, case_version=version.version)
     session.commit()
-    stored = repo.get_plan(session=session, plan_id=row.id)
+    stored = repo.get_plan(session=session, tenant=T, plan_id=row.id)
     assert stored is not None
     assert (stored.engine_version, stored.knowledge_base_version) == (plan.engine_version, plan.knowledge_base_version)
     assert stored.data == plan.model_dump(mode="json")
 
 
-def test_simulation_run_records_parameters_seed_and_status(session: Session) -> None:
-    row = repo.create_simulation(session=session, kind="course", parameters={"n": 100, "years": 5}, seed=7)
-    repo.update_simulation(session=session, simulation_id=row.id, status="done", progress=1.0, result={"ok": True})
+def test_simulation_job_records_parameters_seed_and_status(session: Session) -> None:
+    row = repo.create_simulation(session=session, actor=ME, kind="course", parameters={"n": 100, "years": 5}, seed=7)
     session.commit()
-    stored = repo.get_simulation(session=session, simulation_id=row.id)
-    assert (stored.parameters, stored.seed, stored.status, stored.result) == (
+    claim = jobs.claim_next(session=session, runner="test|1|x")
+    assert claim is not None
+    assert claim.job_id == row.id
+    assert jobs.finish(session=session, claim=claim, status="done", result={"ok": True})
+    stored = repo.get_simulation(session=session, tenant=T, simulation_id=row.id)
+    assert (stored.parameters, stored.seed, stored.status, stored.result, stored.attempts) == (
         {"n": 100, "years": 5},
         7,
         "done",
         {"ok": True},
+        1,
     )
 
 
@@ -82,9 +90,9 @@ def test_wrong_keys_are_refused(session: Session, key: str) -> None:
 
 def test_rolled_back_write_leaves_nothing(engine: Engine) -> None:
     with session_factory(engine)() as session:
-        repo.create_case(session=session, case=case_with())
+        repo.create_case(session=session, actor=ME, case=case_with())
         session.rollback()
-        assert repo.list_cases(session=session) == ([], 0)
+        assert repo.list_cases(session=session, tenant=T) == ([], 0)
 
 
 def test_plain_postgres_urls_use_psycopg() -> None:
@@ -95,12 +103,12 @@ def test_plain_postgres_urls_use_psycopg() -> None:
 def test_concurrent_updates_get_distinct_versions(engine: Engine) -> None:
     sessions = session_factory(engine)
     with sessions() as session:
-        case_id = repo.create_case(session=session, case=case_with()).case_id
+        case_id = repo.create_case(session=session, actor=ME, case=case_with()).case_id
         session.commit()
 
     def bump(ecog: int) -> int:
         with sessions() as session:
-            row = repo.update_case(session=session, case_id=case_id, case=case_with(ecog=ecog))
+            row = repo.update_case(session=session, actor=ME, case_id=case_id, case=case_with(ecog=ecog))
             session.commit()
             return row.version
 

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from mbctwin.service.app import create_app
 from mbctwin.service.settings import Settings
+from tests.conftest import QUEUE_ONLY
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def client(app: FastAPI, api_key: str) -> Iterator[TestClient]:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", auth=False))
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", auth=False, jobs=QUEUE_ONLY))
     with TestClient(app, follow_redirects=False) as client:
         yield client
 

@@ -13,6 +13,7 @@ from mbctwin.cascade.config import CascadeConfig
 from mbctwin.cascade.model import CascadeModel
 from mbctwin.service.app import create_app
 from mbctwin.service.settings import Settings
+from tests.conftest import QUEUE_ONLY
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -29,7 +30,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def viewer(tmp_path: Path, runs: Path) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'v.db'}", auth=False, cascade_runs=runs))
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'v.db'}", auth=False, cascade_runs=runs, jobs=QUEUE_ONLY))
     with TestClient(app, follow_redirects=False) as client:
         yield client
 
@@ -71,6 +72,6 @@ def test_missing_runs_frames_and_escapes_are_404(viewer: TestClient, path: str) 
 
 
 def test_viewer_needs_sign_in_when_auth_is_on(tmp_path: Path, runs: Path) -> None:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'a.db'}", cascade_runs=runs))
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'a.db'}", cascade_runs=runs, jobs=QUEUE_ONLY))
     with TestClient(app, follow_redirects=False) as client:
         assert client.get("/ui/cascade").status_code in (302, 303, 307)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import yaml
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from mbctwin.case.io import example_case, example_names
 from mbctwin.service.web import auth
+from mbctwin.store import repo
 from tests.web.conftest import as_json, fhir_example, valid_form
 
 
@@ -30,10 +32,15 @@ def test_pages_redirect_to_sign_in(anonymous: TestClient, path: str) -> None:
     assert response.headers["location"].startswith("/ui/login?next=")
 
 
-def test_form_post_needs_sign_in(anonymous: TestClient) -> None:
+def test_a_form_posted_without_a_session_is_kept_and_asks_to_sign_in(app, anonymous: TestClient) -> None:
     response = anonymous.post("/ui/case", data=valid_form())
-    assert response.status_code == 303
-    assert response.headers["location"].startswith("/ui/login")
+    assert response.status_code == 401
+    assert 'id="session-expired"' in response.text
+    assert 'href="/ui/login?next=/ui/signed-in"' in response.text
+    assert 'value="63"' in response.text  # the age typed in is still in the form
+    assert 'value="letrozole"' in response.text
+    with app.state.sessions() as session:
+        assert repo.history(session=session, tenant="default") == []  # nothing was stored
 
 
 def test_sign_in_sets_a_strict_httponly_cookie(anonymous: TestClient, api_key: str) -> None:
@@ -195,7 +202,7 @@ def test_fhir_upload_with_missing_fields_shows_them(client: TestClient) -> None:
 def test_broken_upload(client: TestClient) -> None:
     response = client.post("/ui/case/upload", files={"file": ("x.json", b"{not json", "application/json")})
     assert response.status_code == 422
-    assert "not valid json" in response.text
+    assert "not valid JSON" in response.text
 
 
 def test_case_file_upload(client: TestClient) -> None:
@@ -239,8 +246,24 @@ def test_unknown_ids_are_404(client: TestClient) -> None:
     assert client.get("/ui/case?case=00000000-0000-0000-0000-000000000000").status_code == 404
 
 
+def outlook_ready(client: TestClient, plan_id: str, timeout: float = 60) -> None:
+    """Poll the outlook's status (as the progress page does) until it is simulated."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.get(f"/ui/plans/{plan_id}/outlook/status").json()
+        assert status["state"] != "failed", status
+        if status["state"] == "ready":
+            return
+        time.sleep(0.05)
+    raise AssertionError("the outlook was not ready in time")
+
+
 def test_html_report_download(client: TestClient) -> None:
     plan_id = _plan_id(client.post("/ui/case", data=valid_form()))
+    waiting = client.get(f"/ui/plans/{plan_id}/report.html")  # the outlook is simulated first, with progress
+    assert waiting.status_code == 303
+    assert waiting.headers["location"] == f"/ui/plans/{plan_id}/outlook?then=html"
+    outlook_ready(client, plan_id)
     response = client.get(f"/ui/plans/{plan_id}/report.html")
     assert response.status_code == 200
     assert "attachment" in response.headers["content-disposition"]
@@ -252,6 +275,7 @@ def test_html_report_download(client: TestClient) -> None:
 def test_pdf_report_without_chromium_is_a_clear_message(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("shutil.which", lambda name: None)
     plan_id = _plan_id(client.post("/ui/case", data=valid_form()))
+    outlook_ready(client, plan_id)
     response = client.get(f"/ui/plans/{plan_id}/report.pdf")
     assert response.status_code == 503
     assert "apt-get install -y chromium" in response.text
@@ -265,11 +289,17 @@ def test_static_assets_are_served(client: TestClient) -> None:
     assert "https://cdn" not in html
 
 
-def test_outlook_page(client: TestClient) -> None:
+def test_outlook_shows_progress_then_rounded_figures_with_intervals(client: TestClient) -> None:
     plan_id = _plan_id(client.post("/ui/case", data=valid_form()))
+    first = client.get(f"/ui/plans/{plan_id}/outlook")
+    assert first.status_code == 200
+    assert '<progress id="outlook-bar"' in first.text  # never a page that hangs for seconds
+    outlook_ready(client, plan_id)
     page = client.get(f"/ui/plans/{plan_id}/outlook")
-    assert page.status_code == 200
     assert '<svg class="outlook-chart"' in page.text
     assert "Median overall survival" in page.text
     assert "not a prediction for this patient" in page.text
+    assert 'id="cross-trial"' in page.text and "not a head-to-head comparison" in page.text
+    assert page.text.count("95 % CI") >= 2  # the recommended option and each alternative carry an interval
+    assert not re.search(r"\d\.\d{3}", page.text.split('id="num-h"')[1].split("</section>")[0])  # no 3 decimals
     assert client.get(f"/ui/plans/{plan_id}/outlook").text == page.text  # cached, same seed

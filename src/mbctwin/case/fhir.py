@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from mbctwin.case.io import parse_case
 from mbctwin.case.models import Case
+from mbctwin.case.safe_load import check_shape
 from mbctwin.case.vocabulary import known_drugs
 from mbctwin.errors import CaseError, FieldProblem
 
@@ -59,6 +60,7 @@ GENES = {"HGNC:8975": "pik3ca", "HGNC:3467": "esr1", "HGNC:1100": "brca1", "HGNC
 IHC_SCORE = re.compile(r"^(0|1\+|2\+|3\+)$")
 MEDICATIONS = ("MedicationRequest", "MedicationAdministration", "MedicationStatement")
 END_REASONS = {"completed": "completed", "active": "ongoing", "in-progress": "ongoing"}
+MAX_ENTRIES = 2000  # a patient's record for a plan: hundreds of resources at most
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,28 @@ class Unmapped:
 
 
 @dataclass(frozen=True)
+class Inferred:
+    """A case value the record does not state but the importer derived, and how (shown for review)."""
+
+    field: str
+    value: Any
+    how: str
+
+
+@dataclass(frozen=True)
 class FhirImport:
     case: Case
     unmapped: list[Unmapped]
+    inferred: list[Inferred] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FhirDraft:
+    """Case fields mapped from a Bundle (possibly incomplete), what was not mapped, and what was derived."""
+
+    data: dict[str, Any]
+    unmapped: list[Unmapped]
+    inferred: list[Inferred]
 
 
 @dataclass
@@ -90,12 +111,21 @@ class _Draft:
 
     data: dict[str, Any] = field(default_factory=lambda: {"tumor": {}, "biomarkers": {}})
     unmapped: list[Unmapped] = field(default_factory=list)
+    inferred: list[Inferred] = field(default_factory=list)
     primary_onset: date | None = None
     metastasis_onsets: list[date] = field(default_factory=list)
     therapies: list[_Therapy] = field(default_factory=list)
 
     def skip(self, resource: dict[str, Any], element: str, reason: str) -> None:
         self.unmapped.append(Unmapped(f"{resource.get('resourceType')}/{resource.get('id', '?')}", element, reason))
+
+    def infer(self, name: str, value: Any, how: str) -> None:
+        """Set a derived top-level field and say so: the import summary lists every value not in the record."""
+        self.data[name] = value
+        self.note(name, value, how)
+
+    def note(self, dotted: str, value: Any, how: str) -> None:
+        self.inferred.append(Inferred(dotted, value, how))
 
 
 def _codings(concept: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -134,7 +164,8 @@ def _patient(draft: _Draft, res: dict[str, Any], as_of: date) -> None:
     if born is None:
         draft.skip(res, "birthDate", "missing: age cannot be computed")
         return
-    draft.data["age"] = as_of.year - born.year - ((as_of.month, as_of.day) < (born.month, born.day))
+    age = as_of.year - born.year - ((as_of.month, as_of.day) < (born.month, born.day))
+    draft.infer("age", age, f"from birthDate {born.isoformat()} at {as_of.isoformat()} (Bundle timestamp, else today)")
 
 
 def _onset(res: dict[str, Any]) -> date | None:
@@ -331,46 +362,99 @@ def _settings(draft: _Draft) -> None:
     met = min(draft.metastasis_onsets, default=None)
     if met is None or draft.primary_onset is None:
         return
-    draft.data["presentation"] = "de_novo" if (met - draft.primary_onset).days <= DE_NOVO_DAYS else "recurrent"
-    draft.data["months_from_primary_diagnosis"] = _months(draft.primary_onset, met)
-    entries = []
-    for line in _group(draft.therapies):
-        setting = "adjuvant" if line.start and line.start < met else "metastatic"
-        entry: dict[str, Any] = {"setting": setting, "drugs": line.drugs, "ended_because": line.status}
-        if line.start and line.end:
-            entry["months_on_treatment"] = _months(line.start, line.end)
-        entries.append(entry)
-    draft.data["prior_therapies"] = entries
+    gap = (met - draft.primary_onset).days
+    presentation = "de_novo" if gap <= DE_NOVO_DAYS else "recurrent"
+    dates = f"primary diagnosis {draft.primary_onset.isoformat()}, first metastasis {met.isoformat()}"
+    draft.infer("presentation", presentation, f"{dates}: {gap} days apart (de novo when <= {DE_NOVO_DAYS})")
+    draft.infer("months_from_primary_diagnosis", _months(draft.primary_onset, met), dates)
+    draft.data["prior_therapies"] = []
+    for i, line in enumerate(_group(draft.therapies)):
+        _therapy_line(draft, i, line, met)
     adjuvant_ends = [t.end for t in draft.therapies if t.start and t.start < met]
-    if draft.data["presentation"] == "recurrent" and adjuvant_ends and all(adjuvant_ends):
-        draft.data["disease_free_interval_months"] = _months(max(e for e in adjuvant_ends if e), met)
+    if presentation == "recurrent" and adjuvant_ends and all(adjuvant_ends):
+        last = max(e for e in adjuvant_ends if e)
+        how = f"end of the last adjuvant drug {last.isoformat()} to the first metastasis {met.isoformat()}"
+        draft.infer("disease_free_interval_months", _months(last, met), how)
 
 
-def _validated(bundle: Any) -> list[dict[str, Any]]:
-    """Check the Bundle against the FHIR R4 structure; errors name ``bundle.<path>``."""
+def _therapy_line(draft: _Draft, index: int, line: _Therapy, met: date) -> None:
+    """One line of ``prior_therapies``: its setting and duration come from dates, so both are listed as inferred."""
+    before = bool(line.start and line.start < met)
+    entry: dict[str, Any] = {"setting": "adjuvant" if before else "metastatic", "drugs": line.drugs}
+    entry["ended_because"] = line.status
+    start = line.start.isoformat() if line.start else "?"
+    how = f"started {start}, {'before' if before else 'after'} the first metastasis {met.isoformat()}"
+    if len(line.drugs) > 1:
+        how += "; drugs started the same day with the same status form one line"
+    draft.note(f"prior_therapies.{index}.setting", entry["setting"], how)
+    if line.start and line.end:
+        entry["months_on_treatment"] = _months(line.start, line.end)
+        period = f"{line.start.isoformat()} to {line.end.isoformat()}"
+        draft.note(f"prior_therapies.{index}.months_on_treatment", entry["months_on_treatment"], period)
+    draft.data["prior_therapies"].append(entry)
+
+
+def _entry_key(entry: Any) -> str | None:
+    """What identifies an entry: its ``fullUrl``, else ``resourceType/id``; None when it has neither."""
+    if not isinstance(entry, dict):
+        return None
+    resource = entry.get("resource")
+    if isinstance(entry.get("fullUrl"), str):
+        return entry["fullUrl"]
+    if isinstance(resource, dict) and isinstance(resource.get("id"), str):
+        return f"{resource.get('resourceType')}/{resource['id']}"
+    return None
+
+
+def _unique_entries(bundle: dict[str, Any]) -> tuple[list[Any], list[Unmapped]]:
+    """The entries once each: a repeated ``fullUrl`` or ``resourceType/id`` is reported and not counted twice."""
+    entries = bundle.get("entry") or []
+    if not isinstance(entries, list):
+        return entries, []
+    if len(entries) > MAX_ENTRIES:
+        raise CaseError([FieldProblem("bundle.entry", f"{len(entries)} entries: at most {MAX_ENTRIES} are read")])
+    first: dict[str, int] = {}
+    unique, duplicates = [], []
+    for index, entry in enumerate(entries):
+        key = _entry_key(entry)
+        if key is None or key not in first:
+            first.setdefault(key or "", index)
+            unique.append(entry)
+            continue
+        same = "the same content" if entry == entries[first[key]] else "different content (the first was used)"
+        reason = f"duplicate of entry {first[key]} ({key}) with {same}: counted once"
+        duplicates.append(Unmapped(key, f"entry[{index}]", reason))
+    return unique, duplicates
+
+
+def _validated(bundle: Any) -> tuple[list[dict[str, Any]], list[Unmapped]]:
+    """Check the Bundle's size and its FHIR R4 structure; errors name ``bundle.<path>``. Duplicates are set apart."""
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise CaseError([FieldProblem("bundle", "expected a FHIR Bundle (resourceType: Bundle)")])
+    check_shape(bundle, where="bundle")
+    entries, duplicates = _unique_entries(bundle)
     try:
-        parsed = Bundle.model_validate(bundle)
+        parsed = Bundle.model_validate({**bundle, "entry": entries} if entries else bundle)
     except (ValidationError, ValueError, TypeError, KeyError, AttributeError) as error:  # fhir_core raises all of these
         problems = [FieldProblem("bundle." + ".".join(map(str, e["loc"])), e["msg"]) for e in _errors(error)]
         fallback = FieldProblem("bundle", f"not a valid FHIR R4 Bundle ({type(error).__name__}: {str(error)[:200]})")
         raise CaseError(problems or [fallback]) from None
-    return [e.resource.model_dump(mode="json") for e in parsed.entry or [] if e.resource is not None]
+    resources = [e.resource.model_dump(mode="json") for e in parsed.entry or [] if e.resource is not None]
+    return resources, duplicates
 
 
 def _errors(error: Exception) -> list[dict[str, Any]]:
     return [dict(e) for e in error.errors()] if isinstance(error, ValidationError) else []
 
 
-def bundle_to_draft(bundle: Any, *, as_of: date | None = None) -> tuple[dict[str, Any], list[Unmapped]]:
-    """Map a Bundle to case fields (possibly incomplete) and the list of what was not mapped.
+def bundle_to_draft(bundle: Any, *, as_of: date | None = None) -> FhirDraft:
+    """Map a Bundle to case fields (possibly incomplete), what was not mapped, and what was derived.
 
     ``as_of`` (for the age) defaults to the Bundle's timestamp, else today.
     """
-    resources = _validated(bundle)
+    resources, duplicates = _validated(bundle)
     as_of = as_of or _day(bundle.get("timestamp")) or datetime.now().date()
-    draft = _Draft()
+    draft = _Draft(unmapped=duplicates)
     for res in resources:
         HANDLERS.get(res.get("resourceType", ""), _unused)(draft, res, as_of)
     _settings(draft)
@@ -382,15 +466,15 @@ def bundle_to_draft(bundle: Any, *, as_of: date | None = None) -> tuple[dict[str
         )
     if draft.data.get("sex") == "male":
         draft.data.pop("menopausal_status", None)
-    return draft.data, draft.unmapped
+    return FhirDraft(draft.data, draft.unmapped, draft.inferred)
 
 
 def import_bundle(bundle: Any, *, as_of: date | None = None) -> FhirImport:
     """A validated case from a Bundle, or :class:`CaseError` naming each missing or bad field."""
-    data, unmapped = bundle_to_draft(bundle, as_of=as_of)
+    draft = bundle_to_draft(bundle, as_of=as_of)
     try:
-        case = parse_case(data)
+        case = parse_case(draft.data)
     except CaseError as error:
-        notes = [FieldProblem(f"unmapped.{u.resource}", f"{u.element}: {u.reason}") for u in unmapped]
+        notes = [FieldProblem(f"unmapped.{u.resource}", f"{u.element}: {u.reason}") for u in draft.unmapped]
         raise CaseError(error.problems + notes) from None
-    return FhirImport(case=case, unmapped=unmapped)
+    return FhirImport(case=case, unmapped=draft.unmapped, inferred=draft.inferred)

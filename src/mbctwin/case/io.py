@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from mbctwin.case.models import CROSS_FIELD_ERROR, Case
+from mbctwin.case.safe_load import load_json, load_yaml
 from mbctwin.errors import CaseError, FieldProblem
 
 
@@ -54,11 +54,9 @@ def parse_case(data: Any) -> Case:
 
 
 def load_mapping(text: str, suffix: str) -> Any:
-    """Parse JSON or YAML text; syntax errors become a ``CaseError`` on the whole file."""
-    try:
-        return json.loads(text) if suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise CaseError([FieldProblem("file", f"not valid {suffix.lstrip('.') or 'YAML'}: {error}")]) from None
+    """Parse JSON or YAML text, bounded in depth, size and aliases (:mod:`mbctwin.case.safe_load`);
+    syntax errors and refusals become a ``CaseError`` on the whole file."""
+    return load_json(text) if suffix == ".json" else load_yaml(text)
 
 
 def read_case(path: str | Path) -> Case:

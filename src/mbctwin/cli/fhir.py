@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -22,10 +21,13 @@ class Format(StrEnum):
 
 
 def _read(path: Path) -> object:
+    from mbctwin.case.safe_load import load_json
+
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CaseError([FieldProblem("file", f"cannot read {path} as JSON: {error}")]) from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CaseError([FieldProblem("file", f"cannot read {path}: {error}")]) from None
+    return load_json(text)
 
 
 @app.command("fhir")
@@ -42,6 +44,8 @@ def fhir_command(
         raise fail_on_case_error(error) from None
     for item in imported.unmapped:
         err.print(f"[yellow]not mapped[/] {item.resource} {item.element}: {item.reason}")
+    for inferred in imported.inferred:
+        err.print(f"[cyan]inferred[/] {inferred.field} = {inferred.value}: {inferred.how}")
     data = imported.case.model_dump(mode="json", exclude_defaults=True)
     if fmt is Format.json:
         print_json(data)

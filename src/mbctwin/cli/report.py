@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -33,11 +35,27 @@ def report_command(
             err.print(f"[bold red]{problem.field}[/]: {problem.message}")
         raise typer.Exit(2) from None
     try:
-        written = write_report(parsed, build_plan(parsed), out, outlook=outlook)
+        with report_progress() as progress:
+            written = write_report(parsed, build_plan(parsed), out, outlook=outlook, progress=progress)
     except MbctwinError as error:
         err.print(f"[bold red]report failed:[/] {error}")
         raise typer.Exit(1) from None
     err.print(f"wrote {written}")
+
+
+@contextmanager
+def report_progress() -> Iterator[Callable[[str, float], None]]:
+    """A progress bar on stderr (stdout stays clean): the outlook simulation, then the PDF printing."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("report", total=1.0)
+
+        def update(stage: str, fraction: float) -> None:
+            bar.update(task, description=stage, completed=fraction)
+
+        yield update
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -35,11 +34,22 @@ def serve_command(
     cascade_runs: Annotated[
         Path | None, typer.Option(help="Folder of `mbc cascade run --out` folders shown by the cascade viewer.")
     ] = None,
+    job_workers: Annotated[int, typer.Option(min=1, max=64, help="Simulation jobs run at once.")] = 1,
+    job_scheduler: Annotated[
+        str, typer.Option(help="process (worker processes here), thread, or tcp://HOST:PORT (a Dask scheduler).")
+    ] = "process",
+    jobs_per_key: Annotated[int, typer.Option(min=1, max=1000, help="Queued + running jobs per API key.")] = 4,
+    job_budget: Annotated[
+        float, typer.Option(min=1, help="Queued + running patient-years (patients x years) of all jobs together.")
+    ] = 20_000_000.0,
+    shutdown_grace: Annotated[float, typer.Option(min=0, help="Seconds running jobs get to stop at shutdown.")] = 10.0,
 ) -> None:
     """Serve the decision engine over HTTP (OpenAPI at /docs). Authentication is on by default."""
     import uvicorn
 
     from mbctwin.service.app import create_app
+    from mbctwin.service.jobs import JobSettings
+    from mbctwin.service.logs import configure_logging
     from mbctwin.service.settings import Settings
 
     if no_auth and not is_loopback(host):
@@ -47,15 +57,34 @@ def serve_command(
         raise typer.Exit(2)
     if no_auth:
         err.print("[yellow]Warning:[/] authentication is OFF (--no-auth): a local demo only, never with real data.")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if job_scheduler not in ("process", "thread") and not job_scheduler.startswith("tcp://"):
+        err.print(f"[bold red]--job-scheduler {job_scheduler}[/]: use process, thread or tcp://HOST:PORT")
+        raise typer.Exit(2)
+    configure_logging()
+    jobs = JobSettings(
+        scheduler=job_scheduler,
+        workers=job_workers,
+        per_key=jobs_per_key,
+        patient_years=job_budget,
+        shutdown_grace_s=shutdown_grace,
+    )
     settings = Settings(
         database_url=database_url or "",
         auth=not no_auth,
         jwt_issuer=jwt_issuer,
         jwks_file=jwks_file,
         cascade_runs=cascade_runs,
+        jobs=jobs,
     )
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="info",
+        log_config=None,
+        timeout_graceful_shutdown=int(shutdown_grace) + 5,
+    )
 
 
 def register(app: typer.Typer) -> None:

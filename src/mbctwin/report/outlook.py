@@ -7,6 +7,7 @@ like this one, not a prediction for this patient (calibration status: ``docs/cou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -19,7 +20,29 @@ from mbctwin.knowledge.loader import KnowledgeBase
 PATIENTS = 2000
 YEARS = 10
 SEED = 1
-_W, _H, _L, _R, _T, _B = 660, 330, 62, 16, 18, 44  # canvas and margins (px)
+
+
+@dataclass(frozen=True)
+class Canvas:
+    """Chart size and margins (px). The narrow canvas keeps 12 px text legible on a phone: its legend sits
+    below the plot instead of over the curves."""
+
+    width: int
+    height: int
+    left: int = 62
+    right: int = 16
+    top: int = 18
+    bottom: int = 44
+    legend_below: bool = False
+
+    @property
+    def plot_bottom(self) -> int:
+        return self.height - self.bottom - (LEGEND_ROWS * 20 if self.legend_below else 0)
+
+
+LEGEND_ROWS = 4
+WIDE = Canvas(660, 330)
+NARROW = Canvas(360, 300 + LEGEND_ROWS * 20, left=44, right=10, legend_below=True)
 
 
 ALTERNATIVES = 2  # the plan's next-ranked first-line options, simulated beside the recommended one
@@ -33,6 +56,7 @@ class Alternative:
     regimen: str
     os_median_months: float | None
     life_years_mean: float
+    os_median_ci95: tuple[float | None, float | None] = (None, None)
 
 
 @dataclass(frozen=True)
@@ -43,6 +67,7 @@ class Outlook:
     years: int
     seed: int
     alternatives: tuple[Alternative, ...] = ()
+    svg_narrow: str = ""
 
 
 def _curve(durations: np.ndarray, events: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -54,44 +79,52 @@ def _curve(durations: np.ndarray, events: np.ndarray, grid: np.ndarray) -> tuple
     return curve[at], low[at], high[at]
 
 
-def _xy(month: float, p: float, years: int) -> tuple[float, float]:
-    x = _L + month / (years * 12) * (_W - _L - _R)
-    y = _T + (1 - p) * (_H - _T - _B)
+def _xy(c: Canvas, month: float, p: float, years: int) -> tuple[float, float]:
+    x = c.left + month / (years * 12) * (c.width - c.left - c.right)
+    y = c.top + (1 - p) * (c.plot_bottom - c.top)
     return round(x, 1), round(y, 1)
 
 
-def _line(grid: np.ndarray, values: np.ndarray, years: int) -> str:
-    return " ".join(f"{x},{y}" for x, y in (_xy(m, v, years) for m, v in zip(grid, values, strict=True)))
+def _line(c: Canvas, grid: np.ndarray, values: np.ndarray, years: int) -> str:
+    return " ".join(f"{x},{y}" for x, y in (_xy(c, m, v, years) for m, v in zip(grid, values, strict=True)))
 
 
-def _band(grid: np.ndarray, low: np.ndarray, high: np.ndarray, years: int) -> str:
-    upper = [_xy(m, v, years) for m, v in zip(grid, high, strict=True)]
-    lower = [_xy(m, v, years) for m, v in zip(grid[::-1], low[::-1], strict=True)]
+def _band(c: Canvas, grid: np.ndarray, low: np.ndarray, high: np.ndarray, years: int) -> str:
+    upper = [_xy(c, m, v, years) for m, v in zip(grid, high, strict=True)]
+    lower = [_xy(c, m, v, years) for m, v in zip(grid[::-1], low[::-1], strict=True)]
     return " ".join(f"{x},{y}" for x, y in upper + lower)
 
 
-def _axes(years: int) -> str:
+def _axes(c: Canvas, years: int) -> str:
     parts = []
     for p in (0, 0.25, 0.5, 0.75, 1):
-        x0, y = _xy(0, p, years)
-        x1, _ = _xy(years * 12, p, years)
+        x0, y = _xy(c, 0, p, years)
+        x1, _ = _xy(c, years * 12, p, years)
         parts.append(
             f'<line x1="{x0}" y1="{y}" x2="{x1}" y2="{y}" stroke="#e3e8ef"/>'
             f'<text x="{x0 - 6}" y="{y + 4}" text-anchor="end">{int(p * 100)} %</text>'
         )
     for year in range(0, years + 1, 2):
-        x, y = _xy(year * 12, 0, years)
+        x, y = _xy(c, year * 12, 0, years)
         parts.append(f'<text x="{x}" y="{y + 18}" text-anchor="middle">{year}</text>')
-    x, y = _xy(years * 6, 0, years)
+    x, y = _xy(c, years * 6, 0, years)
     parts.append(f'<text x="{x}" y="{y + 36}" text-anchor="middle">years from start of this line</text>')
     return "".join(parts)
+
+
+def _legend_at(c: Canvas, row: int) -> tuple[int, int]:
+    if c.legend_below:
+        return c.left - 30, c.plot_bottom + 58 + row * 20
+    return c.width - 320, c.top + 14 + row * 20
 
 
 def _os(result: Any, grid: np.ndarray) -> tuple[np.ndarray, ...]:
     return _curve(result.patients["os_months"].to_numpy(), result.patients["died"].to_numpy(), grid)
 
 
-def outlook_svg(result: Any, years: int, alternatives: list[tuple[str, Any]] | None = None) -> str:
+def outlook_svg(
+    result: Any, years: int, alternatives: list[tuple[str, Any]] | None = None, canvas: Canvas = WIDE
+) -> str:
     """OS (solid) and first-line PFS (dashed) with 95 % bands, plus OS if another option came first
     (dotted); line style, not only colour, tells them apart."""
     grid = np.linspace(0, years * 12, years * 24 + 1)
@@ -104,32 +137,49 @@ def outlook_svg(result: Any, years: int, alternatives: list[tuple[str, Any]] | N
     ]
     for (label, other), (colour, dash) in zip(alternatives or [], ALTERNATIVE_STYLES, strict=False):
         series.append((f"OS if {label} first", _os(other, grid), colour, dash))
-    body = [_axes(years)]
+    c = canvas
+    body = [_axes(c, years)]
     for _, (curve, low, high), colour, dash in series:
-        body.append(f'<polygon points="{_band(grid, low, high, years)}" fill="{colour}" fill-opacity="0.14"/>')
+        body.append(f'<polygon points="{_band(c, grid, low, high, years)}" fill="{colour}" fill-opacity="0.14"/>')
         body.append(
-            f'<polyline points="{_line(grid, curve, years)}" fill="none" stroke="{colour}" stroke-width="2.4"'
+            f'<polyline points="{_line(c, grid, curve, years)}" fill="none" stroke="{colour}" stroke-width="2.4"'
             f' stroke-dasharray="{dash}"/>'
         )
     for i, (label, _, colour, dash) in enumerate(series):
-        x, y = _W - 320, _T + 14 + i * 20
+        x, y = _legend_at(c, i)
         body.append(
             f'<line x1="{x}" y1="{y}" x2="{x + 28}" y2="{y}" stroke="{colour}" stroke-width="2.4"'
             f' stroke-dasharray="{dash}"/><text x="{x + 36}" y="{y + 4}">{escape(label)}</text>'
         )
     title = "Simulated overall and progression-free survival with 95 % confidence bands"
     return (
-        f'<svg class="outlook-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" width="{_W}"'
-        f' height="{_H}" role="img" aria-label="{title}" font-family="system-ui, DejaVu Sans, sans-serif"'
-        f' font-size="12" fill="#44536a"><title>{title}</title>{"".join(body)}</svg>'
+        f'<svg class="outlook-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {c.width} {c.height}"'
+        f' width="{c.width}" height="{c.height}" role="img" aria-label="{title}"'
+        f' font-family="system-ui, DejaVu Sans, sans-serif" font-size="12" fill="#44536a">'
+        f"<title>{title}</title>{''.join(body)}</svg>"
     )
 
 
+def _alternative(label: str, result: Any) -> Alternative:
+    summary = result.summary()
+    low, high = summary["os_median_ci95"]
+    life_years = round(float(result.patients["life_years"].mean()), 3)
+    return Alternative(label, summary["os_median_months"], life_years, (low, high))
+
+
 def simulate_outlook(
-    case: Case, kb: KnowledgeBase, *, patients: int = PATIENTS, years: int = YEARS, seed: int = SEED
+    case: Case,
+    kb: KnowledgeBase,
+    *,
+    patients: int = PATIENTS,
+    years: int = YEARS,
+    seed: int = SEED,
+    progress: Callable[[float], None] | None = None,
 ) -> Outlook:
     """Simulate ``patients`` like ``case`` for ``years`` under the engine policy (same seed, same curves),
-    and again starting with each of the plan's next options (common random numbers)."""
+    and again starting with each of the plan's next options (common random numbers).
+
+    ``progress`` receives the fraction done (0..1) after each chunk of each run, for a progress bar."""
     from mbctwin.course.cohort import from_case
     from mbctwin.course.model import CourseModel
     from mbctwin.course.policy import EnginePolicy
@@ -138,16 +188,30 @@ def simulate_outlook(
 
     model = CourseModel(policy=EnginePolicy(kb=kb), kb=kb)
     cohort = from_case(case, patients)
-    result = model.simulate(cohort, years=years, seed=seed)
+    options = build_plan(case, kb).systemic[1 : 1 + ALTERNATIVES]
+    runs = 1 + len(options)
+
+    def step(run: int) -> Callable[[int, int], None] | None:
+        if progress is None:
+            return None
+        return lambda done, total: progress((run + done / max(total, 1)) / runs)
+
+    result = model.simulate(cohort, years=years, seed=seed, progress=step(0))
     others = []
-    for option in build_plan(case, kb).systemic[1 : 1 + ALTERNATIVES]:
+    for run, option in enumerate(options, start=1):
         registry = RegimenRegistry()
         first = np.full(patients, registry.intern(tuple(option.drugs)), dtype=np.int32)
-        others.append(
-            (option.regimen, model.simulate(cohort, years=years, seed=seed, first_line=first, registry=registry))
+        simulated = model.simulate(
+            cohort, years=years, seed=seed, first_line=first, registry=registry, progress=step(run)
         )
-    alternatives = tuple(
-        Alternative(label, other.summary()["os_median_months"], round(float(other.patients["life_years"].mean()), 3))
-        for label, other in others
+        others.append((option.regimen, simulated))
+    alternatives = tuple(_alternative(label, other) for label, other in others)
+    return Outlook(
+        result.summary(),
+        outlook_svg(result, years, others),
+        patients,
+        years,
+        seed,
+        alternatives,
+        svg_narrow=outlook_svg(result, years, others, NARROW),
     )
-    return Outlook(result.summary(), outlook_svg(result, years, others), patients, years, seed, alternatives)

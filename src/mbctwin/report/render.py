@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -88,11 +89,26 @@ def html_to_pdf(html: str, out: Path) -> Path:
     return out
 
 
-def write_report(case: Case, plan: Plan, out: Path, *, kb: KnowledgeBase | None = None, outlook: bool = True) -> Path:
-    """Write ``out`` as HTML, or as PDF when its suffix is ``.pdf``; ``outlook`` adds the simulated curves."""
+def write_report(
+    case: Case,
+    plan: Plan,
+    out: Path,
+    *,
+    kb: KnowledgeBase | None = None,
+    outlook: bool = True,
+    progress: Callable[[str, float], None] | None = None,
+) -> Path:
+    """Write ``out`` as HTML, or as PDF when its suffix is ``.pdf``; ``outlook`` adds the simulated curves.
+
+    ``progress(stage, fraction)`` hears about the slow steps (the outlook simulation, the PDF printing)."""
+    report = progress or (lambda _stage, _fraction: None)
     out = Path(out)
-    html = render_html(case, plan, outlook=simulate_outlook(case, kb or load_kb()) if outlook else None)
+    simulated = None
+    if outlook:
+        simulated = simulate_outlook(case, kb or load_kb(), progress=lambda f: report("simulating the outlook", f))
+    html = render_html(case, plan, outlook=simulated)
     if out.suffix.lower() == ".pdf":
+        report("printing the PDF", 1.0)
         return html_to_pdf(html, out)
     out.write_text(html, encoding="utf-8")
     return out

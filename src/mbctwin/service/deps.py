@@ -1,8 +1,12 @@
-"""Request dependencies: a database session, the knowledge base, and the caller's identity."""
+"""Request dependencies: a database session, the knowledge base, and the caller (an :class:`Actor`).
+
+Every endpoint that reads stored data needs the ``read`` scope, every write ``write``, the audit log
+``admin``; the actor's tenant then filters every query, so another tenant's record is a 404.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
@@ -12,6 +16,8 @@ from sqlalchemy.orm import Session
 from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.service.jwt_auth import JwtVerifier
 from mbctwin.store import repo
+from mbctwin.store.repo import Actor
+from mbctwin.store.tables import DEFAULT_TENANT
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Key from `mbc apikey create`")
 bearer = HTTPBearer(auto_error=False, description="JWT from a configured EHR issuer (CDS Hooks only)")
@@ -30,36 +36,65 @@ SessionDep = Annotated[Session, Depends(get_session)]
 KnowledgeDep = Annotated[KnowledgeBase, Depends(get_kb)]
 
 
+def request_id(request: Request) -> str:
+    return str(getattr(request.state, "request_id", ""))
+
+
 def _unauthorised(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "X-API-Key"})
 
 
-def _key_is_valid(request: Request, key: str) -> bool:
+def key_actor(request: Request, key: str) -> Actor | None:
+    """The actor of a valid, active API key (its last use recorded), else None."""
     with request.app.state.sessions() as session:
-        return repo.verify_api_key(session=session, key=key) is not None
+        row = repo.verify_api_key(session=session, key=key)
+        if row is None:
+            return None
+        session.commit()
+        return Actor.of_key(row, request_id(request))
 
 
-def require_api_key(request: Request, key: Annotated[str | None, Security(api_key_header)] = None) -> None:
-    """Every write and every read of stored data needs a valid key (unless auth is off for a demo)."""
+def current_actor(request: Request, key: Annotated[str | None, Security(api_key_header)] = None) -> Actor:
+    """Who calls: a valid ``X-API-Key`` (or the local demo when authentication is off), else 401."""
     if not request.app.state.settings.auth:
-        return
-    if not key or not _key_is_valid(request, key):
-        raise _unauthorised("missing or invalid X-API-Key header")
+        return Actor.demo(request_id(request))
+    actor = key_actor(request, key) if key else None
+    if actor is None:
+        raise _unauthorised("missing, invalid, revoked or expired X-API-Key header")
+    return actor
 
 
-def require_key_or_jwt(
+def scoped(scope: str) -> Callable[..., Actor]:
+    """A dependency: the caller, who must hold ``scope`` (403 naming the scope otherwise)."""
+
+    def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        if not actor.can(scope):
+            raise HTTPException(status_code=403, detail=f"this API key lacks the '{scope}' scope")
+        return actor
+
+    return dependency
+
+
+Reader = Annotated[Actor, Depends(scoped("read"))]
+Writer = Annotated[Actor, Depends(scoped("write"))]
+Admin = Annotated[Actor, Depends(scoped("admin"))]
+
+
+def cds_actor(
     request: Request,
     key: Annotated[str | None, Security(api_key_header)] = None,
     token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
-) -> None:
+) -> Actor:
     """CDS Hooks callers may use an API key or a JWT bearer signed by the configured EHR issuer."""
-    if not request.app.state.settings.auth or (key and _key_is_valid(request, key)):
-        return
+    if not request.app.state.settings.auth:
+        return Actor.demo(request_id(request))
+    actor = key_actor(request, key) if key else None
+    if actor is not None:
+        return actor
     verifier: JwtVerifier | None = request.app.state.jwt
     if token is not None and verifier is not None and verifier.verify(token.credentials, audience=str(request.url)):
-        return
+        return Actor(DEFAULT_TENANT, None, f"jwt:{verifier.issuer}"[:100], frozenset({"read"}), request_id(request))
     raise _unauthorised("missing or invalid X-API-Key header or bearer token")
 
 
-ApiKeyDep = Annotated[None, Depends(require_api_key)]
-CdsAuthDep = Annotated[None, Depends(require_key_or_jwt)]
+CdsCaller = Annotated[Actor, Depends(cds_actor)]

@@ -13,7 +13,7 @@ from mbctwin.course.populations import check_treated_from, packaged_definitions
 from mbctwin.engine.contract import Plan
 from mbctwin.errors import CaseError
 from mbctwin.knowledge.loader import KnowledgeBase
-from mbctwin.store.tables import CaseVersionRow, PlanRow, SimulationRow
+from mbctwin.store.tables import AuditRow, CaseVersionRow, PlanRow, SimulationRow
 
 
 def _utc(moment: datetime) -> datetime:
@@ -68,11 +68,20 @@ class UnmappedPublic(_Public):
     reason: str
 
 
+class InferredPublic(_Public):
+    """A value the record did not state but the importer derived from it (e.g. presentation from dates)."""
+
+    field: str
+    value: Any
+    how: str
+
+
 class FhirImportPublic(_Public):
     id: str
     version: int
     case: Case
     unmapped: list[UnmappedPublic]
+    inferred: list[InferredPublic]
 
 
 class RegimenPublic(_Public):
@@ -145,23 +154,69 @@ class CohortRequest(_Public):
             raise ValueError(error.problems[0].message) from None
 
 
+class AuditPublic(_Public):
+    """One audited action: when, which key, what, on which record (never case content)."""
+
+    at: datetime
+    key_id: str | None
+    key_name: str
+    action: str
+    target_type: str
+    target_id: str
+    request_id: str
+
+    @classmethod
+    def from_row(cls, row: AuditRow) -> AuditPublic:
+        return cls(
+            at=_utc(row.at),
+            key_id=row.key_id,
+            key_name=row.key_name,
+            action=row.action,
+            target_type=row.target_type,
+            target_id=row.target_id,
+            request_id=row.request_id,
+        )
+
+
+class AuditList(_Public):
+    items: list[AuditPublic]
+    total: int
+    limit: int
+    offset: int
+
+
 class SimulationPublic(_Public):
+    """A simulation job: ``queued``, ``running`` (with progress), ``done`` (with the result), ``failed``
+    or ``cancelled`` (with the reason in ``error``)."""
+
     id: str
+    kind: str
     status: str
     progress: float
     seed: int
     parameters: dict[str, Any]
     result: dict[str, Any] | None
+    error: str | None
+    attempts: int
+    cancel_requested: bool
     created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
 
     @classmethod
     def from_row(cls, row: SimulationRow) -> SimulationPublic:
         return cls(
             id=row.id,
+            kind=row.kind,
             status=row.status,
             progress=row.progress,
             seed=row.seed,
             parameters=row.parameters,
             result=row.result,
+            error=row.error,
+            attempts=row.attempts,
+            cancel_requested=row.cancel_requested,
             created_at=_utc(row.created_at),
+            started_at=_utc(row.started_at) if row.started_at else None,
+            finished_at=_utc(row.finished_at) if row.finished_at else None,
         )

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mbctwin.service.jobs import JobSettings
 from mbctwin.store.db import default_url
 
 MAX_BODY_BYTES = 1_000_000  # a case is a few kB and a patient Bundle rarely above 100 kB
@@ -28,6 +29,8 @@ class Settings:
     migrate: bool = True
     session_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)  # web sign-in cookies
     cascade_runs: Path | None = None  # folder of `mbc cascade run --out` folders for the viewer
+    jobs: JobSettings = field(default_factory=JobSettings)  # simulation workers and admission limits
+    jwt_max_lifetime_s: int = 300  # CDS Hooks: a token may live at most 5 minutes (exp - iat)
 
     def resolved_cascade_runs(self) -> Path:
         """The viewer's run folder: as configured, else ``cascade-runs`` in the user's data directory."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -57,10 +60,46 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+MIGRATION_LOCK = 0x6D6263  # PostgreSQL advisory lock key ("mbc"): one migrating process at a time
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold a lock that every migrating process takes, so two processes starting on one fresh database
+    (``mbc serve`` and ``mbc apikey create`` at once) migrate it one after the other, not both at once.
+
+    PostgreSQL: a session advisory lock. SQLite: an exclusive ``flock`` on a file beside the database
+    (an in-memory database has no second process).
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+                connection.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def migrate(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest Alembic revision shipped in the package."""
+    """Create or upgrade the schema to the newest Alembic revision shipped in the package.
+
+    Safe when several processes start at once: they take turns (:func:`_migration_lock`) and the later
+    ones find the schema already at the newest revision.
+    """
     config = Config()
     config.set_main_option("script_location", str(resources.files("mbctwin.store").joinpath("migrations")))
-    with engine.begin() as connection:
+    with _migration_lock(engine), engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

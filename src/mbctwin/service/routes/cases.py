@@ -9,11 +9,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from mbctwin.case.fhir import import_bundle
 from mbctwin.case.models import Case
-from mbctwin.service.deps import ApiKeyDep, SessionDep
-from mbctwin.service.schemas import CaseList, CaseRecord, FhirImportPublic, UnmappedPublic
+from mbctwin.service.bodies import SafeJsonRoute
+from mbctwin.service.deps import Reader, SessionDep, Writer
+from mbctwin.service.schemas import CaseList, CaseRecord, FhirImportPublic, InferredPublic, UnmappedPublic
 from mbctwin.store import repo
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"])
+router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=SafeJsonRoute)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such case or version"}}
 CaseId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$", description="Stored case id (a UUID)")]
 
@@ -25,35 +26,38 @@ def _missing(case_id: str) -> HTTPException:
 @router.get("", response_model=CaseList)
 def list_cases(
     session: SessionDep,
-    _: ApiKeyDep,
+    actor: Reader,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> CaseList:
-    rows, total = repo.list_cases(session=session, limit=limit, offset=offset)
+    rows, total = repo.list_cases(session=session, tenant=actor.tenant, limit=limit, offset=offset)
     return CaseList(items=[CaseRecord.from_row(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.post("", response_model=CaseRecord, status_code=201)
-def create_case(case: Case, session: SessionDep, _: ApiKeyDep) -> CaseRecord:
-    row = repo.create_case(session=session, case=case)
+def create_case(case: Case, session: SessionDep, actor: Writer) -> CaseRecord:
+    row = repo.create_case(session=session, actor=actor, case=case)
     session.commit()
     return CaseRecord.from_row(row)
 
 
 @router.get("/{case_id}", response_model=CaseRecord, responses=NOT_FOUND)
 def get_case(
-    case_id: CaseId, session: SessionDep, _: ApiKeyDep, version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
+    case_id: CaseId,
+    session: SessionDep,
+    actor: Reader,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> CaseRecord:
-    row = repo.get_case(session=session, case_id=case_id, version=version)
+    row = repo.get_case(session=session, tenant=actor.tenant, case_id=case_id, version=version)
     if row is None:
         raise _missing(case_id)
     return CaseRecord.from_row(row)
 
 
 @router.put("/{case_id}", response_model=CaseRecord, responses={**NOT_FOUND, 409: {"description": "Write conflict"}})
-def update_case(case_id: CaseId, case: Case, session: SessionDep, _: ApiKeyDep) -> CaseRecord:
+def update_case(case_id: CaseId, case: Case, session: SessionDep, actor: Writer) -> CaseRecord:
     try:
-        row = repo.update_case(session=session, case_id=case_id, case=case)
+        row = repo.update_case(session=session, actor=actor, case_id=case_id, case=case)
         if row is None:
             raise _missing(case_id)
         session.commit()
@@ -67,11 +71,15 @@ def update_case(case_id: CaseId, case: Case, session: SessionDep, _: ApiKeyDep) 
 def import_fhir(
     bundle: Annotated[dict[str, Any], Body(description="A FHIR R4 Bundle with mCODE-style resources")],
     session: SessionDep,
-    _: ApiKeyDep,
+    actor: Writer,
 ) -> FhirImportPublic:
-    """Map the Bundle to a case and store it; what could not be mapped is listed, never guessed."""
+    """Map the Bundle to a case and store it; what could not be mapped is listed, what was derived (e.g. the
+    presentation from dates) is listed as inferred, nothing is guessed. Duplicate entries count once."""
     imported = import_bundle(bundle)
-    row = repo.create_case(session=session, case=imported.case)
+    row = repo.create_case(session=session, actor=actor, case=imported.case)
     session.commit()
     unmapped = [UnmappedPublic(resource=u.resource, element=u.element, reason=u.reason) for u in imported.unmapped]
-    return FhirImportPublic(id=row.case_id, version=row.version, case=imported.case, unmapped=unmapped)
+    inferred = [InferredPublic(field=i.field, value=i.value, how=i.how) for i in imported.inferred]
+    return FhirImportPublic(
+        id=row.case_id, version=row.version, case=imported.case, unmapped=unmapped, inferred=inferred
+    )

@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException
 from mbctwin.case.fhir import import_bundle
 from mbctwin.engine.plan import build_plan
 from mbctwin.errors import CaseError
+from mbctwin.service.bodies import SafeJsonRoute
 from mbctwin.service.cds import (
     DISCOVERY,
     SERVICE_ID,
@@ -18,9 +19,9 @@ from mbctwin.service.cds import (
     plan_cards,
     prefetch_bundle,
 )
-from mbctwin.service.deps import CdsAuthDep, KnowledgeDep
+from mbctwin.service.deps import CdsCaller, KnowledgeDep
 
-router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
+router = APIRouter(prefix="/cds-services", tags=["cds-hooks"], route_class=SafeJsonRoute)
 
 
 @router.get("", response_model=Discovery)
@@ -29,7 +30,7 @@ def discovery() -> Discovery:
 
 
 @router.post(f"/{SERVICE_ID}", response_model=CdsResponse, responses={412: {"description": "Prefetch missing"}})
-def patient_view(request: CdsRequest, kb: KnowledgeDep, _: CdsAuthDep) -> CdsResponse:
+def patient_view(request: CdsRequest, kb: KnowledgeDep, _: CdsCaller) -> CdsResponse:
     """Cards for the patient in context; this service does not query the EHR, so prefetch is required."""
     missing = missing_prefetch(request)
     if missing:

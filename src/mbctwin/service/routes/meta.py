@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import text
 
 from mbctwin._version import __version__
-from mbctwin.service.deps import ApiKeyDep, KnowledgeDep
-from mbctwin.service.schemas import Health, KnowledgeBasePublic
+from mbctwin.service.deps import Admin, KnowledgeDep, Reader, SessionDep
+from mbctwin.service.schemas import AuditList, AuditPublic, Health, KnowledgeBasePublic
+from mbctwin.store import repo
 
 router = APIRouter(tags=["meta"])
 
@@ -22,5 +25,17 @@ def healthz(request: Request, kb: KnowledgeDep) -> Health:
 
 
 @router.get("/v1/knowledge-base", response_model=KnowledgeBasePublic)
-def knowledge_base(kb: KnowledgeDep, _: ApiKeyDep) -> KnowledgeBasePublic:
+def knowledge_base(kb: KnowledgeDep, _: Reader) -> KnowledgeBasePublic:
     return KnowledgeBasePublic.from_kb(kb)
+
+
+@router.get("/v1/audit", response_model=AuditList)
+def audit_log(
+    session: SessionDep,
+    actor: Admin,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> AuditList:
+    """Who wrote what and when in the caller's tenant, newest first (keys with the ``admin`` scope only)."""
+    rows, total = repo.list_audit(session=session, tenant=actor.tenant, limit=limit, offset=offset)
+    return AuditList(items=[AuditPublic.from_row(r) for r in rows], total=total, limit=limit, offset=offset)

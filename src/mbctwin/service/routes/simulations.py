@@ -1,120 +1,92 @@
-"""Simulations as background jobs: create one, then poll its status, progress and result."""
+"""Simulations as persistent jobs: queue one (within the per-key and patient-year limits), poll it, cancel it.
+
+Requests only write the job row; the workers of :mod:`mbctwin.service.jobs` run it, so a simulation never
+occupies a request handler.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Request
-from sqlalchemy.orm import Session, sessionmaker
+from fastapi import APIRouter, HTTPException, Path, Request
+from sqlalchemy.orm import Session
 
-from mbctwin.course import populations
-from mbctwin.course.cohort import from_case
-from mbctwin.course.model import CourseModel
-from mbctwin.course.policy import parse_policy
-from mbctwin.knowledge.loader import KnowledgeBase
-from mbctwin.service.deps import ApiKeyDep, SessionDep
+from mbctwin.service.bodies import SafeJsonRoute
+from mbctwin.service.deps import Reader, SessionDep, Writer
+from mbctwin.service.jobs import JobSettings
 from mbctwin.service.schemas import CohortRequest, SimulationPublic, SimulationRequest
-from mbctwin.store import repo
+from mbctwin.store import jobs, repo
+from mbctwin.store.repo import Actor
 
-log = logging.getLogger("mbctwin.service")
-router = APIRouter(prefix="/v1/simulations", tags=["simulations"])
-Progress = Callable[[int, int], None]
+router = APIRouter(prefix="/v1/simulations", tags=["simulations"], route_class=SafeJsonRoute)
 SimulationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$", description="Simulation id (a UUID)")]
+BUSY = {429: {"description": "Too many jobs for this key, or the service's patient-year budget is used up"}}
+NOT_FOUND = {404: {"description": "No such simulation"}}
 
 
-def _update(
-    sessions: sessionmaker[Session],
-    simulation_id: str,
-    status: str,
-    progress: float,
-    result: dict[str, Any] | None = None,
-) -> None:
-    with sessions() as session:
-        repo.update_simulation(
-            session=session, simulation_id=simulation_id, status=status, progress=progress, result=result
-        )
-        session.commit()
+def _busy(detail: str, limits: JobSettings) -> HTTPException:
+    return HTTPException(status_code=429, detail=detail, headers={"Retry-After": str(limits.retry_after_s)})
 
 
-def run_job(sessions: sessionmaker[Session], simulation_id: str, work: Callable[[Progress], dict[str, Any]]) -> None:
-    """Run ``work`` after the response, recording progress per chunk; a job never stays 'running'."""
-    _update(sessions, simulation_id, "running", 0.0)
+def _admit(session: Session, actor: Actor, limits: JobSettings) -> None:
+    """Refuse (429 with Retry-After) when the new job, already flushed, crosses a limit; checked under a lock."""
+    jobs.lock_queue(session=session)
+    mine = jobs.active_for_key(session=session, key_id=actor.key_id)
+    if mine > limits.per_key:
+        raise _busy(f"this key has {mine - 1} jobs queued or running (limit {limits.per_key}): retry later", limits)
+    load = jobs.active_patient_years(session=session)
+    if load > limits.patient_years:
+        raise _busy(f"the job queue is full ({limits.patient_years:,.0f} patient-years queued or running)", limits)
+
+
+def _queue(kind: str, body: SimulationRequest | CohortRequest, request: Request, session: Session, actor: Actor):
+    limits: JobSettings = request.app.state.settings.jobs
+    row = repo.create_simulation(
+        session=session,
+        actor=actor,
+        kind=kind,
+        parameters=body.model_dump(mode="json"),
+        seed=body.seed,
+        patient_years=body.patients * body.years,
+    )
     try:
-        result = work(lambda done, total: _update(sessions, simulation_id, "running", round(done / total, 3)))
-        _update(sessions, simulation_id, "done", 1.0, result)
-    except Exception as error:  # a failed job must say so, not hang as 'running'
-        log.exception("simulation %s failed", simulation_id)
-        _update(sessions, simulation_id, "failed", 0.0, {"error": type(error).__name__})
-
-
-def run_simulation(
-    sessions: sessionmaker[Session], kb: KnowledgeBase, simulation_id: str, request: SimulationRequest
-) -> None:
-    """The course of one case, as ``mbc simulate``."""
-
-    def work(progress: Progress) -> dict[str, Any]:
-        model = CourseModel(policy=parse_policy(request.policy, kb), kb=kb)
-        cohort = from_case(request.case, request.patients)
-        return model.simulate(cohort, years=request.years, seed=request.seed, progress=progress).summary()
-
-    run_job(sessions, simulation_id, work)
-
-
-def run_cohort(sessions: sessionmaker[Session], kb: KnowledgeBase, simulation_id: str, request: CohortRequest) -> None:
-    """A virtual cohort of a subtype, as ``mbc cohort``."""
-
-    def work(progress: Progress) -> dict[str, Any]:
-        run = populations.run_cohort(
-            request.subtype,
-            request.presentation,
-            request.patients,
-            seed=request.seed,
-            years=request.years,
-            kb=kb,
-            progress=progress,
-            treated_from=request.treated_from,
-        )
-        return run.summary()
-
-    run_job(sessions, simulation_id, work)
-
-
-def _queue(
-    kind: str,
-    body: SimulationRequest | CohortRequest,
-    runner: Callable[..., None],
-    request: Request,
-    background: BackgroundTasks,
-    session: Session,
-) -> SimulationPublic:
-    """Store the run as 'queued' and hand it to ``runner`` after the response."""
-    row = repo.create_simulation(session=session, kind=kind, parameters=body.model_dump(mode="json"), seed=body.seed)
+        _admit(session, actor, limits)
+    except HTTPException:
+        session.rollback()
+        raise
     session.commit()
-    background.add_task(runner, request.app.state.sessions, request.app.state.kb, row.id, body)
+    request.app.state.jobs.notify()
     return SimulationPublic.from_row(row)
 
 
-@router.post("/cohort", response_model=SimulationPublic, status_code=202)
-def create_cohort(
-    body: CohortRequest, request: Request, background: BackgroundTasks, session: SessionDep, _: ApiKeyDep
-) -> SimulationPublic:
+@router.post("/cohort", response_model=SimulationPublic, status_code=202, responses=BUSY)
+def create_cohort(body: CohortRequest, request: Request, session: SessionDep, actor: Writer) -> SimulationPublic:
     """Queue a virtual-cohort simulation for a subtype; poll ``GET /v1/simulations/{id}``."""
-    return _queue("cohort", body, run_cohort, request, background, session)
+    return _queue("cohort", body, request, session, actor)
 
 
-@router.post("", response_model=SimulationPublic, status_code=202)
+@router.post("", response_model=SimulationPublic, status_code=202, responses=BUSY)
 def create_simulation(
-    body: SimulationRequest, request: Request, background: BackgroundTasks, session: SessionDep, _: ApiKeyDep
+    body: SimulationRequest, request: Request, session: SessionDep, actor: Writer
 ) -> SimulationPublic:
     """Queue a patient-course simulation for a case; poll ``GET /v1/simulations/{id}``."""
-    return _queue("course", body, run_simulation, request, background, session)
+    return _queue("course", body, request, session, actor)
 
 
-@router.get("/{simulation_id}", response_model=SimulationPublic, responses={404: {"description": "No such run"}})
-def get_simulation(simulation_id: SimulationId, session: SessionDep, _: ApiKeyDep) -> SimulationPublic:
-    row = repo.get_simulation(session=session, simulation_id=simulation_id)
+@router.get("/{simulation_id}", response_model=SimulationPublic, responses=NOT_FOUND)
+def get_simulation(simulation_id: SimulationId, session: SessionDep, actor: Reader) -> SimulationPublic:
+    row = repo.get_simulation(session=session, tenant=actor.tenant, simulation_id=simulation_id)
     if row is None:
         raise HTTPException(status_code=404, detail=f"simulation {simulation_id} not found")
+    return SimulationPublic.from_row(row)
+
+
+@router.delete("/{simulation_id}", response_model=SimulationPublic, status_code=202, responses=NOT_FOUND)
+def cancel_simulation(simulation_id: SimulationId, session: SessionDep, actor: Writer) -> SimulationPublic:
+    """Cancel a job: a queued one at once, a running one within a second or so (at its next progress write)."""
+    row = jobs.request_cancel(session=session, tenant=actor.tenant, job_id=simulation_id)
+    if row is None:
+        raise HTTPException(status_code=404, detail=f"simulation {simulation_id} not found")
+    repo.audit(session=session, actor=actor, action="simulation.cancel", target_type="simulation", target_id=row.id)
+    session.commit()
     return SimulationPublic.from_row(row)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -16,10 +15,10 @@ STATIC = Path(__file__).parent / "static"
 
 def mount(app: FastAPI) -> None:
     """Add the pages, ``/ui/static`` and a redirect from ``/`` to the case form."""
+    from mbctwin.service.web.outlooks import Outlooks
     from mbctwin.service.web.routes import PageNotFound, not_found_page, router
 
-    app.state.web_outlooks = {}  # plan id -> simulated outlook (a few per process)
-    app.state.web_lock = threading.Lock()
+    app.state.web_outlooks = Outlooks(app.state.kb)
     app.include_router(router)
     app.add_exception_handler(PageNotFound, not_found_page)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")

@@ -309,6 +309,47 @@ def anchor(name: str) -> str:
     return "f-" + name.replace(".", "-")
 
 
+_GROUP_KEYS = ("tumor", "symptoms", "labs", "biomarkers", "preferences")
+_ROW_KEYS = ("metastases", "prior_therapies")
+
+
+def _scalar(value: Any) -> Any:
+    """A value an input can show: strings, numbers, booleans and None as they are, anything else as text."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list) and all(v is None or isinstance(v, str | int | float) for v in value):
+        return value
+    return str(value)[:200]
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return {str(k): _scalar(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def normalise(data: Any) -> dict[str, Any]:
+    """Uploaded content of any shape as the shape the form renders (the problems are reported separately).
+
+    A case file may put a list where a number belongs, or a mapping where rows belong: the form shows
+    what it can as text, so that rendering never fails on hostile input.
+    """
+    if not isinstance(data, dict):
+        return {"metastases": [{}]}
+    out: dict[str, Any] = {str(k): _scalar(v) for k, v in data.items() if k not in (*_GROUP_KEYS, *_ROW_KEYS)}
+    for key in _GROUP_KEYS:
+        out[key] = _mapping(data.get(key))
+    for key in _ROW_KEYS:
+        rows = data.get(key)
+        out[key] = [_mapping(row) for row in rows] if isinstance(rows, list) else []
+    comorbidities = data.get("comorbidities")
+    out["comorbidities"] = [str(c) for c in comorbidities] if isinstance(comorbidities, list) else []
+    return out
+
+
+def clean_search(text: str) -> str:
+    """A history search term: printable characters only, trimmed."""
+    return "".join(c for c in text if c.isprintable()).strip()[:128]
+
+
 def other_comorbidities(data: dict[str, Any]) -> str:
     return ", ".join(c for c in data.get("comorbidities") or [] if c not in KNOWN_COMORBIDITIES)
 

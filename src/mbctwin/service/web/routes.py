@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from mbctwin.cascade import io
 from mbctwin.case.fhir import bundle_to_draft
@@ -23,14 +24,14 @@ from mbctwin.engine.plan import build_plan
 from mbctwin.errors import CaseError, FieldProblem, MbctwinError
 from mbctwin.report import body_map_svg, site_marks
 from mbctwin.report.format import case_summary, evidence_table, evidence_url, human
-from mbctwin.report.outlook import Outlook, simulate_outlook
 from mbctwin.report.render import html_to_pdf, render_html
-from mbctwin.service.web import auth, cascade_view, form, queries
+from mbctwin.service.web import auth, cascade_view, form, present, views
+from mbctwin.service.web.outlooks import Outlooks
 from mbctwin.store import repo
+from mbctwin.store.repo import Actor
 from mbctwin.store.tables import CaseVersionRow, PlanRow
 
 HERE = Path(__file__).parent
-OUTLOOK_CACHE = 16
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["human"] = human
 templates.env.filters["display"] = form.display
@@ -41,9 +42,10 @@ templates.env.globals.update(
     evidence_url=evidence_url,
     groups=form.GROUPS,
     form=form,
+    because_words=views.because_words,
 )
 router = APIRouter(prefix="/ui", include_in_schema=False)
-User = Annotated[str, Depends(auth.require_user)]
+User = Annotated[Actor, Depends(auth.require_user)]
 
 
 class PageNotFound(Exception):
@@ -51,7 +53,7 @@ class PageNotFound(Exception):
 
 
 def not_found_page(request: Request, error: Exception) -> HTMLResponse:
-    back = "/ui/history" if auth.current_user(request) else "/ui/login"
+    back = "/ui/history" if auth.current_actor(request) else "/ui/login"
     return _page(request, "message.html", status=404, title="Not found", message=str(error), back=back)
 
 
@@ -66,9 +68,16 @@ Posted = Annotated[None, Depends(same_origin)]
 
 
 def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("user", auth.current_user(request))
+    if "user" not in context:
+        actor = auth.current_actor(request)
+        context["user"] = actor.key_name if actor else None
     context.setdefault("auth_on", request.app.state.settings.auth)
     return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def _writer(request: Request, actor: Actor) -> None:
+    if not actor.can("write"):
+        raise HTTPException(status_code=403, detail="this API key may read but not write (no 'write' scope)")
 
 
 def _valid_id(value: str) -> str:
@@ -87,7 +96,7 @@ def home() -> RedirectResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/ui/case") -> Response:
-    if auth.current_user(request) is not None:
+    if auth.current_actor(request) is not None:
         return RedirectResponse(auth.safe_next(next), status_code=303)
     return _page(request, "login.html", next=auth.safe_next(next), error=None)
 
@@ -103,10 +112,16 @@ def login(
     return _page(request, "login.html", status=401, next=auth.safe_next(next), error=error, user=None)
 
 
+@router.get("/signed-in", response_class=HTMLResponse)
+def signed_in(request: Request, user: User) -> HTMLResponse:
+    """Where a sign-in opened from an expired form lands: go back to the form's tab and submit again."""
+    return _page(request, "signed_in.html")
+
+
 @router.post("/logout")
-def logout(_: Posted) -> RedirectResponse:
+def logout(request: Request, _: Posted) -> RedirectResponse:
     response = RedirectResponse("/ui/login", status_code=303)
-    auth.sign_out(response)
+    auth.sign_out(request, response)
     return response
 
 
@@ -122,8 +137,10 @@ def _case_page(
     notes: list[str] | None = None,
     case_id: str = "",
     title: str = "New case",
+    expired: bool = False,
 ) -> HTMLResponse:
     problems = problems or []
+    data = form.normalise(data)
     return _page(
         request,
         "case.html",
@@ -136,6 +153,7 @@ def _case_page(
         case_id=case_id,
         title=title,
         drug_names=sorted(known_drugs()),
+        expired=expired,
     )
 
 
@@ -159,7 +177,7 @@ def case_page(
         )
     if case_id:
         with request.app.state.sessions() as session:
-            version = repo.get_case(session=session, case_id=_valid_id(case_id))
+            version = repo.get_case(session=session, tenant=user.tenant, case_id=_valid_id(case_id))
         if version is None:
             raise PageNotFound("No stored case has this id.")
         title = f"Edit case (new version {version.version + 1})"
@@ -173,36 +191,45 @@ def case_page(
     return _case_page(request, {"metastases": [{}]})
 
 
-def _store(session: Session, case: Case, plan: Plan, case_id: str) -> PlanRow:
+def _store(session: Session, actor: Actor, case: Case, plan: Plan, case_id: str) -> PlanRow:
     version: CaseVersionRow | None = None
     if case_id:
-        version = repo.update_case(session=session, case_id=case_id, case=case)
+        version = repo.update_case(session=session, actor=actor, case_id=case_id, case=case)
     if version is None:
-        version = repo.create_case(session=session, case=case)
-    row = repo.save_plan(session=session, plan=plan, case_id=version.case_id, case_version=version.version)
+        version = repo.create_case(session=session, actor=actor, case=case)
+    row = repo.save_plan(session=session, actor=actor, plan=plan, case_id=version.case_id, case_version=version.version)
     session.commit()
     return row
 
 
-@router.post("/case", response_class=HTMLResponse)
-async def submit_case(request: Request, user: User, _: Posted) -> Response:
-    """Valid: store the case (a new version when editing) and its plan, then show the plan. Invalid: the form again."""
-    submitted = await request.form()
-    data = form.case_data(submitted)
-    case_id = str(submitted.get("case_id", "")).strip()
+def _submit(request: Request, actor: Actor | None, data: dict[str, Any], case_id: str) -> Response:
+    """Validate, plan and store (in a worker thread: none of it runs on the event loop)."""
+    title = "Edit case" if case_id else "New case"
+    if actor is None:  # the session ended while the form was being filled: keep every entry
+        return _case_page(request, data, status=401, case_id=case_id, title=title, expired=True)
+    _writer(request, actor)
     try:
         case = parse_case(data)
     except CaseError as error:
-        return _case_page(
-            request, data, error.problems, status=422, case_id=case_id, title="Edit case" if case_id else "New case"
-        )
+        return _case_page(request, data, error.problems, status=422, case_id=case_id, title=title)
     plan = build_plan(case, request.app.state.kb)
     with request.app.state.sessions() as session:
-        row = _store(session, case, plan, _valid_id(case_id) if case_id else "")
+        row = _store(session, actor, case, plan, _valid_id(case_id) if case_id else "")
     return RedirectResponse(f"/ui/plans/{row.id}", status_code=303)
 
 
-def _read_upload(name: str, raw: bytes) -> tuple[dict[str, Any], list[str]]:
+@router.post("/case", response_class=HTMLResponse)
+async def submit_case(request: Request, _: Posted) -> Response:
+    """Valid: store the case (a new version when editing) and its plan, then show the plan. Invalid: the form
+    again. Signed out meanwhile: the form again with every entry kept, asking to sign in."""
+    submitted = await request.form()
+    data = form.case_data(submitted)
+    case_id = str(submitted.get("case_id", "")).strip()[:64]
+    actor = await run_in_threadpool(auth.current_actor, request)
+    return await run_in_threadpool(_submit, request, actor, data, case_id)
+
+
+def _read_upload(name: str, raw: bytes) -> tuple[Any, list[str]]:
     """A FHIR Bundle or a case file as (case mapping, notes); CaseError when it cannot be read at all."""
     try:
         text = raw.decode("utf-8")
@@ -211,21 +238,25 @@ def _read_upload(name: str, raw: bytes) -> tuple[dict[str, Any], list[str]]:
     suffix = Path(name).suffix.lower() or ".yaml"
     content = load_mapping(text, ".json" if suffix == ".json" or text.lstrip().startswith("{") else ".yaml")
     if isinstance(content, dict) and content.get("resourceType") == "Bundle":
-        data, unmapped = bundle_to_draft(content)
-        notes = [f"Imported FHIR Bundle “{name}”: {len(unmapped)} element(s) not mapped."]
-        notes += [f"{u.resource} \u2013 {u.element}: {u.reason}" for u in unmapped]
-        return data, notes
+        draft = bundle_to_draft(content)
+        notes = [
+            f"Imported FHIR Bundle “{name}”: {len(draft.unmapped)} element(s) not mapped, "
+            f"{len(draft.inferred)} value(s) inferred — check them before making the plan."
+        ]
+        notes += [f"Inferred {i.field} = {human(i.value)}: {i.how}" for i in draft.inferred]
+        notes += [f"Not imported: {u.resource} \u2013 {u.element}: {u.reason}" for u in draft.unmapped]
+        return draft.data, notes
     if not isinstance(content, dict):
         raise CaseError([FieldProblem("file", "expected a case (a mapping of fields) or a FHIR Bundle")])
     return content, [f"Loaded case file “{name}”. Review, then make the plan."]
 
 
-@router.post("/case/upload", response_class=HTMLResponse)
-async def upload_case(request: Request, user: User, _: Posted, file: Annotated[UploadFile, File()]) -> HTMLResponse:
-    """Fill the form from a FHIR R4 Bundle or a YAML/JSON case file; problems are shown next to their fields."""
-    name = file.filename or "upload"
+def _upload_page(request: Request, actor: Actor | None, name: str, raw: bytes) -> HTMLResponse:
+    """Parse, map, validate and render an upload (in a worker thread)."""
+    if actor is None:
+        return _case_page(request, {}, status=401, expired=True)
     try:
-        data, notes = _read_upload(name, await file.read())
+        data, notes = _read_upload(name, raw)
     except CaseError as error:
         return _case_page(request, {"metastases": [{}]}, error.problems, status=422)
     try:
@@ -235,24 +266,30 @@ async def upload_case(request: Request, user: User, _: Posted, file: Annotated[U
     return _case_page(request, data, notes=notes, title="Imported case")
 
 
+@router.post("/case/upload", response_class=HTMLResponse)
+async def upload_case(request: Request, _: Posted, file: Annotated[UploadFile, File()]) -> HTMLResponse:
+    """Fill the form from a FHIR R4 Bundle or a YAML/JSON case file; problems are shown next to their fields."""
+    raw = await file.read()
+    actor = await run_in_threadpool(auth.current_actor, request)
+    return await run_in_threadpool(_upload_page, request, actor, (file.filename or "upload")[:200], raw)
+
+
 # --- plan, reports ---------------------------------------------------------------------------------------------
 
 
-def _load(request: Request, plan_id: str) -> tuple[PlanRow, Plan, Case]:
+def _load(request: Request, actor: Actor, plan_id: str) -> tuple[PlanRow, Plan, Case]:
     with request.app.state.sessions() as session:
-        row = repo.get_plan(session=session, plan_id=_valid_id(plan_id))
-        if row is None:
+        found = repo.plan_with_case(session=session, tenant=actor.tenant, plan_id=_valid_id(plan_id))
+        if found is None:
             raise PageNotFound("No stored plan has this id.")
-        version = repo.get_case(session=session, case_id=row.case_id, version=row.case_version)
-        if version is None:  # the plan outlived its case version (deleted case): nothing to show, not a crash
-            raise PageNotFound("The case this plan was made for no longer exists.")
         session.expunge_all()
+    row, version = found
     return row, Plan.model_validate(row.data), parse_case(version.data)
 
 
 @router.get("/plans/{plan_id}", response_class=HTMLResponse)
 def plan_page(request: Request, plan_id: str, user: User) -> HTMLResponse:
-    row, plan, case = _load(request, plan_id)
+    row, plan, case = _load(request, user, plan_id)
     return _page(
         request,
         "plan.html",
@@ -263,44 +300,76 @@ def plan_page(request: Request, plan_id: str, user: User) -> HTMLResponse:
         body_map=Markup(body_map_svg(case, width=190)),
         marks=site_marks(case),
         evidence=evidence_table(plan),
+        families=views.families(plan),
+        rationale=views.rationale(plan),
     )
 
 
-def _outlook(request: Request, plan_id: str, case: Case) -> Outlook:
-    """Simulated once per plan and kept (a few per process): the same seed gives the same curves anyway."""
-    cache: dict[str, Outlook] = request.app.state.web_outlooks
-    found = cache.get(plan_id)
-    if found is None:
-        found = simulate_outlook(case, request.app.state.kb)
-        with request.app.state.web_lock:
-            while len(cache) >= OUTLOOK_CACHE:
-                cache.pop(next(iter(cache)))
-            cache[plan_id] = found
-    return found
+def _outlooks(request: Request) -> Outlooks:
+    return request.app.state.web_outlooks
 
 
 @router.get("/plans/{plan_id}/outlook", response_class=HTMLResponse)
-def outlook_page(request: Request, plan_id: str, user: User) -> HTMLResponse:
-    row, plan, case = _load(request, plan_id)
-    outlook = _outlook(request, plan_id, case)
-    return _page(request, "outlook.html", row=row, plan=plan, outlook=outlook, chart=Markup(outlook.svg))
+def outlook_page(
+    request: Request, plan_id: str, user: User, then: Annotated[str | None, Query(pattern="^(html|pdf)$")] = None
+) -> HTMLResponse:
+    """The outlook when simulated, else a progress page that reloads itself until it is. ``then``: a report
+    to download once it is ready."""
+    row, plan, case = _load(request, user, plan_id)
+    state = _outlooks(request).state(row.id, case)
+    if state.outlook is None:
+        return _page(request, "outlook_progress.html", row=row, plan=plan, state=state, then=then)
+    outlook = state.outlook
+    return _page(
+        request,
+        "outlook.html",
+        row=row,
+        plan=plan,
+        outlook=outlook,
+        chart=Markup(outlook.svg),
+        narrow_chart=Markup(outlook.svg_narrow),
+        view=views.outlook(outlook),
+        then=then,
+    )
+
+
+@router.get("/plans/{plan_id}/outlook/status")
+def outlook_status(request: Request, plan_id: str, user: User) -> JSONResponse:
+    row, _, case = _load(request, user, plan_id)
+    state = _outlooks(request).state(row.id, case)
+    return JSONResponse({"state": state.state, "progress": state.progress, "error": state.error})
+
+
+def _report(request: Request, user: User, plan_id: str, kind: str) -> tuple[str, PlanRow] | RedirectResponse:
+    """The report's HTML with the outlook; while the outlook is still being simulated, its progress page
+    (which starts the download when it is ready)."""
+    row, plan, case = _load(request, user, plan_id)
+    state = _outlooks(request).state(row.id, case)
+    if state.outlook is None:
+        return RedirectResponse(f"/ui/plans/{row.id}/outlook?then={kind}", status_code=303)
+    return render_html(case, plan, outlook=state.outlook), row
 
 
 @router.get("/plans/{plan_id}/report.html")
 def report_html(request: Request, plan_id: str, user: User) -> Response:
-    _, plan, case = _load(request, plan_id)
-    headers = {"Content-Disposition": f'attachment; filename="mbctwin-plan-{plan_id[:8]}.html"'}
-    return HTMLResponse(render_html(case, plan, outlook=_outlook(request, plan_id, case)), headers=headers)
+    report = _report(request, user, plan_id, "html")
+    if isinstance(report, Response):
+        return report
+    html, row = report
+    headers = {"Content-Disposition": f'attachment; filename="mbctwin-plan-{row.id[:8]}.html"'}
+    return HTMLResponse(html, headers=headers)
 
 
 @router.get("/plans/{plan_id}/report.pdf")
 def report_pdf(request: Request, plan_id: str, user: User) -> Response:
     import tempfile
 
-    _, plan, case = _load(request, plan_id)
+    report = _report(request, user, plan_id, "pdf")
+    if isinstance(report, Response):
+        return report
+    html, row = report
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            html = render_html(case, plan, outlook=_outlook(request, plan_id, case))
             pdf = html_to_pdf(html, Path(tmp) / "report.pdf").read_bytes()
     except MbctwinError as error:
         return _page(
@@ -309,9 +378,9 @@ def report_pdf(request: Request, plan_id: str, user: User) -> Response:
             status=503,
             title="PDF not available",
             message=str(error),
-            back=f"/ui/plans/{plan_id}",
+            back=f"/ui/plans/{row.id}",
         )
-    headers = {"Content-Disposition": f'attachment; filename="mbctwin-plan-{plan_id[:8]}.pdf"'}
+    headers = {"Content-Disposition": f'attachment; filename="mbctwin-plan-{row.id[:8]}.pdf"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
 
 
@@ -319,18 +388,20 @@ def report_pdf(request: Request, plan_id: str, user: User) -> Response:
 
 
 @router.get("/history", response_class=HTMLResponse)
-def history_page(request: Request, user: User) -> HTMLResponse:
+def history_page(request: Request, user: User, q: Annotated[str, Query(max_length=128)] = "") -> HTMLResponse:
+    """The tenant's cases, most recently changed first; ``q`` finds a case by its label or stored id."""
+    search = form.clean_search(q)
     with request.app.state.sessions() as session:
-        rows = queries.history(session)
-    return _page(request, "history.html", rows=rows)
+        items = repo.history(session=session, tenant=user.tenant, search=search)
+        rows = [present.history_row(item) for item in items]
+    return _page(request, "history.html", rows=rows, q=search)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_versions(request: Request, case_id: str, user: User, a: int | None = None, b: int | None = None) -> Response:
     """Two versions of a case side by side (default: the last two), changed fields marked."""
     with request.app.state.sessions() as session:
-        versions = queries.versions_of(session, _valid_id(case_id))
-        plans = queries.plans_of(session, case_id)
+        versions, plans = repo.versions_and_plans(session=session, tenant=user.tenant, case_id=_valid_id(case_id))
         session.expunge_all()
     if not versions:
         raise PageNotFound("No stored case has this id.")
@@ -338,7 +409,7 @@ def case_versions(request: Request, case_id: str, user: User, a: int | None = No
     b = b if b in numbers else numbers[-1]
     a = a if a in numbers else max([n for n in numbers if n < b] or [b])
     old, new = (next(v for v in versions if v.version == n) for n in (a, b))
-    rows = queries.diff(old.data, new.data)
+    rows = present.diff(old.data, new.data)
     return _page(
         request,
         "versions.html",

@@ -59,8 +59,32 @@ function setupTabs() {
   if (location.hash === "#patient") select(document.getElementById("tab-patient"));
 }
 
+function pollOutlook() {
+  // The outlook takes seconds: show its progress and open it when it is ready (the page also refreshes itself).
+  const box = document.getElementById("outlook-progress");
+  if (!box) return;
+  const bar = document.getElementById("outlook-bar");
+  const text = document.getElementById("prog-text");
+  const tick = () => {
+    fetch(box.dataset.status, { credentials: "same-origin", cache: "no-store" })
+      .then((r) => r.json())
+      .then((s) => {
+        if (s.state === "ready") { location.replace(box.dataset.done); return; }
+        if (s.state === "failed") { location.reload(); return; }
+        if (bar) bar.value = s.progress;
+        if (text) text.textContent = Math.round(s.progress * 100) + " % done — this page updates by itself.";
+        setTimeout(tick, 400);
+      })
+      .catch(() => setTimeout(tick, 1500));
+  };
+  tick();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setupTabs();
-  const summary = document.getElementById("error-summary");
+  pollOutlook();
+  const summary = document.getElementById("error-summary") || document.getElementById("session-expired");
   if (summary) summary.focus();
+  const autostart = document.querySelector("[data-autostart]");
+  if (autostart) autostart.click();
 });
