@@ -30,7 +30,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def viewer(tmp_path: Path, runs: Path) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'v.db'}", auth=False, cascade_runs=runs, jobs=QUEUE_ONLY))
+    app = create_app(
+        Settings(database_url=f"sqlite:///{tmp_path / 'v.db'}", auth=False, cascade_runs=runs, jobs=QUEUE_ONLY)
+    )
     with TestClient(app, follow_redirects=False) as client:
         yield client
 

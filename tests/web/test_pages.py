@@ -299,7 +299,8 @@ def test_outlook_shows_progress_then_rounded_figures_with_intervals(client: Test
     assert '<svg class="outlook-chart"' in page.text
     assert "Median overall survival" in page.text
     assert "not a prediction for this patient" in page.text
-    assert 'id="cross-trial"' in page.text and "not a head-to-head comparison" in page.text
+    assert 'id="cross-trial"' in page.text
+    assert "not a head-to-head comparison" in page.text
     assert page.text.count("95 % CI") >= 2  # the recommended option and each alternative carry an interval
     assert not re.search(r"\d\.\d{3}", page.text.split('id="num-h"')[1].split("</section>")[0])  # no 3 decimals
     assert client.get(f"/ui/plans/{plan_id}/outlook").text == page.text  # cached, same seed
