@@ -189,9 +189,11 @@ def test_body_map_marks_sites(page: Any) -> None:
     page.locator(".plan-side").screenshot(path=SHOTS / "05-body-map.png")
     page.screenshot(path=SHOTS / "06-plan-urgent.png", full_page=True)
     page.get_by_role("link", name="Outlook").click()
+    page.locator("#outlook-bar").wait_for()  # the simulation's progress is shown, then the outlook
+    page.locator(".chart-wide svg.outlook-chart").wait_for(timeout=90_000)
     alternatives = page.locator("dt", has_text="came first").count()
     assert alternatives >= 1
-    assert page.locator("svg.outlook-chart polyline").count() == 2 + alternatives  # OS, PFS, OS per alternative
+    assert page.locator(".chart-wide svg.outlook-chart polyline").count() == 2 + alternatives  # OS, PFS, alternatives
     page.screenshot(path=SHOTS / "12-outlook.png", full_page=True)
 
 

@@ -23,7 +23,7 @@ MAX_DEPTH = 40  # a case nests 4 levels, a FHIR Bundle about 12; extensions may 
 MAX_NODES = 200_000  # values after alias expansion; a 1 MB JSON body holds fewer
 MAX_ALIASES = 16  # hand-written case files rarely use any
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 

@@ -6,7 +6,7 @@ occupies a request handler.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from sqlalchemy.orm import Session
@@ -20,8 +20,10 @@ from mbctwin.store.repo import Actor
 
 router = APIRouter(prefix="/v1/simulations", tags=["simulations"], route_class=SafeJsonRoute)
 SimulationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$", description="Simulation id (a UUID)")]
-BUSY = {429: {"description": "Too many jobs for this key, or the service's patient-year budget is used up"}}
-NOT_FOUND = {404: {"description": "No such simulation"}}
+BUSY: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many jobs for this key, or the service's patient-year budget is used up"}
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such simulation"}}
 
 
 def _busy(detail: str, limits: JobSettings) -> HTTPException:

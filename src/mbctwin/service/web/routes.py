@@ -302,6 +302,7 @@ def plan_page(request: Request, plan_id: str, user: User) -> HTMLResponse:
         evidence=evidence_table(plan),
         families=views.families(plan),
         rationale=views.rationale(plan),
+        outlook_ready=_outlooks(request).ready(row.id) is not None,
     )
 
 
