@@ -148,6 +148,29 @@ def test_unscheduled_or_unpriced_drugs_are_reported_not_guessed():
     assert costed.patients.iloc[0]["costs_drugs"] == 0.0
 
 
+def test_grade_3_adverse_events_cost_their_expected_value_at_the_start_of_each_line():
+    prices = _prices()
+    bodies = BodySizes(np.array([1.7, 1.7]), np.array([70.0, 70.0]))
+    rows = [(0, "letrozole + ribociclib", 0.0, 6.0, "progression"), (1, "letrozole + ribociclib", 12.0, 20.0, "death")]
+    result = _result(rows, [30.0, 20.0], [False, True])
+    rates = {frozenset({"ribociclib", "letrozole"}): {"febrile_neutropenia": 0.015, "leukopenia": 0.21}}
+    costed = accrue(result, prices, CourseParams.from_file().utilities, bodies, Book(), Rates(0.035, 0.0), rates)
+    admission = prices.total(prices.adverse_events["febrile_neutropenia"])  # leukopenia has no unit cost here
+    assert costed.patients["costs_adverse_events_undiscounted"].tolist() == pytest.approx([0.015 * admission] * 2)
+    assert costed.patients["costs_adverse_events"].iloc[1] == pytest.approx(0.015 * admission / 1.035)
+
+
+def test_the_knowledge_base_gives_each_regimen_its_trial_arms_grade_3_rates():
+    from mbctwin.course.cea import knowledge_adverse_events
+    from mbctwin.knowledge.loader import load_kb
+
+    rates = knowledge_adverse_events(load_kb())
+    ribociclib = rates[frozenset({"ribociclib", "letrozole"})]
+    assert ribociclib["febrile_neutropenia"] == pytest.approx(0.015)  # MONALEESA-2 safety abstract
+    assert rates[frozenset({"letrozole"})]["leukopenia"] < ribociclib["leukopenia"]
+    assert all(0 <= p <= 1 for events in rates.values() for p in events.values())
+
+
 def test_supportive_care_qalys_and_life_years_accrue_as_flows():
     prices = _prices()
     utilities = CourseParams.from_file().utilities

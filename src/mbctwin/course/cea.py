@@ -49,6 +49,25 @@ def knowledge_schedules(kb: KnowledgeBase) -> ScheduleOf:
     return schedule_of
 
 
+def knowledge_adverse_events(kb: KnowledgeBase) -> dict[frozenset[str], dict[str, float]]:
+    """Grade >= 3 adverse-event proportions per regimen (drug set), from the trial arms that report them
+    (``Arm.grade3plus_percent``). Only arms that gave one regimen of the knowledge base count (not a
+    physician's-choice list or an arm with partner choices); when several arms give the same drugs, the
+    most recently published wins (ties: the larger trial), so a newer safety report replaces an older one."""
+    regimens = {frozenset(r.drugs) for r in kb.regimens.values()}
+    arms = [
+        (source.first_year or 0, effect.n or 0, arm)
+        for source in kb.sources.values()
+        for effect in source.effects
+        for arm in (effect.experimental, effect.control)
+        if arm is not None and arm.grade3plus_percent and not arm.partner_choice and frozenset(arm.drugs) in regimens
+    ]
+    rates: dict[frozenset[str], dict[str, float]] = {}
+    for _, _, arm in sorted(arms, key=lambda a: (a[0], a[1])):
+        rates[frozenset(arm.drugs)] = {event: percent / 100.0 for event, percent in arm.grade3plus_percent.items()}
+    return rates
+
+
 def body_size_seed(seed: int) -> np.random.SeedSequence:
     return np.random.SeedSequence((seed, BODY_SIZE_STREAM))
 
@@ -237,13 +256,14 @@ def run_cea(
     cohort = from_case(case, patients)
     bodies = BodySizes.draw(prices.body_size, patients, body_size_seed(seed))
     schedule_of = knowledge_schedules(kb)
+    adverse_events = knowledge_adverse_events(kb)
     means: dict[str, dict[str, Any]] = {}
     unpriced: dict[str, str] = {}
     for done, (name, policy) in enumerate(strategies.items(), start=1):
         result = CourseModel(params=params, policy=policy, kb=kb).simulate(
             cohort, years=years, seed=seed, scheduler=scheduler
         )
-        costed = accrue(result, prices, params.utilities, bodies, schedule_of)
+        costed = accrue(result, prices, params.utilities, bodies, schedule_of, ae_rates=adverse_events)
         unpriced.update(costed.unpriced)
         means[name] = strategy_means(costed)
         if progress:

@@ -18,7 +18,14 @@ import numpy as np
 import pandas as pd
 
 from mbctwin.case.models import Case
-from mbctwin.course.cea import BODY_SIZE_STREAM, CeaPsa, curves, knowledge_schedules, strategy_means
+from mbctwin.course.cea import (
+    BODY_SIZE_STREAM,
+    CeaPsa,
+    curves,
+    knowledge_adverse_events,
+    knowledge_schedules,
+    strategy_means,
+)
 from mbctwin.course.cohort import from_case
 from mbctwin.course.costs import BodySizes, accrue
 from mbctwin.course.model import CourseModel
@@ -65,10 +72,12 @@ def run_draw(
     cohort = from_case(setup.case, setup.patients)
     bodies = BodySizes.draw(setup.prices.body_size, setup.patients, _body_seed(seeds[1]))
     schedule_of = knowledge_schedules(setup.kb)
+    adverse_events = knowledge_adverse_events(setup.kb)
     row: dict[str, float] = {"draw": index}
     for name, policy in setup.strategies.items():
         result = CourseModel(params=params, policy=policy, kb=kb).simulate(cohort, years=setup.years, seed=seeds[1])
-        means = strategy_means(accrue(result, setup.prices, params.utilities, bodies, schedule_of))
+        costed = accrue(result, setup.prices, params.utilities, bodies, schedule_of, ae_rates=adverse_events)
+        means = strategy_means(costed)
         row[f"costs.{name}"] = means["costs"]
         row[f"qalys.{name}"] = means["qalys"]
         row[f"life_years.{name}"] = means["life_years"]

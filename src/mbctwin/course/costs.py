@@ -20,7 +20,8 @@ For every line on regimen *R* from month :math:`a` to :math:`b` (progression, de
   for regimens whose drugs are all oral and not all endocrine;
 * **monitoring**: per cycle and a flow per month on treatment;
 * **adverse events**: at the start of the line, the expected cost :math:`\sum_e p_e c_e` of grade >= 3
-  events from the rates ``ae_rates`` gives for the regimen (expected values, not draws: less noise);
+  events from the rates ``ae_rates`` gives for the regimen's drug set (proportions; expected values,
+  not draws: less noise);
 * **best supportive care**: a flow per month on the supportive-care records;
 * **end of life**: once at death; **care actions**: once when triggered, then every ``every_days``
   until death or the horizon.
@@ -142,7 +143,7 @@ def accrue(
     bodies: BodySizes,
     schedule_of: ScheduleOf,
     rates: Rates | None = None,
-    ae_rates: Mapping[tuple[str, ...], Mapping[str, float]] | None = None,
+    ae_rates: Mapping[frozenset[str], Mapping[str, float]] | None = None,
 ) -> CostedCourse:
     """Costs, QALYs and life-years of every patient of ``result`` under ``prices``."""
     rates = rates or Rates(prices.discount.costs.value, prices.discount.qalys.value)
@@ -172,7 +173,7 @@ def accrue(
         _regimen_costs(line, drugs, prices, bodies, schedule_of, unpriced)
         utility = regimen_utility(drugs, utilities) / 12.0
         _flow(ledger, "qalys", patient, utility, start, stop, rates.qalys)
-        expected = _expected_adverse_events(prices, (ae_rates or {}).get(drugs, {}))
+        expected = _expected_adverse_events(prices, (ae_rates or {}).get(frozenset(drugs), {}))
         ledger.add(
             "adverse_events", patient, discount.point(expected, start, rates.costs), np.full(start.shape, expected)
         )

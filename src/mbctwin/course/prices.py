@@ -24,35 +24,15 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mbctwin.errors import CaseError, FieldProblem
+from mbctwin.knowledge.schema import AdverseEvent
 
 DEFAULT_PRICE_SET = "uk_nhs_2025.yaml"
-AdverseEvent = Literal[
-    "neutropenia",
-    "febrile_neutropenia",
-    "leukopenia",
-    "anaemia",
-    "thrombocytopenia",
-    "diarrhoea",
-    "nausea",
-    "vomiting",
-    "fatigue",
-    "stomatitis",
-    "hand_foot_syndrome",
-    "hyperglycaemia",
-    "rash",
-    "alt_increased",
-    "ast_increased",
-    "peripheral_neuropathy",
-    "pneumonitis",
-    "hypertension",
-    "infection",
-]
 NonNegative = Annotated[float, Field(ge=0)]
 
 

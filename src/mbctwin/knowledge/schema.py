@@ -121,6 +121,30 @@ class Eligibility(_Record):
         return self
 
 
+AdverseEvent = Literal[
+    "neutropenia",
+    "febrile_neutropenia",
+    "leukopenia",
+    "lymphopenia",
+    "anaemia",
+    "thrombocytopenia",
+    "diarrhoea",
+    "nausea",
+    "vomiting",
+    "fatigue",
+    "stomatitis",
+    "hand_foot_syndrome",
+    "hyperglycaemia",
+    "rash",
+    "alt_increased",
+    "ast_increased",
+    "peripheral_neuropathy",
+    "pneumonitis",
+    "hypertension",
+    "infection",
+]
+
+
 class Arm(_Record):
     """One arm. ``line``/``line_max`` override the effect's lines where the arms count differently
     (PEARL: endocrine therapy in the second or third line, capecitabine as a first chemotherapy).
@@ -128,7 +152,11 @@ class Arm(_Record):
     ``drugs`` are the arm's fixed drugs (or, for a physician's-choice arm, the list it chose from);
     ``partner_choice`` lists the partner regimens the investigator chose one of, each given with
     ``drugs`` (KEYNOTE-355: pembrolizumab with nab-paclitaxel, paclitaxel or gemcitabine + carboplatin).
-    The ``label`` is for people only."""
+    The ``label`` is for people only.
+
+    ``grade3plus_percent``: the arm's incidence of grade >= 3 adverse events (percent of its safety
+    population) as the publication named in the effect's locator reports them; only events read there
+    are listed (an absent event is unknown, not zero). Cost models price them."""
 
     label: str
     drugs: list[str] = Field(default_factory=list)
@@ -137,6 +165,7 @@ class Arm(_Record):
     rate_percent: float | None = Field(default=None, ge=0, le=100)
     line: int | None = Field(default=None, ge=0)
     line_max: int | None = None
+    grade3plus_percent: dict[AdverseEvent, Annotated[float, Field(ge=0, le=100)]] = Field(default_factory=dict)
 
 
 class Effect(_Record):
