@@ -91,16 +91,18 @@ def test_ongoing_line_continues_at_rank_one() -> None:
     assert ("stereotactic_radiosurgery", "brain") in {(x.modality, x.site) for x in plan.local}
 
 
-def test_toxicity_and_preferences_lower_the_rank_without_excluding() -> None:
-    toxic = {
-        "setting": "metastatic",
-        "drugs": ["letrozole", "ribociclib"],
-        "ended_because": "toxicity",
-        "months_on_treatment": 2,
-    }
-    plan = plan_for(prior_therapies=[toxic])
-    assert "ribociclib" not in plan.systemic[0].drugs
-    assert any("ribociclib" in o.drugs and any("toxicity" in n for n in o.notes) for o in plan.systemic)
+@pytest.mark.parametrize("setting", ["adjuvant", "metastatic"])
+def test_a_drug_stopped_for_toxicity_in_any_setting_is_not_offered_again(setting: str) -> None:
+    toxic = {"setting": setting, "drugs": ["letrozole"], "ended_because": "toxicity", "months_on_treatment": 8}
+    changes = {"presentation": "recurrent", "disease_free_interval_months": 40} if setting == "adjuvant" else {}
+    plan = plan_for(prior_therapies=[toxic], **changes)
+    assert all("letrozole" not in o.drugs for o in plan.systemic)
+    assert any("letrozole" in n.drugs and "toxicity" in n.why for n in plan.not_recommended)
+    substitutes = [o for o in plan.systemic if "anastrozole" in o.drugs or "exemestane" in o.drugs]
+    assert all("instead of letrozole" in o.why for o in substitutes)
+
+
+def test_preferences_lower_the_rank_without_excluding() -> None:
     oral = plan_for(
         preferences={"oral_only": True},
         prior_therapies=[

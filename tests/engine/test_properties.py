@@ -7,6 +7,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 
 from mbctwin.case.io import parse_case
+from mbctwin.case.vocabulary import vocabulary
 from mbctwin.engine.contract import Plan
 from mbctwin.engine.plan import build_plan
 from tests._assertions import assert_plan_invariants
@@ -29,3 +30,38 @@ def test_plans_round_trip_through_json(data: dict) -> None:
     plan = build_plan(parse_case(data))
     text = json.dumps(plan.model_dump(mode="json"), sort_keys=True)
     assert Plan.model_validate_json(text) == plan
+
+
+@SETTINGS
+@given(cases())
+def test_no_option_holds_a_drug_the_pregnancy_state_forbids(data: dict) -> None:
+    """Pregnancy (contract §2): nothing whose label or the ESMO consensus forbids it in pregnancy, no
+    anticancer drug at all in the first trimester, no bone-modifying agent in supportive care."""
+    case = parse_case(data)
+    plan = build_plan(case)
+    vocab = vocabulary()
+    if case.pregnancy != "pregnant":
+        return
+    assert "pregnancy" in {u.code for u in plan.urgent}
+    forbidden = vocab.drugs_where("pregnancy", ["contraindicated", "no_data"])
+    given = {d for o in plan.systemic for d in o.drugs} | {d for s in plan.supportive for d in s.drugs}
+    assert not given & forbidden
+    if case.gestational_weeks is not None and case.gestational_weeks <= 13:
+        assert plan.systemic == []
+
+
+@SETTINGS
+@given(cases())
+def test_no_option_holds_a_drug_whose_mechanism_a_comorbidity_or_preference_forbids(data: dict) -> None:
+    case = parse_case(data)
+    plan = build_plan(case)
+    vocab = vocabulary()
+    offered = {d for o in plan.systemic for d in o.drugs}
+    barred: set[str] = set()
+    if "interstitial_lung_disease" in case.comorbidities:
+        barred |= vocab.drugs_where("ild_risk", ["high"])
+    if "active_autoimmune_disease" in case.comorbidities:
+        barred |= vocab.drugs_where("immune_mediated", [True])
+    if case.preferences.declines_chemotherapy:
+        barred |= vocab.drugs_where("cytotoxic", [True])
+    assert not offered & barred

@@ -12,9 +12,9 @@
 
 ``therapies_from("letrozole_ribociclib", start_step=S)`` maps the drug classes of the vocabulary
 (``vocabulary().classes_of``) to effects: endocrine and CDK4/6 inhibitors → endocrine (ER+ cells stop
-dividing), anti-HER2 → anti_her2, chemotherapy (and the cytotoxic payload of anti-HER2 / TROP2 ADCs)
-→ chemotherapy doses. Other classes (PARP, PI3K, immunotherapy …) have no cell-level effect here and
-are returned as ignored.
+dividing), anti-HER2 → anti_her2, every drug whose vocabulary attribute ``cytotoxic`` is true
+(chemotherapy, and the payload of anti-HER2 / TROP2 ADCs) → chemotherapy doses. Other classes
+(PARP, PI3K, immunotherapy …) have no cell-level effect here and are returned as ignored.
 """
 
 from __future__ import annotations
@@ -32,9 +32,8 @@ CLASS_EFFECTS = {
     "anti_her2": "anti_her2",
     "ovarian_function_suppression": "endocrine",
     "chemotherapy": "chemotherapy",
-    "anti_her2_adc": "chemotherapy",
-    "trop2_adc": "chemotherapy",
 }
+CYTOTOXIC_EFFECT = "chemotherapy"  # any drug whose vocabulary attribute ``cytotoxic`` is true (ADC payloads too)
 
 
 def proliferation_factor(ki67: float | None, grade: int | None) -> float:
@@ -102,9 +101,14 @@ def therapies_from(name: str, start_step: int = 0, **options: Any) -> tuple[tupl
     """
     from mbctwin.case.vocabulary import vocabulary
 
-    classes = vocabulary().classes_of(regimen_drugs(name))
-    kinds = sorted({CLASS_EFFECTS[c] for c in classes if c in CLASS_EFFECTS})
-    ignored = sorted(c for c in classes if c not in CLASS_EFFECTS and not _covered(c, classes))
+    vocab = vocabulary()
+    drugs = regimen_drugs(name)
+    classes = vocab.classes_of(drugs)
+    cytotoxic = {c for d in drugs if vocab.drugs[d].attribute("cytotoxic") is True for c in vocab.drugs[d].classes}
+    kinds = sorted(
+        {CLASS_EFFECTS[c] for c in classes if c in CLASS_EFFECTS} | ({CYTOTOXIC_EFFECT} if cytotoxic else set())
+    )
+    ignored = sorted(c for c in classes if c not in CLASS_EFFECTS and c not in cytotoxic and not _covered(c, classes))
     therapies = (Therapy.model_validate({"kind": k, "start_step": start_step} | options) for k in kinds)
     return tuple(therapies), ignored
 

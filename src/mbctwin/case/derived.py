@@ -118,6 +118,20 @@ def failed_drugs(case: Case) -> dict[str, str]:
     return failed
 
 
+def intolerant_drugs(case: Case) -> dict[str, str]:
+    """Drugs stopped for toxicity in any setting, adjuvant included: drug -> reason (contract §2).
+
+    Only the drugs of that entry: a letrozole intolerance does not bar anastrozole (switching
+    aromatase inhibitor is the usual remedy), and every drug of a combination stopped for toxicity
+    is barred because the case does not say which one caused it."""
+    found: dict[str, str] = {}
+    for entry in case.prior_therapies:
+        if entry.ended_because == "toxicity":
+            for drug in entry.drugs:
+                found.setdefault(drug, f"stopped for toxicity ({entry.setting} {' + '.join(entry.drugs)})")
+    return found
+
+
 def _beatable(drugs: list[str]) -> list[str]:
     vocab = vocabulary()
     return [d for d in drugs if "ovarian_function_suppression" not in vocab.drugs[d].classes]
@@ -187,6 +201,7 @@ class Derived:
     endocrine_resistance: str
     oligometastatic: bool
     failed_drugs: dict[str, str]
+    intolerant_drugs: dict[str, str]
 
     @classmethod
     def of(cls, case: Case) -> Derived:
@@ -199,4 +214,5 @@ class Derived:
             endocrine_resistance=endocrine_resistance(case),
             oligometastatic=oligometastatic(case),
             failed_drugs=failed_drugs(case),
+            intolerant_drugs=intolerant_drugs(case),
         )

@@ -7,8 +7,6 @@ from functools import cache
 from mbctwin.case.vocabulary import vocabulary
 from mbctwin.course.params import Utilities
 
-CYTOTOXIC_CLASSES = frozenset({"anti_her2_adc", "trop2_adc"})
-
 
 @cache
 def is_chemotherapy(drugs: tuple[str, ...]) -> bool:
@@ -17,8 +15,10 @@ def is_chemotherapy(drugs: tuple[str, ...]) -> bool:
 
 @cache
 def is_cytotoxic(drugs: tuple[str, ...]) -> bool:
-    """Chemotherapy or an antibody-drug conjugate with a cytotoxic payload."""
-    return is_chemotherapy(drugs) or bool(vocabulary().classes_of(list(drugs)) & CYTOTOXIC_CLASSES)
+    """Chemotherapy or an antibody-drug conjugate with a cytotoxic payload: the vocabulary's
+    ``cytotoxic`` attribute, the one the engine's exclusions and sequencing read too."""
+    vocab = vocabulary()
+    return any(vocab.drugs[d].attribute("cytotoxic") is True for d in drugs)
 
 
 def regimen_utility(drugs: tuple[str, ...], utilities: Utilities) -> float:

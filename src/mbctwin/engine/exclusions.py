@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mbctwin.case.vocabulary import vocabulary
 from mbctwin.knowledge.conditions import evaluate
 from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.knowledge.schema import Exclusion
 
 FAILED_DRUG_SOURCES = ["abc7", "esmo_mbc_living_guideline"]
+INTOLERANCE_SOURCES = ["abc7"]
 
 
 def render(template: str, facts: dict[str, Any]) -> str:
@@ -48,28 +48,35 @@ class Exclusions:
         return [d for d in drugs if d in self.by_drug]
 
 
-def _rule_drugs(rule: Exclusion) -> list[str]:
-    vocab = vocabulary()
+def rule_drugs(kb: KnowledgeBase, rule: Exclusion) -> list[str]:
+    """The drugs an exclusion reaches: named, by class (or group), and by attribute value."""
+    vocab = kb.vocabulary
     drugs = set(rule.drugs)
     for cls in rule.classes:
-        members = vocab.classes.get(cls) or {d for c in vocab.groups.get(cls, ()) for d in vocab.classes[c]}
-        drugs |= members
+        drugs |= vocab.members(cls)
+    for attribute, values in rule.attributes.items():
+        drugs |= vocab.drugs_where(attribute, values)
     return sorted(drugs)
 
 
-def find_exclusions(kb: KnowledgeBase, facts: dict[str, Any], failed: dict[str, str]) -> Exclusions:
-    """Evaluate every exclusion rule, then add drugs that have failed (contract §2)."""
+def find_exclusions(
+    kb: KnowledgeBase, facts: dict[str, Any], failed: dict[str, str], intolerant: dict[str, str] | None = None
+) -> Exclusions:
+    """Evaluate every exclusion rule, then add drugs stopped for toxicity and drugs that have failed
+    (contract §2: neither is offered again)."""
     result = Exclusions()
     for rule in kb.exclusions:
         ok, _ = evaluate(rule.when, facts)
         if not ok:
             continue
         reason = render(rule.reason, facts)
-        drugs = _rule_drugs(rule)
+        drugs = rule_drugs(kb, rule)
         result.fired.append((rule, reason, drugs))
         for drug in drugs:
             result.by_drug.setdefault(drug, (reason, rule.sources, rule.id, rule.report))
-    vocab = vocabulary()
+    for drug, why in sorted((intolerant or {}).items()):
+        result.by_drug.setdefault(drug, (why, INTOLERANCE_SOURCES, "intolerance", "always"))
+    vocab = kb.vocabulary
     for drug, why in sorted(failed.items()):
         if vocab.drugs[drug].continues_beyond_progression:
             continue

@@ -26,6 +26,7 @@ VISCERAL_SITES = frozenset(
 )
 HIGH_KI67_PERCENT = 30  # St Gallen / ESMO convention for "high" proliferation in luminal disease
 SHORT_DFI_MONTHS = 24
+FIRST_TRIMESTER_LAST_WEEK = 13  # ESMO 2023 consensus: chemotherapy may start from gestational week 14
 
 
 def _site_facts(case: Case) -> dict[str, Any]:
@@ -64,7 +65,7 @@ def _history_facts(case: Case, derived: Derived) -> dict[str, Any]:
         "prior_systemic_regimens": sum(p.ended_because != "ongoing" for p in case.prior_therapies),
         "months_since_adjuvant_chemo": min((m for m in early_chemo if m is not None), default=None),
         "ongoing_therapy": current is not None,
-        "stopped_for_toxicity": frozenset(d for p in lines if p.ended_because == "toxicity" for d in p.drugs),
+        "stopped_for_toxicity": frozenset(derived.intolerant_drugs),
     }
 
 
@@ -93,6 +94,18 @@ def _tumour_facts(case: Case, derived: Derived) -> dict[str, Any]:
     }
 
 
+def _pregnancy_facts(case: Case) -> dict[str, Any]:
+    pregnant = case.pregnancy == "pregnant"
+    weeks = case.gestational_weeks if pregnant else None
+    return {
+        "pregnancy": case.pregnancy,
+        "pregnant": pregnant,
+        "gestational_weeks": weeks,
+        "first_trimester": weeks is not None and weeks <= FIRST_TRIMESTER_LAST_WEEK,
+        "breastfeeding": case.pregnancy == "breastfeeding",
+    }
+
+
 def _biomarker_facts(case: Case) -> dict[str, Any]:
     markers = case.biomarkers.model_dump()
     markers["pi3k_pathway_altered"] = "mutated" in (case.biomarkers.pik3ca, case.biomarkers.akt1, case.biomarkers.pten)
@@ -115,6 +128,8 @@ def case_facts(case: Case, derived: Derived | None = None) -> dict[str, Any]:
         "comorbidities": frozenset(case.comorbidities),
         "oral_only": case.preferences.oral_only,
         "avoid_alopecia": case.preferences.avoid_alopecia,
+        "declines_chemotherapy": case.preferences.declines_chemotherapy,
+        **_pregnancy_facts(case),
         **case.symptoms.model_dump(),
         **case.labs.model_dump(),
         **_tumour_facts(case, derived),

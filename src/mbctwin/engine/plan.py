@@ -7,7 +7,6 @@ from typing import Any
 from mbctwin._version import __version__ as ENGINE_VERSION
 from mbctwin.case.derived import Derived, ongoing_line
 from mbctwin.case.models import Case
-from mbctwin.case.vocabulary import vocabulary
 from mbctwin.engine import care
 from mbctwin.engine.contract import (
     Evidence,
@@ -68,10 +67,10 @@ def _option(kb: KnowledgeBase, rank: int, candidate: Candidate, facts: dict[str,
         rank=rank,
         regimen=" + ".join(candidate.drugs) if candidate.added_by else candidate.regimen.display_name,
         drugs=candidate.drugs,
-        classes=_classes(candidate.drugs),
+        classes=_classes(kb, candidate.drugs),
         evidence=_evidence(kb, [*candidate.regimen.sources, *candidate.rule.sources], candidate.drugs),
         level=candidate.rule.level,
-        why=render(candidate.rule.because, facts),
+        why=render(candidate.rule.because, facts) + _replacements(kb, candidate.drugs, facts),
         because=[Reason(fact=f, value=_jsonable(v)) for f, v in candidate.trace],
         rule=candidate.rule.id,
         tier=candidate.rule.tier,
@@ -79,9 +78,23 @@ def _option(kb: KnowledgeBase, rank: int, candidate: Candidate, facts: dict[str,
     )
 
 
-def _classes(drugs: list[str]) -> list[str]:
+def _replacements(kb: KnowledgeBase, drugs: list[str], facts: dict[str, Any]) -> str:
+    """Say when a drug stands in for one of its class stopped for toxicity (contract §2)."""
+    vocab = kb.vocabulary
+    said = []
+    for drug in drugs:
+        classes = set(vocab.drugs[drug].classes)
+        stopped = sorted(
+            d for d in facts["stopped_for_toxicity"] if classes & set(vocab.drugs[d].classes) and d != drug
+        )
+        if stopped:
+            said.append(f"{drug} instead of {', '.join(stopped)} (stopped for toxicity)")
+    return f"; {'; '.join(said)}" if said else ""
+
+
+def _classes(kb: KnowledgeBase, drugs: list[str]) -> list[str]:
     """Vocabulary classes of an option's drugs (scoring groups such as ``chemotherapy`` left out)."""
-    vocab = vocabulary()
+    vocab = kb.vocabulary
     return sorted(c for c in vocab.classes_of(drugs) if c in vocab.classes)
 
 
@@ -107,7 +120,7 @@ def _continuation(
             rank=1,
             regimen=" + ".join(current.drugs),
             drugs=list(current.drugs),
-            classes=_classes(current.drugs),
+            classes=_classes(kb, current.drugs),
             evidence=_evidence(kb, sources, current.drugs),
             level=None,
             why=note,
@@ -200,7 +213,7 @@ def build_plan(case: Case, kb: KnowledgeBase | None = None) -> Plan:
     kb = kb or load_kb()
     derived = Derived.of(case)
     facts = case_facts(case, derived)
-    excluded = find_exclusions(kb, facts, derived.failed_drugs)
+    excluded = find_exclusions(kb, facts, derived.failed_drugs, derived.intolerant_drugs)
     candidates, rejected, fired = match_systemic(kb, facts, excluded)
     options = [_option(kb, rank, c, facts) for rank, c in enumerate(candidates, start=1)]
     options = _continuation(kb, case, options, excluded)
@@ -215,7 +228,7 @@ def build_plan(case: Case, kb: KnowledgeBase | None = None) -> Plan:
         her2_category=derived.her2_category,
         line=derived.line,
         endocrine_resistance=derived.endocrine_resistance,
-        goals=care.goals_of_care(kb, facts, bool(options)),
+        goals=care.goals_of_care(kb, facts, bool(options) or facts["first_trimester"]),
         urgent=care.urgent_flags(kb, facts),
         systemic=options,
         local=care.local_treatments(kb, facts),
@@ -229,6 +242,11 @@ def build_plan(case: Case, kb: KnowledgeBase | None = None) -> Plan:
 
 
 def _bsc_reason(facts: dict[str, Any]) -> str:
+    if facts["first_trimester"]:
+        return (
+            f"first trimester ({facts['gestational_weeks']} weeks): anticancer drugs wait until week 14;"
+            " supportive care and obstetric-oncology review now"
+        )
     if facts["ecog"] >= 4:
         return "ECOG 4: anticancer therapy is unlikely to help and likely to harm; focus on comfort"
     return "no active systemic therapy is safe or available for this case"

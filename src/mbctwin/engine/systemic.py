@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mbctwin.case.vocabulary import vocabulary
 from mbctwin.engine.exclusions import Exclusions, render
 from mbctwin.knowledge.conditions import Trace, evaluate
 from mbctwin.knowledge.loader import KnowledgeBase
@@ -53,7 +52,7 @@ def evidence_rank(level: str | None) -> int:
 
 
 def _apply_modifiers(kb: KnowledgeBase, drugs: list[str], facts: dict[str, Any]) -> dict[str, str]:
-    vocab = vocabulary()
+    vocab = kb.vocabulary
     added: dict[str, str] = {}
     classes = vocab.classes_of(drugs)
     for modifier in kb.modifiers:
@@ -67,18 +66,15 @@ def _apply_modifiers(kb: KnowledgeBase, drugs: list[str], facts: dict[str, Any])
     return added
 
 
-def _penalties(candidate: Candidate, facts: dict[str, Any]) -> list[str]:
+def _penalties(kb: KnowledgeBase, candidate: Candidate, facts: dict[str, Any]) -> list[str]:
     """Patient factors that move an option down without making it unsafe."""
-    vocab = vocabulary()
+    vocab = kb.vocabulary
     own = [d for d in candidate.drugs if d not in candidate.added_by]
     notes = []
     if facts["oral_only"] and any("oral" not in vocab.drugs[d].route for d in own):
         notes.append("ranked lower: not all oral, and the patient prefers oral treatment")
     if facts["avoid_alopecia"] and any(vocab.drugs[d].alopecia_common for d in own):
         notes.append("ranked lower: alopecia is common, and the patient wishes to avoid it")
-    repeated = sorted(set(own) & facts["stopped_for_toxicity"])
-    if repeated:
-        notes.append(f"ranked lower: {', '.join(repeated)} was stopped for toxicity before")
     return notes
 
 
@@ -103,7 +99,7 @@ def match_systemic(
                 rejected.append(Rejected(drugs, blocked))
                 continue
             candidate = Candidate(regimen, rule, drugs, trace, (rule_index, regimen_index), added)
-            candidate.penalties = _penalties(candidate, facts)
+            candidate.penalties = _penalties(kb, candidate, facts)
             current = best.get(candidate.key)
             if current is None or candidate.sort_key() < current.sort_key():
                 best[candidate.key] = candidate

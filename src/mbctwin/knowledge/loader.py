@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from mbctwin.case.vocabulary import vocabulary
+from mbctwin.case.vocabulary import Vocabulary, VocabularyError, load_vocabulary
 from mbctwin.errors import KnowledgeError
 from mbctwin.knowledge.conditions import fact_names
 from mbctwin.knowledge.schema import (
@@ -41,9 +41,13 @@ TEMPLATE_FIELD = re.compile(r"\{([a-z0-9_]+)\}")
 
 @dataclass(frozen=True)
 class KnowledgeBase:
-    """The whole validated knowledge base; records keep their file order (it breaks ties)."""
+    """The whole validated knowledge base; records keep their file order (it breaks ties).
+
+    ``vocabulary`` is the one loaded from this knowledge base's own root, so drug attributes and the
+    rules written on them always come from the same data."""
 
     version: str
+    vocabulary: Vocabulary
     facts: dict[str, FactSpec]
     sources: dict[str, Source]
     regimens: dict[str, Regimen]
@@ -109,8 +113,13 @@ def _packaged_kb() -> KnowledgeBase:
 def _load(data: Traversable) -> KnowledgeBase:
     origin: dict[str, str] = {}
     manifest = yaml.safe_load(data.joinpath("manifest.yaml").read_text(encoding="utf-8"))
+    try:
+        vocabulary = load_vocabulary(data)
+    except VocabularyError as error:
+        raise KnowledgeError("vocabulary.yaml", str(error)) from None
     kb = KnowledgeBase(
         version=str(manifest["version"]),
+        vocabulary=vocabulary,
         facts={f.name: f for f in _read_list(data.joinpath("facts.yaml"), FactSpec, {})},
         sources={s.id: s for s in _read_folder(data.joinpath("sources"), Source, origin)},
         regimens={r.id: r for r in _read_folder(data.joinpath("regimens"), Regimen, origin)},
@@ -135,7 +144,11 @@ def _check_references(kb: KnowledgeBase) -> None:
 
 
 def _reference_problems(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
-    vocab = vocabulary()
+    vocab = kb.vocabulary
+    yield from (("vocabulary", conflict) for conflict in vocab.conflicts)
+    for source_id, drugs in sorted(vocab.sources_cited().items()):
+        if source_id not in kb.sources:
+            yield "vocabulary", f"unknown source {source_id!r} in the attributes of {sorted(drugs)}"
     for source in kb.sources.values():
         for effect in source.effects:
             arms = [effect.experimental, *([effect.control] if effect.control else [])]
@@ -160,7 +173,8 @@ def _reference_problems(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
 
 
 def _rule_problems(kb: KnowledgeBase, rule: Any) -> Iterator[str]:
-    vocab = vocabulary()
+    vocab = kb.vocabulary
+    yield from _attribute_selector_problems(vocab, getattr(rule, "attributes", {}))
     known_classes = set(vocab.classes) | set(vocab.groups) | set(vocab.supportive_classes)
     texts = " ".join(getattr(rule, name, "") or "" for name in ("because", "reason", "action", "regimen"))
     checks: list[tuple[Iterable[str], Collection[str], str]] = [
@@ -173,3 +187,13 @@ def _rule_problems(kb: KnowledgeBase, rule: Any) -> Iterator[str]:
     ]
     for names, known, what in checks:
         yield from (f"unknown {what} {name!r}" for name in names if name not in known)
+
+
+def _attribute_selector_problems(vocab: Vocabulary, selector: dict[str, list[Any]]) -> Iterator[str]:
+    """An exclusion written on an attribute must name a declared attribute and its allowed values."""
+    for name, values in selector.items():
+        spec = vocab.attribute_specs.get(name)
+        if spec is None:
+            yield f"unknown attribute {name!r}"
+            continue
+        yield from (f"attribute {name}: unknown value {v!r}" for v in values if v not in spec.values)

@@ -272,8 +272,13 @@ class Modifier(_Rule):
 
 
 class Exclusion(_Rule):
+    """Drugs the case must not receive when ``when`` holds: those named, those of the classes, and
+    those whose vocabulary attribute takes one of the values listed (``{ild_risk: [high]}``), so a
+    rule written on a mechanism reaches every drug that has it, new ones included."""
+
     drugs: list[str] = Field(default_factory=list)
     classes: list[str] = Field(default_factory=list)
+    attributes: dict[Id, list[str | bool]] = Field(default_factory=dict)
     reason: str
     report: Literal["always", "if_relevant"] = "if_relevant"
     sources: list[Id] = Field(min_length=1)
@@ -290,6 +295,7 @@ class UrgentRule(_Rule):
         "pathological_fracture",
         "malignant_effusion",
         "biliary_obstruction",
+        "pregnancy",
     ]
     action: str
     sources: list[Id] = Field(min_length=1)
@@ -300,6 +306,8 @@ class LocalRule(_Rule):
         "radiotherapy",
         "stereotactic_radiosurgery",
         "whole_brain_radiotherapy",
+        "craniospinal_radiotherapy",
+        "intrathecal",
         "surgery",
         "interventional",
     ]

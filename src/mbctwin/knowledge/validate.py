@@ -33,4 +33,19 @@ def validate(kb: KnowledgeBase) -> Report:
                 report.errors.append(f"{source.id}: HR {effect.hr} outside its 95% CI {effect.hr_ci95}")
     recommended = {r for rule in kb.systemic for r in rule.recommend}
     report.errors.extend(f"{r}: no rule recommends it" for r in kb.regimens if r not in recommended)
+    report.errors.extend(_missing_attributes(kb))
     return report
+
+
+def _missing_attributes(kb: KnowledgeBase) -> list[str]:
+    """A rule written on an attribute is only safe when every drug states that attribute: a drug
+    without it would silently escape the rule (a new ADC escaping the ILD exclusion)."""
+    needed: dict[str, list[str]] = {}
+    for rule in kb.exclusions:
+        for attribute in rule.attributes:
+            needed.setdefault(attribute, []).append(rule.id)
+    return [
+        f"{drug}: no value for attribute {attribute!r}, which rule(s) {', '.join(rules)} need"
+        for attribute, rules in sorted(needed.items())
+        for drug in kb.vocabulary.lacking(attribute)
+    ]
