@@ -4,7 +4,9 @@ HTTP app on a temporary SQLite file (authentication on) with a valid API key."""
 from __future__ import annotations
 
 import copy
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,46 @@ def case_with(**changes: Any) -> Case:
 
 def plan_for(**changes: Any) -> Plan:
     return build_plan(case_with(**changes))
+
+
+SERVICE_LOGGERS = ("mbctwin.service", "mbctwin.store", "uvicorn")
+SERVICE_LOG: list[str] = []
+
+
+class _ServiceLog(logging.Handler):
+    """Every line the service logs during the whole run, formatted as ``mbc serve`` writes it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(SERVICE_LOGGERS):
+            from mbctwin.service.logs import OneLineFormatter
+
+            SERVICE_LOG.append(OneLineFormatter().format(record))
+
+
+def case_values_in(lines: list[str]) -> list[str]:
+    """Log lines holding a value of the tests' cases: a drug name or a case-id canary."""
+    from mbctwin.case.vocabulary import known_drugs
+
+    values = {d for d in known_drugs() if len(d) >= 6} | {"canary-patient", "audit-canary"}
+    return [line for line in lines if any(v in line.lower() for v in values)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def service_log() -> Iterator[list[str]]:
+    """Collect the service's log lines of the whole run; ``pytest_sessionfinish`` scans them for case data."""
+    handler = _ServiceLog(level=logging.DEBUG)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger("mbctwin").setLevel(logging.INFO)
+    yield SERVICE_LOG
+    logging.getLogger().removeHandler(handler)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No case content in any log line of the whole test run: fail the run when a line holds a case value."""
+    leaks = case_values_in(SERVICE_LOG)
+    if leaks:
+        print("\nservice log lines holding case content:\n" + "\n".join(leaks[:20]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

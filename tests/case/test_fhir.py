@@ -64,6 +64,26 @@ def test_what_cannot_be_mapped_is_reported() -> None:
     assert {u.resource for u in unmapped} == {"Condition/tn-met-node", "Observation/tn-pdl1"}
 
 
+def test_lesion_counts_are_never_invented() -> None:
+    bundle = _example("hr-positive-recurrent")
+    liver = next(e for e in bundle["entry"] if e["resource"]["id"] == "hr1-met-liver")
+    second = {"resource": {**liver["resource"], "id": "second-liver-condition"}}
+    case = import_bundle({**bundle, "entry": [*bundle["entry"], second]}).case
+    assert [m.count for m in case.metastases] == [None] * len(case.metastases)
+    assert sorted(m.site for m in case.metastases) == ["bone", "liver"]  # a second liver condition adds no lesion
+    assert build_plan(case).systemic
+
+
+def test_the_import_summary_lists_every_inferred_value() -> None:
+    imported = import_bundle(_example("triple-negative-gbrca1"))
+    inferred = {i.field: i for i in imported.inferred}
+    assert {"age", "presentation", "months_from_primary_diagnosis", "disease_free_interval_months"} <= set(inferred)
+    assert {f"prior_therapies.{n}.setting" for n in range(3)} <= set(inferred)
+    assert inferred["presentation"].value == imported.case.presentation
+    assert "days apart" in inferred["presentation"].how
+    assert inferred["disease_free_interval_months"].value == imported.case.disease_free_interval_months
+
+
 def _without(bundle: dict[str, Any], resource_id: str) -> dict[str, Any]:
     return {**bundle, "entry": [e for e in bundle["entry"] if e["resource"]["id"] != resource_id]}
 

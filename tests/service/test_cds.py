@@ -122,6 +122,20 @@ def test_bad_jwts_are_refused(jwt_app: tuple[TestClient, rsa.RSAPrivateKey], cha
     assert client.post(URL, json=_request("hr-positive-recurrent"), headers=headers).status_code == 401
 
 
+def test_a_replayed_jwt_is_refused(jwt_app: tuple[TestClient, rsa.RSAPrivateKey]) -> None:
+    client, key = jwt_app
+    headers = {"Authorization": f"Bearer {_token(key, jti='once-only')}"}
+    assert client.post(URL, json=_request("hr-positive-recurrent"), headers=headers).status_code == 200
+    assert client.post(URL, json=_request("hr-positive-recurrent"), headers=headers).status_code == 401
+
+
+def test_a_long_lived_jwt_is_refused(jwt_app: tuple[TestClient, rsa.RSAPrivateKey]) -> None:
+    client, key = jwt_app
+    now = int(time.time())
+    headers = {"Authorization": f"Bearer {_token(key, jti='long', iat=now, exp=now + 3600)}"}
+    assert client.post(URL, json=_request("hr-positive-recurrent"), headers=headers).status_code == 401
+
+
 def test_jwt_signed_by_another_key_is_refused(jwt_app: tuple[TestClient, rsa.RSAPrivateKey]) -> None:
     client, _ = jwt_app
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -20,6 +20,7 @@ from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 from mbctwin.report.bodymap import body_map_svg, site_marks
 from mbctwin.report.format import case_summary, evidence_table, evidence_url, human
 from mbctwin.report.outlook import Outlook, simulate_outlook
+from mbctwin.report.outlook_view import outlook_view
 
 PDF_TIMEOUT_S = 90
 
@@ -49,6 +50,7 @@ def render_html(case: Case, plan: Plan, *, generated: datetime | None = None, ou
         css=Markup(css),
         outlook=outlook,
         outlook_svg=Markup(outlook.svg) if outlook else None,
+        outlook_view=outlook_view(outlook) if outlook else None,
         generated=(generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
     )
 

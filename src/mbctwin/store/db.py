@@ -92,7 +92,7 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def migrate(engine: Engine) -> None:
+def migrate(engine: Engine, revision: str = "head") -> None:
     """Create or upgrade the schema to the newest Alembic revision shipped in the package.
 
     Safe when several processes start at once: they take turns (:func:`_migration_lock`) and the later
@@ -102,4 +102,4 @@ def migrate(engine: Engine) -> None:
     config.set_main_option("script_location", str(resources.files("mbctwin.store").joinpath("migrations")))
     with _migration_lock(engine), engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
