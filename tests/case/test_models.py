@@ -124,7 +124,7 @@ def test_unreadable_and_malformed_files_are_case_errors(tmp_path: Path) -> None:
         read_case(tmp_path / "missing.yaml")
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
-    with pytest.raises(CaseError, match="(?i)not valid json"):
+    with pytest.raises(CaseError, match=r"(?i)not valid json"):
         read_case(broken)
     scalar = tmp_path / "scalar.yaml"
     scalar.write_text("just text")
