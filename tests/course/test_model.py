@@ -230,6 +230,17 @@ def test_policy_text_is_parsed_or_refused() -> None:
         parse_policy("fixed:letrozol+ribociclib")
 
 
+def test_a_fixed_first_line_can_hand_later_lines_to_the_engine(kb: KnowledgeBase) -> None:
+    policy = parse_policy("fixed:letrozole+ribociclib;engine", kb)
+    assert str(policy) == "fixed:letrozole+ribociclib;engine"
+    first, after = case_with(), case_with(**HER2_THIRD_LINE)
+    assert policy(first) == ("letrozole", "ribociclib")
+    engine = parse_policy("engine", kb)(after)
+    assert engine is not None
+    assert policy(after) == engine
+    assert parse_policy("fixed:letrozole+ribociclib", kb)(after) is None  # best supportive care
+
+
 def test_cytotoxic_regimens_take_the_efficacy_of_their_chemotherapy_line(kb: KnowledgeBase) -> None:
     """A first chemotherapy after two endocrine lines is matched as first-line chemotherapy (trials of
     chemotherapy enrol by prior chemotherapy lines), not as third-line chemotherapy."""

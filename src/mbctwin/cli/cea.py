@@ -26,7 +26,7 @@ def _fail_on_prices(error: CaseError) -> typer.Exit:
 def cea_command(
     case: Annotated[Path, typer.Argument(help="Case file (.json/.yaml).")],
     strategies: Annotated[
-        str, typer.Option(help="Comma-separated, as mbc compare --policies: engine,none,fixed:DRUG+DRUG;DRUG")
+        str, typer.Option(help="Comma-separated, as mbc compare --policies: engine,none,fixed:DRUG+DRUG;DRUG[;engine]")
     ] = "engine,none",
     patients: Annotated[int, typer.Option(min=10, max=1_000_000, help="Virtual patients per strategy.")] = 2_000,
     years: Years = 10.0,

@@ -142,16 +142,22 @@ def _published_by(kb: KnowledgeBase, evidence: list, year: int) -> bool:
 
 @dataclass(frozen=True)
 class FixedPolicy:
-    """A given sequence of regimens, one per line; best supportive care after the last."""
+    """A given sequence of regimens, one per line; after the last, best supportive care, or the engine's
+    choice when ``then`` is given (``fixed:letrozole+ribociclib;engine``: a first line fixed by a
+    strategy, later lines as practice would treat them)."""
 
     sequence: tuple[Drugs, ...]
+    then: EnginePolicy | None = None
 
     def __call__(self, case: Case) -> Drugs | None:
         index = case_line(case) - 1
-        return self.sequence[index] if index < len(self.sequence) else None
+        if index < len(self.sequence):
+            return self.sequence[index]
+        return self.then(case) if self.then is not None else None
 
     def __str__(self) -> str:
-        return "fixed:" + ";".join("+".join(drugs) for drugs in self.sequence)
+        text = "fixed:" + ";".join("+".join(drugs) for drugs in self.sequence)
+        return text + (";engine" if self.then is not None else "")
 
 
 @dataclass(frozen=True)
@@ -166,16 +172,18 @@ class NoFurtherTherapy:
 
 
 def parse_policy(text: str, kb: KnowledgeBase | None = None) -> Policy:
-    """``engine`` or ``fixed:letrozole+ribociclib;fulvestrant;capecitabine``."""
+    """``engine``, ``none``, ``fixed:letrozole+ribociclib;fulvestrant;capecitabine`` (then best supportive
+    care) or ``fixed:letrozole+ribociclib;engine`` (then the engine's choices)."""
     if text == "engine":
         return EnginePolicy(kb)
     if text == "none":
         return NoFurtherTherapy()
     if text.startswith("fixed:"):
         lines: Sequence[str] = [part for part in text.removeprefix("fixed:").split(";") if part]
-        sequence = tuple(tuple(line.split("+")) for line in lines)
+        then = EnginePolicy(kb) if lines and lines[-1] == "engine" else None
+        sequence = tuple(tuple(line.split("+")) for line in (lines[:-1] if then else lines))
         unknown = sorted({d for drugs in sequence for d in drugs} - set(vocabulary().drugs))
         if unknown or not sequence:
             raise ValueError(f"fixed policy needs known drug names, unknown: {unknown}")
-        return FixedPolicy(sequence)
-    raise ValueError(f"unknown policy {text!r}: use engine, none or fixed:DRUG+DRUG;DRUG...")
+        return FixedPolicy(sequence, then)
+    raise ValueError(f"unknown policy {text!r}: use engine, none or fixed:DRUG+DRUG;DRUG...[;engine]")
