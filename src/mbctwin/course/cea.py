@@ -23,12 +23,13 @@ import pandas as pd
 from mbctwin.case.models import Case
 from mbctwin.course import economics
 from mbctwin.course.cohort import from_case
-from mbctwin.course.costs import CATEGORIES, BodySizes, Schedule, ScheduleOf, accrue
+from mbctwin.course.costs import CATEGORIES, BodySizes, CostedCourse, Schedule, ScheduleOf, accrue
 from mbctwin.course.evppi import evppi
 from mbctwin.course.model import CourseModel
-from mbctwin.course.params import CourseParams
+from mbctwin.course.params import CourseParams, Utilities
 from mbctwin.course.policy import Policy
 from mbctwin.course.prices import PriceSet
+from mbctwin.course.result import CourseResult
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 
 BODY_SIZE_STREAM = 0xB0D7  # the body sizes' own random stream beside the simulation's seed
@@ -203,7 +204,7 @@ class CeaResult:
         return [path, *write_cea_outputs(self, folder)]
 
 
-def strategy_means(costed: Any) -> dict[str, Any]:
+def strategy_means(costed: CostedCourse) -> dict[str, Any]:
     means = costed.means()
     return {
         "costs": means["costs"],
@@ -235,6 +236,38 @@ def ranked(names: list[str], means: Mapping[str, Mapping[str, Any]]) -> list[Str
     ]
 
 
+@dataclass(frozen=True)
+class Costing:
+    """What pricing simulated runs of the same virtual patients needs, built once for all of them: the price
+    set, the utilities, each patient's body size, the dose schedules and adverse-event rates."""
+
+    prices: PriceSet
+    utilities: Utilities
+    bodies: BodySizes
+    schedule_of: ScheduleOf
+    adverse_events: Mapping[frozenset[str], Mapping[str, float]]
+
+    @classmethod
+    def build(
+        cls, prices: PriceSet, utilities: Utilities, kb: KnowledgeBase, patients: int, seed: np.random.SeedSequence
+    ) -> Costing:
+        bodies = BodySizes.draw(prices.body_size, patients, seed)
+        return cls(prices, utilities, bodies, knowledge_schedules(kb), knowledge_adverse_events(kb))
+
+    def price(self, result: CourseResult) -> CostedCourse:
+        return accrue(result, self.prices, self.utilities, self.bodies, self.schedule_of, ae_rates=self.adverse_events)
+
+    def compare(self, results: Mapping[str, CourseResult]) -> tuple[list[StrategyResult], dict[str, str]]:
+        """Each run's means and the incremental analysis in the order given, and what was not priced."""
+        means: dict[str, dict[str, Any]] = {}
+        unpriced: dict[str, str] = {}
+        for name, result in results.items():
+            costed = self.price(result)
+            unpriced.update(costed.unpriced)
+            means[name] = strategy_means(costed)
+        return ranked(list(results), means), unpriced
+
+
 def run_cea(
     case: Case,
     strategies: Mapping[str, Policy],
@@ -254,26 +287,20 @@ def run_cea(
     prices = prices or PriceSet.from_file()
     params = params or CourseParams.from_file()
     cohort = from_case(case, patients)
-    bodies = BodySizes.draw(prices.body_size, patients, body_size_seed(seed))
-    schedule_of = knowledge_schedules(kb)
-    adverse_events = knowledge_adverse_events(kb)
-    means: dict[str, dict[str, Any]] = {}
-    unpriced: dict[str, str] = {}
+    results: dict[str, CourseResult] = {}
     for done, (name, policy) in enumerate(strategies.items(), start=1):
-        result = CourseModel(params=params, policy=policy, kb=kb).simulate(
-            cohort, years=years, seed=seed, scheduler=scheduler
-        )
-        costed = accrue(result, prices, params.utilities, bodies, schedule_of, ae_rates=adverse_events)
-        unpriced.update(costed.unpriced)
-        means[name] = strategy_means(costed)
+        model = CourseModel(params=params, policy=policy, kb=kb)
+        results[name] = model.simulate(cohort, years=years, seed=seed, scheduler=scheduler)
         if progress:
             progress(done, len(strategies) + draws)
+    costing = Costing.build(prices, params.utilities, kb, patients, body_size_seed(seed))
+    compared, unpriced = costing.compare(results)
     psa = None
     if draws:
         from mbctwin.course.cea_psa import run_cea_psa
 
         psa = run_cea_psa(case, strategies, draws, patients, years, seed, prices, params, kb, scheduler, progress)
-    return CeaResult(case.id or "case", patients, years, seed, prices, ranked(list(strategies), means), unpriced, psa)
+    return CeaResult(case.id or "case", patients, years, seed, prices, compared, unpriced, psa)
 
 
 def curves(table: pd.DataFrame, names: list[str], thresholds: list[float], groups: dict[str, list[str]]) -> CeaPsa:

@@ -18,16 +18,8 @@ import numpy as np
 import pandas as pd
 
 from mbctwin.case.models import Case
-from mbctwin.course.cea import (
-    BODY_SIZE_STREAM,
-    CeaPsa,
-    curves,
-    knowledge_adverse_events,
-    knowledge_schedules,
-    strategy_means,
-)
+from mbctwin.course.cea import BODY_SIZE_STREAM, CeaPsa, Costing, curves, strategy_means
 from mbctwin.course.cohort import from_case
-from mbctwin.course.costs import BodySizes, accrue
 from mbctwin.course.model import CourseModel
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import Policy
@@ -70,14 +62,11 @@ def run_draw(
     params = draw_params(setup.params, setup.uncertainty, rng)
     kb = draw_kb(setup.kb, setup.uncertainty.efficacy, params.weibull_shape, rng)
     cohort = from_case(setup.case, setup.patients)
-    bodies = BodySizes.draw(setup.prices.body_size, setup.patients, _body_seed(seeds[1]))
-    schedule_of = knowledge_schedules(setup.kb)
-    adverse_events = knowledge_adverse_events(setup.kb)
+    costing = Costing.build(setup.prices, params.utilities, setup.kb, setup.patients, _body_seed(seeds[1]))
     row: dict[str, float] = {"draw": index}
     for name, policy in setup.strategies.items():
         result = CourseModel(params=params, policy=policy, kb=kb).simulate(cohort, years=setup.years, seed=seeds[1])
-        costed = accrue(result, setup.prices, params.utilities, bodies, schedule_of, ae_rates=adverse_events)
-        means = strategy_means(costed)
+        means = strategy_means(costing.price(result))
         row[f"costs.{name}"] = means["costs"]
         row[f"qalys.{name}"] = means["qalys"]
         row[f"life_years.{name}"] = means["life_years"]
