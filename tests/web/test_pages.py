@@ -304,3 +304,30 @@ def test_outlook_shows_progress_then_rounded_figures_with_intervals(client: Test
     assert page.text.count("95 % CI") >= 2  # the recommended option and each alternative carry an interval
     assert not re.search(r"\d\.\d{3}", page.text.split('id="num-h"')[1].split("</section>")[0])  # no 3 decimals
     assert client.get(f"/ui/plans/{plan_id}/outlook").text == page.text  # cached, same seed
+
+
+def test_choosing_a_price_set_adds_the_costs_tab_to_the_outlook_and_the_report(client: TestClient) -> None:
+    plan_id = _plan_id(client.post("/ui/case", data=valid_form()))
+    assert client.get(f"/ui/plans/{plan_id}/outlook?prices=no_such_set").status_code == 404
+    waiting = client.get(f"/ui/plans/{plan_id}/report.html?prices=uk_nhs_2025")
+    assert waiting.headers["location"] == f"/ui/plans/{plan_id}/outlook?then=html&prices=uk_nhs_2025"
+    progress = client.get(f"/ui/plans/{plan_id}/outlook?prices=uk_nhs_2025")
+    assert 'data-status="/ui/plans/' in progress.text
+    assert "/outlook/status?prices=uk_nhs_2025" in progress.text
+    deadline = time.monotonic() + 120
+    while client.get(f"/ui/plans/{plan_id}/outlook/status?prices=uk_nhs_2025").json()["state"] != "ready":
+        assert time.monotonic() < deadline, "the priced outlook was not ready in time"
+        time.sleep(0.1)
+    page = client.get(f"/ui/plans/{plan_id}/outlook?prices=uk_nhs_2025").text
+    table = page.split('class="grid-table r-grid costs-table"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + 3  # header, the recommended option and the two next-ranked ones
+    assert "(recommended)" in table
+    assert "GBP" in table
+    assert "reference (least costly)" in table
+    report = client.get(f"/ui/plans/{plan_id}/report.html?prices=uk_nhs_2025").text
+    assert "Costs (simulated)" in report
+    assert 'data-price-set="uk_nhs_2025"' in report
+    outlook_ready(client, plan_id)
+    unpriced = client.get(f"/ui/plans/{plan_id}/outlook").text  # without a price set: no costs, only the chooser
+    assert 'id="costs-tab"' in unpriced
+    assert "costs-table" not in unpriced

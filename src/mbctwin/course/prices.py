@@ -23,6 +23,7 @@ naming each bad field (``mbc cea`` exits with code 2).
 from __future__ import annotations
 
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -220,11 +221,19 @@ class PriceSet(_Strict):
         )
 
     @classmethod
+    def packaged(cls, price_set: str) -> PriceSet:
+        """A price set shipped with the knowledge base, by id (``uk_nhs_2025``; see :func:`packaged_price_sets`)."""
+        if price_set not in packaged_price_sets():
+            raise CaseError([FieldProblem("prices", f"no packaged price set {price_set!r}")])
+        return cls.from_dict(
+            yaml.safe_load(_packaged_folder().joinpath(f"{price_set}.yaml").read_text(encoding="utf-8"))
+        )
+
+    @classmethod
     def from_file(cls, path: str | Path | None = None) -> PriceSet:
         """The packaged default price set, or a user's YAML; errors name every bad field."""
         if path is None:
-            text = resources.files("mbctwin.knowledge").joinpath("data", "course", "costs", DEFAULT_PRICE_SET)
-            raw_text = text.read_text(encoding="utf-8")
+            raw_text = _packaged_folder().joinpath(DEFAULT_PRICE_SET).read_text(encoding="utf-8")
         else:
             try:
                 raw_text = Path(path).read_text(encoding="utf-8")
@@ -245,3 +254,12 @@ class PriceSet(_Strict):
         except ValidationError as error:
             problems = [FieldProblem(".".join(map(str, e["loc"])) or "prices", e["msg"]) for e in error.errors()]
             raise CaseError(problems) from None
+
+
+def _packaged_folder() -> Traversable:
+    return resources.files("mbctwin.knowledge").joinpath("data", "course", "costs")
+
+
+def packaged_price_sets() -> list[str]:
+    """Ids of the price sets shipped with the knowledge base (file names without ``.yaml``), sorted."""
+    return sorted(f.name.removesuffix(".yaml") for f in _packaged_folder().iterdir() if f.name.endswith(".yaml"))

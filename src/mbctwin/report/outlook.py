@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mbctwin.case.models import Case
 from mbctwin.knowledge.loader import KnowledgeBase
+
+if TYPE_CHECKING:
+    from mbctwin.report.costs import CostTable
 
 PATIENTS = 2000
 YEARS = 10
@@ -68,6 +71,7 @@ class Outlook:
     seed: int
     alternatives: tuple[Alternative, ...] = ()
     svg_narrow: str = ""
+    costs: CostTable | None = None  # the costs tab, when a price set was chosen (report/costs.py)
 
 
 def _curve(durations: np.ndarray, events: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -175,11 +179,13 @@ def simulate_outlook(
     years: int = YEARS,
     seed: int = SEED,
     progress: Callable[[float], None] | None = None,
+    price_set: str | None = None,
 ) -> Outlook:
     """Simulate ``patients`` like ``case`` for ``years`` under the engine policy (same seed, same curves),
     and again starting with each of the plan's next options (common random numbers).
 
-    ``progress`` receives the fraction done (0..1) after each chunk of each run, for a progress bar."""
+    ``progress`` receives the fraction done (0..1) after each chunk of each run, for a progress bar.
+    ``price_set`` (a packaged price set id) adds the costs tab: the same runs priced."""
     from mbctwin.course.cohort import from_case
     from mbctwin.course.model import CourseModel
     from mbctwin.course.policy import EnginePolicy
@@ -188,7 +194,8 @@ def simulate_outlook(
 
     model = CourseModel(policy=EnginePolicy(kb=kb), kb=kb)
     cohort = from_case(case, patients)
-    options = build_plan(case, kb).systemic[1 : 1 + ALTERNATIVES]
+    systemic = build_plan(case, kb).systemic
+    options = systemic[1 : 1 + ALTERNATIVES]
     runs = 1 + len(options)
 
     def step(run: int) -> Callable[[int, int], None] | None:
@@ -206,6 +213,12 @@ def simulate_outlook(
         )
         others.append((option.regimen, simulated))
     alternatives = tuple(_alternative(label, other) for label, other in others)
+    costs = None
+    if price_set is not None:
+        from mbctwin.report.costs import cost_table
+
+        recommended = f"{systemic[0].regimen} (recommended)" if systemic else "recommended plan"
+        costs = cost_table({recommended: result, **dict(others)}, price_set, model.params.utilities, kb, seed)
     return Outlook(
         result.summary(),
         outlook_svg(result, years, others),
@@ -214,4 +227,5 @@ def simulate_outlook(
         seed,
         alternatives,
         svg_narrow=outlook_svg(result, years, others, NARROW),
+        costs=costs,
     )

@@ -51,6 +51,7 @@ def render_html(case: Case, plan: Plan, *, generated: datetime | None = None, ou
         outlook=outlook,
         outlook_svg=Markup(outlook.svg) if outlook else None,
         outlook_view=outlook_view(outlook) if outlook else None,
+        costs=outlook.costs.html() if outlook and outlook.costs else None,
         generated=(generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
     )
 

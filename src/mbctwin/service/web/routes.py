@@ -310,17 +310,38 @@ def _outlooks(request: Request) -> Outlooks:
     return request.app.state.web_outlooks
 
 
+PriceSetId = Annotated[str | None, Query(pattern="^[a-z0-9_]{1,64}$")]
+
+
+def _price_set(prices: str | None) -> str | None:
+    """A packaged price set id, or None; the price-set module loads only when costs are asked for."""
+    if prices is None:
+        return None
+    from mbctwin.course.prices import packaged_price_sets
+
+    if prices not in packaged_price_sets():
+        raise PageNotFound("No packaged price set has this id.")
+    return prices
+
+
 @router.get("/plans/{plan_id}/outlook", response_class=HTMLResponse)
 def outlook_page(
-    request: Request, plan_id: str, user: User, then: Annotated[str | None, Query(pattern="^(html|pdf)$")] = None
+    request: Request,
+    plan_id: str,
+    user: User,
+    then: Annotated[str | None, Query(pattern="^(html|pdf)$")] = None,
+    prices: PriceSetId = None,
 ) -> HTMLResponse:
     """The outlook when simulated, else a progress page that reloads itself until it is. ``then``: a report
-    to download once it is ready."""
+    to download once it is ready; ``prices``: a packaged price set, which adds the costs tab."""
     row, plan, case = _load(request, user, plan_id)
-    state = _outlooks(request).state(row.id, case)
+    chosen = _price_set(prices)
+    state = _outlooks(request).state(row.id, case, chosen)
     if state.outlook is None:
-        return _page(request, "outlook_progress.html", row=row, plan=plan, state=state, then=then)
+        return _page(request, "outlook_progress.html", row=row, plan=plan, state=state, then=then, prices=chosen)
     outlook = state.outlook
+    from mbctwin.course.prices import packaged_price_sets
+
     return _page(
         request,
         "outlook.html",
@@ -331,29 +352,36 @@ def outlook_page(
         narrow_chart=Markup(outlook.svg_narrow),
         view=views.outlook(outlook),
         then=then,
+        prices=chosen,
+        price_sets=packaged_price_sets(),
+        costs=outlook.costs.html() if outlook.costs is not None else None,
     )
 
 
 @router.get("/plans/{plan_id}/outlook/status")
-def outlook_status(request: Request, plan_id: str, user: User) -> JSONResponse:
+def outlook_status(request: Request, plan_id: str, user: User, prices: PriceSetId = None) -> JSONResponse:
     row, _, case = _load(request, user, plan_id)
-    state = _outlooks(request).state(row.id, case)
+    state = _outlooks(request).state(row.id, case, _price_set(prices))
     return JSONResponse({"state": state.state, "progress": state.progress, "error": state.error})
 
 
-def _report(request: Request, user: User, plan_id: str, kind: str) -> tuple[str, PlanRow] | RedirectResponse:
-    """The report's HTML with the outlook; while the outlook is still being simulated, its progress page
-    (which starts the download when it is ready)."""
+def _report(
+    request: Request, user: User, plan_id: str, kind: str, prices: str | None = None
+) -> tuple[str, PlanRow] | RedirectResponse:
+    """The report's HTML with the outlook (and its costs tab when a price set is given); while the outlook is
+    still being simulated, its progress page (which starts the download when it is ready)."""
     row, plan, case = _load(request, user, plan_id)
-    state = _outlooks(request).state(row.id, case)
+    chosen = _price_set(prices)
+    state = _outlooks(request).state(row.id, case, chosen)
     if state.outlook is None:
-        return RedirectResponse(f"/ui/plans/{row.id}/outlook?then={kind}", status_code=303)
+        priced = f"&prices={chosen}" if chosen else ""
+        return RedirectResponse(f"/ui/plans/{row.id}/outlook?then={kind}{priced}", status_code=303)
     return render_html(case, plan, outlook=state.outlook), row
 
 
 @router.get("/plans/{plan_id}/report.html")
-def report_html(request: Request, plan_id: str, user: User) -> Response:
-    report = _report(request, user, plan_id, "html")
+def report_html(request: Request, plan_id: str, user: User, prices: PriceSetId = None) -> Response:
+    report = _report(request, user, plan_id, "html", prices)
     if isinstance(report, Response):
         return report
     html, row = report
@@ -362,10 +390,10 @@ def report_html(request: Request, plan_id: str, user: User) -> Response:
 
 
 @router.get("/plans/{plan_id}/report.pdf")
-def report_pdf(request: Request, plan_id: str, user: User) -> Response:
+def report_pdf(request: Request, plan_id: str, user: User, prices: PriceSetId = None) -> Response:
     import tempfile
 
-    report = _report(request, user, plan_id, "pdf")
+    report = _report(request, user, plan_id, "pdf", prices)
     if isinstance(report, Response):
         return report
     html, row = report
