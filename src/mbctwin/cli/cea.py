@@ -107,6 +107,8 @@ def _print_table(data: dict[str, Any]) -> None:
             out.print(f"EVPI per patient at {t}/QALY: {value:,.0f} {data['currency']}", markup=False)
     if data["not_priced"]:
         err.print("Not priced (cost 0): " + "; ".join(f"{k}: {v}" for k, v in sorted(data["not_priced"].items())))
+    if data["price_set_gaps"]:
+        err.print("Gaps of the price set (cost 0): " + "; ".join(data["price_set_gaps"]), markup=False)
     err.print("List prices (no confidential discounts); a simulation from published trials, not an HTA.")
 
 

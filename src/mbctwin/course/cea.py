@@ -185,6 +185,7 @@ class CeaResult:
             "thresholds": self.thresholds,
             "strategies": [s.to_dict(self.thresholds) for s in self.strategies],
             "not_priced": self.unpriced,
+            "price_set_gaps": self.prices.gaps(),
             "prices_from_other_years": self.prices.off_year(),
         }
         if self.psa is not None:

@@ -30,6 +30,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from mbctwin.case.vocabulary import vocabulary
 from mbctwin.errors import CaseError, FieldProblem
 from mbctwin.knowledge.schema import AdverseEvent
 
@@ -209,6 +210,12 @@ class PriceSet(_Strict):
 
     def packs_of(self, drug: str) -> list[Pack]:
         return [p for p in self.packs if p.drug == drug]
+
+    def gaps(self) -> dict[str, str]:
+        """What the set leaves unpriced besides single drugs (best supportive care, end of life, injections,
+        other events...): reported beside every result, since they cost 0 there."""
+        drugs = set(vocabulary().drugs)
+        return {item: why for item, why in self.not_priced.items() if item not in drugs}
 
     def off_year(self) -> list[str]:
         """Items whose price date is not the set's price year (reported beside the results)."""

@@ -61,7 +61,7 @@ class CostTable:
     thresholds: tuple[str, ...]
     categories: tuple[str, ...]
     rows: tuple[CostRow, ...]
-    not_priced: tuple[str, ...]
+    not_priced: tuple[str, ...]  # drugs of these runs without a price, then the price set's other gaps
 
     def html(self) -> Markup:
         """The tab as an HTML fragment (``templates/_costs.html``), for the web page and the report alike."""
@@ -117,5 +117,5 @@ def cost_table(
         thresholds=tuple(_money(t, prices.currency) for t in thresholds),
         categories=tuple(c.replace("_", " ") for c in CATEGORIES),
         rows=tuple(_row(r, prices.currency, thresholds) for r in compared),
-        not_priced=tuple(f"{item}: {why}" for item, why in sorted(unpriced.items())),
+        not_priced=tuple(f"{item}: {why}" for item, why in (*sorted(unpriced.items()), *prices.gaps().items())),
     )
