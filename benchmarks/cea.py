@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mbctwin.case.io import example_case
-from mbctwin.course.cea import body_size_seed, knowledge_schedules, ranked, strategy_means
+from mbctwin.course.cea import Costing, body_size_seed, knowledge_schedules
 from mbctwin.course.cohort import from_case
-from mbctwin.course.costs import BodySizes, accrue
 from mbctwin.course.model import CourseModel
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import parse_policy
@@ -80,13 +79,12 @@ def main() -> None:
         }
     )
     known = knowledge_schedules(kb)
-    bodies = BodySizes.draw(prices.body_size, args.patients, body_size_seed(1))
-    means = {}
-    for name, policy in policies.items():
-        result = CourseModel(params=params, policy=policy, kb=kb).simulate(cohort, args.years, seed=1)
-        costed = accrue(result, prices, params.utilities, bodies, lambda ds, d: known(ds, d) or _StandIn())
-        means[name] = strategy_means(costed)
-    table = ranked(list(policies), means)
+    costing = Costing.build(prices, params.utilities, kb, args.patients, body_size_seed(1))
+    costing = replace(costing, schedule_of=lambda ds, d: known(ds, d) or _StandIn())
+    runs = {
+        n: CourseModel(params=params, policy=p, kb=kb).simulate(cohort, args.years, seed=1) for n, p in policies.items()
+    }
+    table, _ = costing.compare(runs)
     with_costs = time.perf_counter() - start
 
     print(f"case {args.case}: {len(policies)} strategies x {args.patients:,} patients x {args.years:g} years")
