@@ -208,6 +208,24 @@ def test_the_packaged_price_set_cites_every_number():
     assert any("2019" in item for item in prices.off_year())
 
 
+@pytest.mark.parametrize("price_set", ["uk_nhs_2025", "us_payer_2018"])
+def test_every_packaged_price_set_loads_by_id_and_lists_its_gaps(price_set):
+    from mbctwin.course.prices import packaged_price_sets
+
+    assert price_set in packaged_price_sets()
+    prices = PriceSet.load(price_set)
+    assert prices == PriceSet.packaged(price_set)
+    assert all(p.source and p.locator for p in prices.packs)
+    assert prices.gaps()  # what costs 0 is said, not hidden
+    assert not set(prices.gaps()) & {p.drug for p in prices.packs}
+
+
+def test_an_unknown_packaged_price_set_is_an_error_naming_the_field():
+    with pytest.raises(CaseError) as error:
+        PriceSet.packaged("nowhere_2030")
+    assert error.value.problems[0].field == "prices"
+
+
 @pytest.mark.parametrize(
     ("change", "field_name"),
     [

@@ -32,7 +32,8 @@ def cea_command(
     years: Years = 10.0,
     seed: Seed = 0,
     prices: Annotated[
-        Path | None, typer.Option(help="Price set YAML; default: knowledge/data/course/costs/uk_nhs_2025.yaml.")
+        str | None,
+        typer.Option(help="Price set: a YAML file or a packaged id (uk_nhs_2025, default; us_payer_2018)."),
     ] = None,
     psa: Annotated[bool, typer.Option("--psa", help="Probabilistic analysis: CE plane, CEAC, EVPI.")] = False,
     draws: Annotated[int, typer.Option(min=2, max=100_000, help="PSA draws (with --psa).")] = 100,
@@ -58,7 +59,7 @@ def cea_command(
         raise typer.Exit(2)
     check_scheduler(scheduler)
     try:
-        price_set = PriceSet.from_file(prices)
+        price_set = PriceSet.load(prices)
     except CaseError as error:
         raise _fail_on_prices(error) from None
     result = _run_with_bar(

@@ -237,6 +237,13 @@ class PriceSet(_Strict):
         )
 
     @classmethod
+    def load(cls, choice: str | Path | None = None) -> PriceSet:
+        """The default set, a packaged one by id (``us_payer_2018``) or a YAML file by path."""
+        if choice is not None and not Path(choice).exists() and str(choice) in packaged_price_sets():
+            return cls.packaged(str(choice))
+        return cls.from_file(choice)
+
+    @classmethod
     def from_file(cls, path: str | Path | None = None) -> PriceSet:
         """The packaged default price set, or a user's YAML; errors name every bad field."""
         if path is None:
