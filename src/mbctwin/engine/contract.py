@@ -37,6 +37,16 @@ class Reason(_Out):
     value: Any
 
 
+class Dosing(_Out):
+    """One drug's starting dose and schedule, and what the case's labs change in it (contract §2)."""
+
+    drug: str
+    dose: str
+    schedule: str
+    adjustment: str | None = None
+    source: str
+
+
 class SystemicOption(_Out):
     rank: int
     regimen: str
@@ -49,6 +59,7 @@ class SystemicOption(_Out):
     rule: str
     tier: int
     notes: list[str] = Field(default_factory=list)
+    dosing: list[Dosing] = Field(default_factory=list)
 
 
 class Urgent(_Out):
@@ -110,4 +121,5 @@ class Plan(_Out):
     tests_needed: list[TestNeeded]
     rationale: list[RationaleEntry]
     explanation: str
+    warnings: list[str] = Field(default_factory=list)
     disclaimer: str = DISCLAIMER

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mbctwin.engine.dosing import LabFinding
 from mbctwin.knowledge.conditions import evaluate
 from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.knowledge.schema import Exclusion
@@ -60,10 +61,15 @@ def rule_drugs(kb: KnowledgeBase, rule: Exclusion) -> list[str]:
 
 
 def find_exclusions(
-    kb: KnowledgeBase, facts: dict[str, Any], failed: dict[str, str], intolerant: dict[str, str] | None = None
+    kb: KnowledgeBase,
+    facts: dict[str, Any],
+    failed: dict[str, str],
+    intolerant: dict[str, str] | None = None,
+    label_avoid: dict[str, LabFinding] | None = None,
 ) -> Exclusions:
-    """Evaluate every exclusion rule, then add drugs stopped for toxicity and drugs that have failed
-    (contract §2: neither is offered again)."""
+    """Evaluate every exclusion rule, then drugs the label forbids at the case's labs
+    (``label_avoid``, from :func:`mbctwin.engine.dosing.avoided`), then drugs stopped for toxicity
+    and drugs that have failed (contract §2: neither is offered again)."""
     result = Exclusions()
     for rule in kb.exclusions:
         ok, _ = evaluate(rule.when, facts)
@@ -74,6 +80,9 @@ def find_exclusions(
         result.fired.append((rule, reason, drugs))
         for drug in drugs:
             result.by_drug.setdefault(drug, (reason, rule.sources, rule.id, rule.report))
+    for drug, finding in sorted((label_avoid or {}).items()):
+        rule_id = kb.dosing.labels[drug].id
+        result.by_drug.setdefault(drug, (finding.text(None), [finding.source_id], rule_id, "always"))
     for drug, why in sorted((intolerant or {}).items()):
         result.by_drug.setdefault(drug, (why, INTOLERANCE_SOURCES, "intolerance", "always"))
     vocab = kb.vocabulary

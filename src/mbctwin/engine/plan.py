@@ -16,10 +16,12 @@ from mbctwin.engine.contract import (
     Reason,
     SystemicOption,
 )
+from mbctwin.engine.dosing import LabFinding, avoided, lab_findings, option_dosing
 from mbctwin.engine.exclusions import Exclusions, find_exclusions, render
 from mbctwin.engine.explain import explanation
 from mbctwin.engine.facts import case_facts
 from mbctwin.engine.systemic import Candidate, Rejected, match_systemic
+from mbctwin.engine.warnings import plausibility_warnings
 from mbctwin.knowledge.conditions import Trace, leaves
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 from mbctwin.knowledge.schema import Source, SystemicRule
@@ -59,7 +61,9 @@ def _finding(source: Source, drugs: list[str]) -> str | None:
     return "; ".join(results[:2]) or None
 
 
-def _option(kb: KnowledgeBase, rank: int, candidate: Candidate, facts: dict[str, Any]) -> SystemicOption:
+def _option(
+    kb: KnowledgeBase, rank: int, candidate: Candidate, facts: dict[str, Any], labs: dict[str, list[LabFinding]]
+) -> SystemicOption:
     notes = [f"{drug}: {why}" for drug, why in candidate.added_by.items()] + candidate.penalties
     if candidate.regimen.notes:
         notes.append(candidate.regimen.notes)
@@ -75,6 +79,7 @@ def _option(kb: KnowledgeBase, rank: int, candidate: Candidate, facts: dict[str,
         rule=candidate.rule.id,
         tier=candidate.rule.tier,
         notes=notes,
+        dosing=option_dosing(kb, candidate.drugs, candidate.regimen.id, labs),
     )
 
 
@@ -103,7 +108,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def _continuation(
-    kb: KnowledgeBase, case: Case, options: list[SystemicOption], excluded: Exclusions
+    kb: KnowledgeBase,
+    case: Case,
+    options: list[SystemicOption],
+    excluded: Exclusions,
+    labs: dict[str, list[LabFinding]],
 ) -> list[SystemicOption]:
     """An ongoing line continues at rank 1 unless the case gives a reason to change (contract §2)."""
     current = ongoing_line(case)
@@ -128,6 +137,7 @@ def _continuation(
             rule="continue_ongoing_line",
             tier=1,
             notes=[],
+            dosing=option_dosing(kb, list(current.drugs), regimen.id if regimen else None, labs),
         )
     rest = [o for o in options if set(o.drugs) != set(current.drugs)]
     return [o.model_copy(update={"rank": i}) for i, o in enumerate([kept, *rest], start=1)]
@@ -213,10 +223,11 @@ def build_plan(case: Case, kb: KnowledgeBase | None = None) -> Plan:
     kb = kb or load_kb()
     derived = Derived.of(case)
     facts = case_facts(case, derived)
-    excluded = find_exclusions(kb, facts, derived.failed_drugs, derived.intolerant_drugs)
+    labs = lab_findings(kb, facts)
+    excluded = find_exclusions(kb, facts, derived.failed_drugs, derived.intolerant_drugs, avoided(labs))
     candidates, rejected, fired = match_systemic(kb, facts, excluded)
-    options = [_option(kb, rank, c, facts) for rank, c in enumerate(candidates, start=1)]
-    options = _continuation(kb, case, options, excluded)
+    options = [_option(kb, rank, c, facts, labs) for rank, c in enumerate(candidates, start=1)]
+    options = _continuation(kb, case, options, excluded, labs)
     supportive = care.supportive_care(kb, facts, excluded)
     if not options:
         supportive.insert(0, care.best_supportive_care(kb, _bsc_reason(facts)))
@@ -237,6 +248,7 @@ def build_plan(case: Case, kb: KnowledgeBase | None = None) -> Plan:
         tests_needed=care.tests_needed(kb, facts),
         rationale=_rationale(kb, case, derived, fired),
         explanation="",
+        warnings=plausibility_warnings(kb, facts, labs, options, excluded),
     )
     return plan.model_copy(update={"explanation": explanation(plan)})
 

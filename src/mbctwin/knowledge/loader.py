@@ -21,13 +21,17 @@ from pydantic import BaseModel, ValidationError
 from mbctwin.case.vocabulary import Vocabulary, VocabularyError, load_vocabulary
 from mbctwin.errors import KnowledgeError
 from mbctwin.knowledge.conditions import fact_names
+from mbctwin.knowledge.dosing import DoseBook
 from mbctwin.knowledge.schema import (
+    DrugLabel,
     Exclusion,
     FactSpec,
     GoalRule,
     LocalRule,
     Modifier,
+    PlausibilityRule,
     Regimen,
+    Schedule,
     Source,
     SupportiveRule,
     SystemicRule,
@@ -60,6 +64,8 @@ class KnowledgeBase:
     tests: list[TestRule]
     goals: list[GoalRule]
     origin: dict[str, str] = field(default_factory=dict)  # record id -> file it came from
+    dosing: DoseBook = field(default_factory=DoseBook)
+    plausibility: list[PlausibilityRule] = field(default_factory=list)
 
 
 def _read_list(path: Traversable, model: type[Record], origin: dict[str, str]) -> list[Record]:
@@ -132,9 +138,21 @@ def _load(data: Traversable) -> KnowledgeBase:
         tests=_rules(data, "tests", TestRule, origin),
         goals=_rules(data, "goals", GoalRule, origin),
         origin=origin,
+        dosing=_dose_book(data.joinpath("dosing"), origin),
+        plausibility=_rules(data, "plausibility", PlausibilityRule, origin),
     )
     _check_references(kb)
     return kb
+
+
+def _dose_book(folder: Traversable, origin: dict[str, str]) -> DoseBook:
+    """Schedules (``dosing/schedules/*.yaml``) and label adjustments (``dosing/labels/*.yaml``)."""
+    if not folder.is_dir():
+        return DoseBook()
+    return DoseBook.of(
+        _read_folder(folder.joinpath("schedules"), Schedule, origin),
+        _read_folder(folder.joinpath("labels"), DrugLabel, origin),
+    )
 
 
 def _check_references(kb: KnowledgeBase) -> None:
@@ -158,7 +176,9 @@ def _reference_problems(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
     for regimen in kb.regimens.values():
         yield from ((regimen.id, f"unknown drug {d!r}") for d in regimen.drugs if d not in vocab.drugs)
         yield from ((regimen.id, f"unknown source {s!r}") for s in regimen.sources if s not in kb.sources)
+    yield from _dosing_problems(kb)
     rules: list[Any] = [
+        *kb.plausibility,
         *kb.systemic,
         *kb.modifiers,
         *kb.exclusions,
@@ -172,11 +192,41 @@ def _reference_problems(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
         yield from ((rule.id, problem) for problem in _rule_problems(kb, rule))
 
 
+def _dosing_problems(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
+    """Schedules and labels name known drugs, sources and regimens; a drug has one default."""
+    defaults: dict[str, str] = {}
+    specific: dict[tuple[str, str], str] = {}
+    for schedule in kb.dosing.schedules.values():
+        yield from _source_and_drug(kb, schedule.id, schedule.source, schedule.drug)
+        if schedule.default and defaults.setdefault(schedule.drug, schedule.id) != schedule.id:
+            yield schedule.id, f"second default schedule for {schedule.drug} (also {defaults[schedule.drug]})"
+        for regimen_id in schedule.regimens:
+            regimen = kb.regimens.get(regimen_id)
+            if regimen is None or schedule.drug not in regimen.drugs:
+                yield schedule.id, f"regimen {regimen_id!r} does not exist or does not hold {schedule.drug}"
+            elif specific.setdefault((regimen_id, schedule.drug), schedule.id) != schedule.id:
+                yield schedule.id, f"{regimen_id} already gives {schedule.drug} by {specific[(regimen_id, schedule.drug)]}"
+    for label in kb.dosing.labels.values():
+        yield from _source_and_drug(kb, label.id, label.source, label.drug)
+        for adjustment in label.adjustments:
+            if adjustment.source is not None and adjustment.source not in kb.sources:
+                yield label.id, f"unknown source {adjustment.source!r} in an adjustment"
+    for rule in kb.plausibility:
+        yield from ((rule.id, f"unknown fact {fact!r}") for fact in rule.facts if fact not in kb.facts)
+
+
+def _source_and_drug(kb: KnowledgeBase, record_id: str, source: str, drug: str) -> Iterator[tuple[str, str]]:
+    if source not in kb.sources:
+        yield record_id, f"unknown source {source!r}"
+    if drug not in kb.vocabulary.drugs:
+        yield record_id, f"unknown drug {drug!r}"
+
+
 def _rule_problems(kb: KnowledgeBase, rule: Any) -> Iterator[str]:
     vocab = kb.vocabulary
     yield from _attribute_selector_problems(vocab, getattr(rule, "attributes", {}))
     known_classes = set(vocab.classes) | set(vocab.groups) | set(vocab.supportive_classes)
-    texts = " ".join(getattr(rule, name, "") or "" for name in ("because", "reason", "action", "regimen"))
+    texts = " ".join(getattr(rule, name, "") or "" for name in ("because", "reason", "action", "regimen", "message"))
     checks: list[tuple[Iterable[str], Collection[str], str]] = [
         (fact_names(rule.when), kb.facts, "fact"),
         (TEMPLATE_FIELD.findall(texts), kb.facts, "fact in text"),

@@ -339,3 +339,169 @@ class GoalRule(_Rule):
 class FactSpec(_Record):
     name: Id
     description: str
+
+
+# --------------------------------------------------------------------------- dosing
+
+Route = Literal["iv", "oral", "sc", "im"]
+DoseBasis = Literal["flat", "per_m2", "per_kg", "auc"]
+DoseUnit = Literal["mg", "mg/mL*min"]
+Lab = Literal[
+    "bilirubin_x_uln",
+    "alt_x_uln",
+    "creatinine_clearance_ml_min",
+    "neutrophils_10e9_l",
+    "lvef_percent",
+    "age",
+]
+
+
+class DaySpan(_Record):
+    """Consecutive days of a cycle, both ends included (``{first: 1, last: 21}``)."""
+
+    first: int = Field(ge=1)
+    last: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DaySpan:
+        if self.last < self.first:
+            raise ValueError(f"last day {self.last} is before first day {self.first}")
+        return self
+
+
+class Administration(_Record):
+    """One dose given on the listed days of a cycle (``times_per_day`` doses on each of them).
+
+    ``amount`` is per ``basis``: per m² of body-surface area, per kg of body weight, flat, or a
+    carboplatin target AUC (then ``unit`` is mg/mL*min and the Calvert formula gives the mg).
+    """
+
+    amount: float = Field(gt=0)
+    unit: DoseUnit = "mg"
+    basis: DoseBasis
+    route: Route
+    days: list[int | DaySpan] = Field(min_length=1)
+    times_per_day: int = Field(default=1, ge=1, le=4)
+    max_mg: float | None = Field(default=None, gt=0)  # a label's cap (datopotamab deruxtecan: 540 mg)
+
+    @model_validator(mode="after")
+    def _auc_unit(self) -> Administration:
+        if (self.basis == "auc") != (self.unit == "mg/mL*min"):
+            raise ValueError("an AUC dose is in mg/mL*min, and only an AUC dose is")
+        return self
+
+    @property
+    def day_numbers(self) -> tuple[int, ...]:
+        """The cycle days on which it is given, spans expanded (what a cost model counts)."""
+        numbers: set[int] = set()
+        for day in self.days:
+            numbers.update([day] if isinstance(day, int) else range(day.first, day.last + 1))
+        return tuple(sorted(numbers))
+
+
+class Schedule(_Record):
+    """A drug's standard starting dose and schedule, cited to its label or pivotal trial.
+
+    ``doses`` repeat every ``cycle_days``; ``first_cycle``, when given, replaces them in the
+    first cycle (loading doses: trastuzumab 8 then 6 mg/kg, fulvestrant days 1, 15 and 29).
+    The drug's ``default`` schedule applies to every regimen that holds it, except the
+    ``regimens`` that a regimen-specific schedule names (weekly paclitaxel, capecitabine at the
+    dose of its partner's trial).
+    """
+
+    id: Id
+    drug: str
+    cycle_days: int = Field(ge=1, le=365)
+    doses: list[Administration] = Field(min_length=1)
+    first_cycle: list[Administration] | None = None
+    default: bool = False
+    regimens: list[Id] = Field(default_factory=list)
+    source: Id
+    locator: str
+    verified: bool = True  # False: taken from the cited publication without its text at hand (validate warns)
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _days_within_cycle(self) -> Schedule:
+        for dose in [*self.doses, *(self.first_cycle or [])]:
+            late = [d for d in dose.day_numbers if d > self.cycle_days]
+            if late:
+                raise ValueError(f"day {late[0]} is beyond the {self.cycle_days}-day cycle")
+        if self.default and self.regimens:
+            raise ValueError("a default schedule applies to every regimen; list regimens only on a specific one")
+        return self
+
+
+class LabRange(_Record):
+    """A band of one lab value: every bound given must hold (``gt 1.25, lte 2`` = 1.26-2.0)."""
+
+    lab: Lab
+    gt: float | None = None
+    gte: float | None = None
+    lt: float | None = None
+    lte: float | None = None
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> LabRange:
+        if all(bound is None for bound in (self.gt, self.gte, self.lt, self.lte)):
+            raise ValueError(f"{self.lab}: give at least one bound (gt, gte, lt, lte)")
+        return self
+
+    def holds(self, value: float | None) -> bool:
+        """A missing lab never triggers an adjustment (the plan says which labs it lacks)."""
+        if value is None:
+            return False
+        return (
+            (self.gt is None or value > self.gt)
+            and (self.gte is None or value >= self.gte)
+            and (self.lt is None or value < self.lt)
+            and (self.lte is None or value <= self.lte)
+        )
+
+
+class LabAdjustment(_Record):
+    """What a drug's label says to do when the case's labs fall in ``when`` (all ranges hold).
+
+    ``avoid``: the label contraindicates the drug or says not to give it (the drug leaves the
+    plan); ``reduce``: start at ``dose_percent`` of the standard dose or at ``dose_amount`` (in
+    the schedule's unit and basis); ``delay``: do not start until the lab recovers.
+    """
+
+    when: list[LabRange] = Field(min_length=1)
+    action: Literal["avoid", "reduce", "delay"]
+    dose_percent: float | None = Field(default=None, gt=0, lt=100)
+    dose_amount: float | None = Field(default=None, gt=0)
+    label_says: str
+    locator: str
+    source: Id | None = None  # when the band comes from another source than the drug's label
+
+    @model_validator(mode="after")
+    def _reduce_has_dose(self) -> LabAdjustment:
+        given = (self.dose_percent is not None) + (self.dose_amount is not None)
+        if (self.action == "reduce") != (given == 1):
+            raise ValueError("a reduce action gives exactly one of dose_percent or dose_amount; others give none")
+        return self
+
+
+class DrugLabel(_Record):
+    """One drug's label adjustments for organ function, counts and age."""
+
+    drug: str
+    source: Id
+    adjustments: list[LabAdjustment] = Field(default_factory=list)
+    notes: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"label_{self.drug}"
+
+
+class PlausibilityRule(_Rule):
+    """A value that is possible but implausible: the plan warns and says what it changed.
+
+    ``facts`` are the facts through which the value acts on a plan (menopausal status acts
+    through ``ovarian_function_active``); the warning lists what rules reading them changed.
+    """
+
+    facts: list[str] = Field(min_length=1)
+    message: str

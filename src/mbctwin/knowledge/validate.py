@@ -34,6 +34,12 @@ def validate(kb: KnowledgeBase) -> Report:
     recommended = {r for rule in kb.systemic for r in rule.recommend}
     report.errors.extend(f"{r}: no rule recommends it" for r in kb.regimens if r not in recommended)
     report.errors.extend(_missing_attributes(kb))
+    report.errors.extend(_missing_doses(kb))
+    report.warnings.extend(
+        f"{s.id}: dose taken from {s.source} without its text at hand (verified: false)"
+        for s in kb.dosing.schedules.values()
+        if not s.verified
+    )
     return report
 
 
@@ -49,3 +55,16 @@ def _missing_attributes(kb: KnowledgeBase) -> list[str]:
         for attribute, rules in sorted(needed.items())
         for drug in kb.vocabulary.lacking(attribute)
     ]
+
+
+def _missing_doses(kb: KnowledgeBase) -> list[str]:
+    """Every drug a plan can offer needs a dose: regimen drugs and drugs that modifiers add."""
+    missing = [
+        f"{regimen.id}: no dose data for {drug} (dosing/schedules)"
+        for regimen in kb.regimens.values()
+        for drug in regimen.drugs
+        if kb.dosing.schedule(drug, regimen.id) is None
+    ]
+    added = sorted({d for modifier in kb.modifiers for d in modifier.add_drugs})
+    missing += [f"{drug}: added by a modifier but has no default schedule" for drug in added if drug not in kb.dosing.default]
+    return missing

@@ -1,0 +1,78 @@
+"""Doses of the plan: each drug's standard schedule and what the case's labs change in it.
+
+Label adjustments are one mechanism for the whole engine: an ``avoid`` action removes the
+drug (``find_exclusions`` reads :func:`avoided`), ``reduce`` and ``delay`` become the
+``adjustment`` string of the drug's dosing entry, naming the lab and its value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mbctwin.engine.contract import Dosing
+from mbctwin.knowledge.dosing import adjustment_text
+from mbctwin.knowledge.loader import KnowledgeBase
+from mbctwin.knowledge.schema import LabAdjustment, Schedule
+
+NO_DOSE_DATA = "no dose data in the knowledge base"
+NO_SCHEDULE = "per the product label; a drug already being given continues at its current dose"
+
+
+@dataclass(frozen=True)
+class LabFinding:
+    """One label adjustment that the case's labs trigger, with its text for the plan."""
+
+    drug: str
+    adjustment: LabAdjustment
+    values: dict[str, float]  # lab -> the case's value
+    source_id: str
+
+    def text(self, schedule: Schedule | None) -> str:
+        """``bilirubin 3.2 × ULN (> 3 × ULN): 50 % dose (40 mg/m²) — ...`` at this schedule's dose."""
+        return adjustment_text(self.adjustment, self.values, schedule)
+
+
+def lab_findings(kb: KnowledgeBase, facts: Mapping[str, Any]) -> dict[str, list[LabFinding]]:
+    """drug -> the label adjustments its label makes at this case's labs (none when labs are missing)."""
+    found: dict[str, list[LabFinding]] = {}
+    for drug, label in kb.dosing.labels.items():
+        for adjustment in label.adjustments:
+            if all(band.holds(facts.get(band.lab)) for band in adjustment.when):
+                values = {band.lab: facts[band.lab] for band in adjustment.when}
+                source = adjustment.source or label.source
+                found.setdefault(drug, []).append(LabFinding(drug, adjustment, values, source))
+    return found
+
+
+def avoided(findings: Mapping[str, list[LabFinding]]) -> dict[str, LabFinding]:
+    """Drugs whose label forbids them at this case's labs, with the first such finding."""
+    result: dict[str, LabFinding] = {}
+    for drug, items in findings.items():
+        blocking = [f for f in items if f.adjustment.action == "avoid"]
+        if blocking:
+            result[drug] = blocking[0]
+    return result
+
+
+def option_dosing(
+    kb: KnowledgeBase, drugs: list[str], regimen: str | None, findings: Mapping[str, list[LabFinding]]
+) -> list[Dosing]:
+    """One dosing entry per drug of an option (ovarian suppression added by modifiers included)."""
+    return [_entry(kb, drug, kb.dosing.schedule(drug, regimen), findings.get(drug, [])) for drug in drugs]
+
+
+def _entry(kb: KnowledgeBase, drug: str, schedule: Schedule | None, findings: list[LabFinding]) -> Dosing:
+    changes = [f for f in findings if f.adjustment.action != "avoid"]
+    adjustment = "; ".join(f.text(schedule) for f in changes) or None
+    if schedule is None:
+        return Dosing(drug=drug, dose=NO_DOSE_DATA, schedule=NO_SCHEDULE, adjustment=adjustment, source="")
+    text = kb.dosing.text[schedule.id]
+    return Dosing(
+        drug=drug,
+        dose=text.dose,
+        schedule=text.schedule,
+        adjustment=adjustment,
+        source=f"{kb.sources[schedule.source].name}, {schedule.locator}",
+    )
