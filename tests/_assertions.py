@@ -6,7 +6,18 @@ from mbctwin.case.derived import Derived
 from mbctwin.case.models import Case
 from mbctwin.case.vocabulary import vocabulary
 from mbctwin.engine.contract import Plan
+from mbctwin.knowledge.loader import load_kb
+from mbctwin.knowledge.schema import LabRange
 
+LAB_NAMES = {
+    "bilirubin_x_uln": "bilirubin",
+    "alt_x_uln": "ALT",
+    "creatinine_clearance_ml_min": "creatinine clearance",
+    "neutrophils_10e9_l": "neutrophils",
+    "lvef_percent": "LVEF",
+    "hba1c_percent": "HbA1c",
+    "age": "age",
+}
 ANTI_HER2_DRUGS = {d for c in vocabulary().groups["anti_her2"] for d in vocabulary().classes[c]}
 
 
@@ -35,5 +46,41 @@ def assert_plan_invariants(case: Case, plan: Plan) -> None:
         assert not set(option.drugs) & failed, f"failed drug offered: {set(option.drugs) & failed}"
     blocked = {d for entry in plan.not_recommended for d in entry.drugs}
     assert not drugs_in_systemic(plan) & blocked
+    assert_dosing_invariants(case, plan)
     assert plan.disclaimer
     assert plan.explanation
+
+
+def _in_band(band: LabRange, value: float | None) -> bool:
+    """The band written out with plain comparisons (not the engine's code)."""
+    if value is None:
+        return False
+    checks = [(band.gt, value > (band.gt or 0)), (band.gte, value >= (band.gte or 0))]
+    checks += [(band.lt, value < (band.lt or 0)), (band.lte, value <= (band.lte or 0))]
+    return all(ok for bound, ok in checks if bound is not None)
+
+
+def label_forbidden(case: Case) -> set[str]:
+    """Drugs whose label data says avoid at this case's labs."""
+    labs = {**case.labs.model_dump(), "age": case.age}
+    return {
+        label.drug
+        for label in load_kb().dosing.labels.values()
+        for adjustment in label.adjustments
+        if adjustment.action == "avoid" and all(_in_band(b, labs[b.lab]) for b in adjustment.when)
+    }
+
+
+def assert_dosing_invariants(case: Case, plan: Plan) -> None:
+    """Every option doses each of its drugs; no drug its label forbids; adjustments name lab and value."""
+    forbidden = label_forbidden(case)
+    labs = {**case.labs.model_dump(), "age": case.age}
+    for option in plan.systemic:
+        assert [d.drug for d in option.dosing] == option.drugs, f"{option.regimen}: dosing does not match drugs"
+        assert not set(option.drugs) & forbidden, f"{option.regimen} holds {set(option.drugs) & forbidden}"
+        for entry in option.dosing:
+            assert entry.dose
+            assert entry.schedule
+            if entry.adjustment is not None:
+                named = [f"{LAB_NAMES[lab]} {value:g}" for lab, value in labs.items() if value is not None]
+                assert any(text in entry.adjustment for text in named), entry.adjustment

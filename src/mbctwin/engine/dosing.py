@@ -30,7 +30,7 @@ class LabFinding:
     source_id: str
 
     def text(self, schedule: Schedule | None) -> str:
-        """``bilirubin 3.2 × ULN (> 3 × ULN): 50 % dose (40 mg/m²) — ...`` at this schedule's dose."""
+        """``bilirubin 3.2 x ULN (> 3 x ULN): 50 % dose (40 mg/m²) — ...`` at this schedule's dose."""
         return adjustment_text(self.adjustment, self.values, schedule)
 
 

@@ -13,11 +13,12 @@ from mbctwin.knowledge.schema import Administration, DaySpan, DrugLabel, LabAdju
 
 ROUTE_TEXT = {"iv": "IV", "oral": "orally", "sc": "SC", "im": "IM"}
 TIMES_TEXT = {1: "once daily", 2: "twice daily", 3: "three times daily", 4: "four times daily"}
+TIMES = "\u00d7"  # multiplication sign, as in the contract example "bilirubin 3.2 x ULN"
 LAB_TEXT = {
-    "bilirubin_x_uln": ("bilirubin", " × ULN"),
-    "alt_x_uln": ("ALT", " × ULN"),
+    "bilirubin_x_uln": ("bilirubin", f" {TIMES} ULN"),
+    "alt_x_uln": ("ALT", f" {TIMES} ULN"),
     "creatinine_clearance_ml_min": ("creatinine clearance", " mL/min"),
-    "neutrophils_10e9_l": ("neutrophils", " × 10⁹/L"),
+    "neutrophils_10e9_l": ("neutrophils", f" {TIMES} 10⁹/L"),
     "lvef_percent": ("LVEF", " %"),
     "age": ("age", ""),
 }
@@ -119,13 +120,13 @@ def render_schedule(schedule: Schedule) -> DoseText:
 
 
 def lab_text(lab: str, value: float) -> str:
-    """``bilirubin 3.2 × ULN`` — the lab and the case's value, as a plan states them."""
+    """``bilirubin 3.2 x ULN`` — the lab and the case's value, as a plan states them."""
     name, unit = LAB_TEXT[lab]
     return f"{name} {value:g}{unit}"
 
 
 def _bound_text(band: LabRange) -> str:
-    """The band the label names, e.g. ``> 1.25-2 × ULN`` or ``< 30 mL/min``."""
+    """The band the label names, e.g. ``> 1.25-2 x ULN`` or ``< 30 mL/min``."""
     _, unit = LAB_TEXT[band.lab]
     bounds = [
         (">", band.gt),
@@ -137,7 +138,7 @@ def _bound_text(band: LabRange) -> str:
 
 
 def adjustment_text(adjustment: LabAdjustment, values: dict[str, float], schedule: Schedule | None) -> str:
-    """``bilirubin 3.2 × ULN (> 3 × ULN): 50 % dose (40 mg/m²)`` — lab, value, band and action."""
+    """``bilirubin 3.2 x ULN (> 3 x ULN): 50 % dose (40 mg/m²)`` — lab, value, band and action."""
     labs = "; ".join(f"{lab_text(b.lab, values[b.lab])} ({_bound_text(b)})" for b in adjustment.when)
     if adjustment.action == "avoid":
         return f"{labs}: {adjustment.label_says}"

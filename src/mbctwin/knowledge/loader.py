@@ -204,8 +204,8 @@ def _dosing_problems(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
             regimen = kb.regimens.get(regimen_id)
             if regimen is None or schedule.drug not in regimen.drugs:
                 yield schedule.id, f"regimen {regimen_id!r} does not exist or does not hold {schedule.drug}"
-            elif specific.setdefault((regimen_id, schedule.drug), schedule.id) != schedule.id:
-                yield schedule.id, f"{regimen_id} already gives {schedule.drug} by {specific[(regimen_id, schedule.drug)]}"
+            elif (earlier := specific.setdefault((regimen_id, schedule.drug), schedule.id)) != schedule.id:
+                yield schedule.id, f"{regimen_id} already gives {schedule.drug} by {earlier}"
     for label in kb.dosing.labels.values():
         yield from _source_and_drug(kb, label.id, label.source, label.drug)
         for adjustment in label.adjustments:

@@ -66,5 +66,7 @@ def _missing_doses(kb: KnowledgeBase) -> list[str]:
         if kb.dosing.schedule(drug, regimen.id) is None
     ]
     added = sorted({d for modifier in kb.modifiers for d in modifier.add_drugs})
-    missing += [f"{drug}: added by a modifier but has no default schedule" for drug in added if drug not in kb.dosing.default]
+    missing += [
+        f"{drug}: added by a modifier but has no default schedule" for drug in added if drug not in kb.dosing.default
+    ]
     return missing
