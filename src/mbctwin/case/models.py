@@ -53,7 +53,6 @@ FINDINGS: tuple[str, ...] = Finding.__args__  # type: ignore[attr-defined]
 
 Percent = Annotated[float, Field(ge=0, le=100)]
 Months = Annotated[float, Field(ge=0, le=1200)]
-Ratio = Annotated[float, Field(ge=0, le=100)]
 CASE_ID_MAX_LENGTH = 128
 # Unicode bidirectional controls (embedding, override, isolate, marks): they make an id display
 # as something other than what it is, so a stored case could impersonate another in a listing.
@@ -138,12 +137,16 @@ class Symptoms(_Strict):
 
 
 class Labs(_Strict):
-    bilirubin_x_uln: Ratio | None = None
-    alt_x_uln: Ratio | None = None
+    """Hard limits are values no living patient has (an entry error, refused naming the field);
+    values that are possible but implausible pass and become plan ``warnings``
+    (knowledge/data/rules/plausibility.yaml)."""
+
+    bilirubin_x_uln: Annotated[float, Field(gt=0, le=100)] | None = None
+    alt_x_uln: Annotated[float, Field(gt=0, le=500)] | None = None
     creatinine_clearance_ml_min: Annotated[float, Field(ge=0, le=300)] | None = None
-    lvef_percent: Percent | None = None
-    neutrophils_10e9_l: Annotated[float, Field(ge=0, le=200)] | None = None
-    hba1c_percent: Annotated[float, Field(ge=2, le=25)] | None = None
+    lvef_percent: Annotated[float, Field(ge=5, le=90)] | None = None
+    neutrophils_10e9_l: Annotated[float, Field(ge=0, le=100)] | None = None
+    hba1c_percent: Annotated[float, Field(ge=3, le=20)] | None = None
 
 
 class Biomarkers(_Strict):

@@ -7,13 +7,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from mbctwin.engine.contract import Plan
+from mbctwin.engine.contract import Dosing, Plan
 
 
 def _systemic_table(plan: Plan) -> Table:
     table = Table(title="Systemic therapy (ranked)", show_lines=False, expand=True)
     table.add_column("#", justify="right", width=3)
     table.add_column("Regimen", style="bold")
+    table.add_column("Dose")
     table.add_column("Why")
     table.add_column("Evidence")
     table.add_column("Level", width=10)
@@ -21,8 +22,17 @@ def _systemic_table(plan: Plan) -> Table:
         trials = [e for e in option.evidence if e.finding]
         evidence = "\n".join(f"{e.source}: {e.finding}" for e in trials[:2])
         guidelines = ", ".join(e.source for e in option.evidence if not e.finding)
-        table.add_row(str(option.rank), option.regimen, option.why, evidence or guidelines, option.level or "")
+        doses = Text("\n").join(_dose_text(d) for d in option.dosing)
+        table.add_row(str(option.rank), option.regimen, doses, option.why, evidence or guidelines, option.level or "")
     return table
+
+
+def _dose_text(entry: Dosing) -> Text:
+    """``paclitaxel 80 mg/m² IV, weekly`` with the adjustment, when any, in yellow below it."""
+    text = Text(f"{entry.drug.replace('_', ' ')} {entry.dose}, {entry.schedule}")
+    if entry.adjustment:
+        text.append(f"\n  ⚠ {entry.adjustment}", style="yellow")
+    return text
 
 
 def _list_panel(title: str, rows: list[str], style: str = "") -> Panel:
@@ -39,6 +49,8 @@ def render_plan(plan: Plan, console: Console) -> None:
     parts: list = [header]
     if plan.urgent:
         parts.append(_list_panel("URGENT", [f"{u.code}: {u.action}" for u in plan.urgent], "bold red"))
+    if plan.warnings:
+        parts.append(_list_panel("Check these values", plan.warnings, "yellow"))
     parts.append(_systemic_table(plan) if plan.systemic else Text("No systemic therapy: best supportive care."))
     if plan.local:
         parts.append(

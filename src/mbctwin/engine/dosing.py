@@ -40,7 +40,7 @@ def lab_findings(kb: KnowledgeBase, facts: Mapping[str, Any]) -> dict[str, list[
     for drug, label in kb.dosing.labels.items():
         for adjustment in label.adjustments:
             if all(band.holds(facts.get(band.lab)) for band in adjustment.when):
-                values = {band.lab: facts[band.lab] for band in adjustment.when}
+                values: dict[str, float] = {band.lab: facts[band.lab] for band in adjustment.when}
                 source = adjustment.source or label.source
                 found.setdefault(drug, []).append(LabFinding(drug, adjustment, values, source))
     return found

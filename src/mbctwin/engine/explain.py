@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mbctwin.engine.contract import Plan
+from mbctwin.engine.contract import Dosing, Plan
 
 PLAIN_CLASS = {
     "aromatase_inhibitor": "a hormone-blocking pill (aromatase inhibitor)",
@@ -66,6 +66,14 @@ def explanation(plan: Plan) -> str:
     return " ".join(parts)
 
 
+def _dose_line(entry: Dosing) -> str:
+    """An indented bullet under its option: drug, dose, schedule, adjustment and source."""
+    line = f"    - {entry.drug.replace('_', ' ')}: {entry.dose}, {entry.schedule}"
+    if entry.adjustment:
+        line += f" — **adjusted:** {entry.adjustment}"
+    return line + (f" ({entry.source})" if entry.source else "")
+
+
 def markdown(plan: Plan) -> str:
     """A printable report of the plan."""
     lines = [
@@ -78,6 +86,8 @@ def markdown(plan: Plan) -> str:
     ]
     if plan.urgent:
         lines += ["## Urgent", ""] + [f"- **{u.code}**: {u.action}" for u in plan.urgent] + [""]
+    if plan.warnings:
+        lines += ["## Check these values", ""] + [f"- {w}" for w in plan.warnings] + [""]
     lines += ["## Systemic therapy", ""]
     if not plan.systemic:
         lines.append("No systemic anticancer therapy: best supportive care.")
@@ -86,6 +96,7 @@ def markdown(plan: Plan) -> str:
         lines.append(
             f"{option.rank}. **{option.regimen}** — {option.why}. Level: {option.level or 'n/a'}. Evidence: {evidence}"
         )
+        lines += [_dose_line(entry) for entry in option.dosing]
     lines.append("")
     if plan.local:
         lines += ["## Local treatment", ""]

@@ -47,9 +47,9 @@ def _changes(
     offered = {d for option in options for d in option.drugs}
     reading = [f for found in labs.values() for f in found if set(f.values) & through]
     withheld = {f.drug for f in reading if f.adjustment.action == "avoid"}
-    for rule, _reason, drugs in excluded.fired:
+    for rule, _reason, removed in excluded.fired:
         if rule is not None and set(fact_names(rule.when)) & through:
-            withheld.update(drugs)
+            withheld.update(removed)
     adjusted = {f.drug for f in reading if f.adjustment.action != "avoid"} & offered
     added = {
         drug
@@ -59,4 +59,4 @@ def _changes(
     } & offered
     for label, drugs in (("withheld", withheld), ("dose adjusted", adjusted), ("added", added)):
         if drugs:
-            yield f"{label} {', '.join(sorted(drugs))}"
+            yield f"{label} {', '.join(sorted(d.replace('_', ' ') for d in drugs))}"

@@ -7,6 +7,7 @@ the knowledge base loads, so a plan pays only dictionary look-ups.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from mbctwin.knowledge.schema import Administration, DaySpan, DrugLabel, LabAdjustment, LabRange, Schedule
@@ -79,7 +80,7 @@ def _administration_text(dose: Administration) -> str:
     return text
 
 
-def _days_text(days: list[int | DaySpan]) -> str:
+def _days_text(days: Sequence[int | DaySpan]) -> str:
     parts = [str(d) if isinstance(d, int) else f"{d.first}-{d.last}" for d in days]
     if len(parts) == 1:
         word = "day" if isinstance(days[0], int) else "days"
@@ -97,7 +98,7 @@ def _cycle_text(doses: list[Administration], cycle_days: int) -> str:
     return f"{_days_text(_given_on(doses))} of a {cycle_days}-day cycle"
 
 
-def _given_on(doses: list[Administration]) -> list[int | DaySpan]:
+def _given_on(doses: list[Administration]) -> Sequence[int | DaySpan]:
     """The days as the data spells them (spans kept) when one administration holds them all."""
     if len(doses) == 1:
         return doses[0].days
