@@ -47,8 +47,8 @@ def main() -> None:
     targets = published_medians()
     for subtype, target in targets.items():
         started = time.perf_counter()
-        dated = run_cohort(subtype, patients=args.patients, seed=args.seed, treated_from=ERA).summary()
-        today = run_cohort(subtype, patients=args.patients, seed=args.seed).summary()
+        dated = run_cohort(subtype, patients=args.patients, seed=args.seed, treated_from=ERA).to_dict()
+        today = run_cohort(subtype, patients=args.patients, seed=args.seed).to_dict()
         median = dated["os_median_months"]
         ok = median is not None and abs(median / target - 1) <= TOLERANCE
         met += ok

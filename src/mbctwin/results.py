@@ -37,6 +37,18 @@ def new_axes(ax: Axes | None = None, size: tuple[float, float] = (7, 4.5)) -> Ax
     return Figure(figsize=size).subplots()
 
 
+def figure_of(ax: Axes) -> Figure:
+    """The top-level figure that ``ax`` is drawn on (what ``savefig`` writes)."""
+    from matplotlib.figure import Figure
+
+    figure = ax.get_figure()
+    while figure is not None and not isinstance(figure, Figure):
+        figure = figure.get_figure()
+    if figure is None:
+        raise ValueError("these Axes belong to no figure")
+    return figure
+
+
 def new_figure(size: tuple[float, float]) -> Figure:
     """A figure that belongs to no pyplot backend (``savefig`` picks a renderer by file type)."""
     from matplotlib.figure import Figure

@@ -15,7 +15,7 @@ from mbctwin.course.model import CourseModel
 from mbctwin.course.policy import EnginePolicy
 from mbctwin.course.result import regimen_drugs
 from mbctwin.course.trial import PUBLICATION_LAG_YEARS, TrialSpec, calendar_start
-from mbctwin.errors import CaseError
+from mbctwin.errors import AvailabilityError, TrialSpecError
 from mbctwin.knowledge.loader import KnowledgeBase
 from tests.course.test_trial import TRIALS
 
@@ -51,7 +51,7 @@ def test_approval_years_depend_on_the_indication() -> None:
 def test_a_bad_availability_file_names_its_field(tmp_path: Path, text: str, field: str) -> None:
     path = tmp_path / "availability.yaml"
     path.write_text(text)
-    with pytest.raises(CaseError) as caught:
+    with pytest.raises(AvailabilityError) as caught:
         Availability.from_file(path)
     assert caught.value.problems[0].field == field
 
@@ -104,7 +104,7 @@ def test_trials_are_dated_by_start_year_or_their_source_and_never_by_name(kb: Kn
     unsourced = keynote.model_copy(update={"source_id": None})
     assert calendar_start(unsourced, kb) is None  # today's options
     assert calendar_start(unsourced.model_copy(update={"start_year": 2016}), kb) == 2016.0
-    with pytest.raises(CaseError, match="source_id"):
+    with pytest.raises(TrialSpecError, match="source_id"):
         calendar_start(keynote.model_copy(update={"source_id": "keynote_3550"}), kb)
 
 
@@ -137,7 +137,7 @@ def test_a_dated_cohort_gets_only_the_drugs_of_its_years(kb: KnowledgeBase) -> N
     dated = run_cohort("HR+/HER2-", patients=600, seed=4, kb=kb, treated_from=(2008, 2016))
     today = run_cohort("HR+/HER2-", patients=600, seed=4, kb=kb)
     assert today.cohort.calendar is None
-    assert dated.summary()["treated_from"] == [2008, 2016]
+    assert dated.to_dict()["treated_from"] == [2008, 2016]
     calendar = dated.cohort.calendar
     assert calendar.min() >= 2008
     assert calendar.max() <= 2016
@@ -150,7 +150,7 @@ def test_a_dated_cohort_gets_only_the_drugs_of_its_years(kb: KnowledgeBase) -> N
             regimen,
             year,
         )
-    assert dated.summary()["os_median_months"] < today.summary()["os_median_months"]
+    assert dated.to_dict()["os_median_months"] < today.to_dict()["os_median_months"]
     again = run_cohort("HR+/HER2-", patients=600, seed=4, kb=kb, treated_from=(2008, 2016))
     assert again.result.lines.equals(dated.result.lines)
     with pytest.raises(ValueError, match="treated_from"):

@@ -294,7 +294,7 @@ def test_site_cohort_is_held_to_the_published_table(kb: KnowledgeBase) -> None:
     assert {c.item: c.published for c in cohort.checks} == targets.published()["HR+/HER2-"]
     assert isinstance(cohort.checks[0].published, tuple)  # the luminal A - luminal B band
     assert {c.tolerance for c in cohort.checks} == {f"±{targets.tolerance_points:g} points"}
-    summary = run_cohort("HR+/HER2-", presentation="recurrent", patients=100, seed=cohort.seed, kb=kb).summary()
+    summary = run_cohort("HR+/HER2-", presentation="recurrent", patients=100, seed=cohort.seed, kb=kb).to_dict()
     assert cohort.site_ever_percent == summary["site_ever_percent"]
     assert [c.passed for c in cohort.checks] == [
         check_site(summary["site_ever_percent"][c.item], c.published).passed for c in cohort.checks

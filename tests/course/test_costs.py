@@ -20,7 +20,7 @@ from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import Policy, parse_policy
 from mbctwin.course.prices import PriceSet
 from mbctwin.course.result import BEST_SUPPORTIVE_CARE, CourseResult
-from mbctwin.errors import CaseError
+from mbctwin.errors import PriceFileError
 
 CASE = Path(__file__).parents[2] / "src/mbctwin/case/examples/hr-positive-first-line.yaml"
 
@@ -221,7 +221,7 @@ def test_every_packaged_price_set_loads_by_id_and_lists_its_gaps(price_set):
 
 
 def test_an_unknown_packaged_price_set_is_an_error_naming_the_field():
-    with pytest.raises(CaseError) as error:
+    with pytest.raises(PriceFileError) as error:
         PriceSet.packaged("nowhere_2030")
     assert error.value.problems[0].field == "prices"
 
@@ -251,7 +251,7 @@ def test_an_unknown_packaged_price_set_is_an_error_naming_the_field():
 def test_a_bad_price_set_names_the_field(change, field_name):
     raw = yaml.safe_load(PriceSet.from_file().model_dump_json())
     raw.update(change)
-    with pytest.raises(CaseError) as error:
+    with pytest.raises(PriceFileError) as error:
         PriceSet.from_dict(raw)
     assert any(p.field.startswith(field_name) for p in error.value.problems)
 

@@ -20,7 +20,7 @@ from mbctwin.course.frailty import cox_limit, population_survival, shape_for_haz
 from mbctwin.course.model import CourseModel
 from mbctwin.course.params import CourseParams, course_file_text
 from mbctwin.course.policy import FixedPolicy
-from mbctwin.errors import CaseError
+from mbctwin.errors import CourseParamsError
 from mbctwin.knowledge.loader import KnowledgeBase
 
 medians = st.floats(1.0, 60.0)
@@ -105,5 +105,5 @@ def test_a_structure_file_without_a_later_parameter_loads_without_it_and_a_negat
     assert getattr(CourseParams.from_file(older), name) == 0.0
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text(yaml.safe_dump({**raw, name: {"value": -0.1}}))
-    with pytest.raises(CaseError, match=name):
+    with pytest.raises(CourseParamsError, match=name):
         CourseParams.from_file(wrong)

@@ -104,7 +104,7 @@ def test_time_on_lines_and_on_chemotherapy_add_up(kb: KnowledgeBase) -> None:
     result = CourseModel(kb=kb, policy=policy).simulate(
         from_case(example_case("hr-positive-first-line"), 3000), years=10, seed=3
     )
-    lines, summary = result.lines, result.summary()
+    lines, summary = result.lines, result.to_dict()
     duration = lines["stop_months"] - lines["start_months"]
     n = len(result.patients)
     assert summary["time_on_line_months_mean"]["1"] == pytest.approx(duration[lines["line"] == 1].mean(), abs=0.05)
@@ -213,9 +213,9 @@ def test_cohort_vary_reaches_every_scalar_case_field() -> None:
     ],
 )
 def test_cohort_vary_refuses_what_is_not_a_drawable_field(vary: dict, field: str) -> None:
-    from mbctwin.errors import CaseError
+    from mbctwin.errors import PopulationError
 
-    with pytest.raises(CaseError) as caught:
+    with pytest.raises(PopulationError) as caught:
         from_template(example_case("hr-positive-first-line"), 10, vary, np.random.default_rng(0))
     assert caught.value.problems[0].field == field
 
@@ -301,7 +301,7 @@ def test_a_new_brain_metastasis_triggers_the_local_treatment_the_engine_would_gi
     assert len(brain) > 200
     assert set(local["patient"]) == set(brain.index)
     assert np.allclose(local.set_index("patient")["months"].sort_index(), brain.sort_index())
-    assert result.summary()["care_actions_percent"][local["action"].iloc[0]] == pytest.approx(
+    assert result.to_dict()["care_actions_percent"][local["action"].iloc[0]] == pytest.approx(
         len(brain) / 2_000 * 100, abs=0.1
     )
 

@@ -20,7 +20,7 @@ from mbctwin.course.populations import (
     run_cohort,
 )
 from mbctwin.course.result import SUMMARY_SITES
-from mbctwin.errors import CaseError
+from mbctwin.errors import OptionError, PopulationError
 from mbctwin.knowledge.loader import KnowledgeBase
 
 PACKAGED = Path(__file__).resolve().parents[2] / "src/mbctwin/knowledge/data/course"
@@ -61,11 +61,11 @@ def test_subtype_names_and_aliases(definitions: CohortDefinitions, alias: str, n
 
 
 def test_unknown_subtype_and_presentation_name_the_option() -> None:
-    with pytest.raises(CaseError) as subtype_error:
+    with pytest.raises(OptionError) as subtype_error:
         build_cohort("luminal-Z", "any", 10, 1)
     assert subtype_error.value.problems[0].field == "subtype"
     assert "triple-negative" in subtype_error.value.problems[0].message
-    with pytest.raises(CaseError) as presentation_error:
+    with pytest.raises(OptionError) as presentation_error:
         build_cohort("HR+/HER2-", "relapsed", 10, 1)
     assert presentation_error.value.problems[0].field == "presentation"
     assert "de_novo" in presentation_error.value.problems[0].message
@@ -77,12 +77,12 @@ def test_a_bad_definition_file_names_the_field(tmp_path: Path) -> None:
     raw["subtypes"]["triple-negative"]["template"]["ecog"] = 9
     path = tmp_path / "cohorts.yaml"
     path.write_text(yaml.safe_dump(raw))
-    with pytest.raises(CaseError) as error:
+    with pytest.raises(PopulationError) as error:
         CohortDefinitions.from_file(path)
     assert "subtypes.HR+/HER2-.age.mean" in str(error.value)
     raw["subtypes"]["HR+/HER2-"]["age"]["mean"] = 66
     path.write_text(yaml.safe_dump(raw))
-    with pytest.raises(CaseError, match=r"subtypes\.triple-negative\.template\.ecog"):
+    with pytest.raises(PopulationError, match=r"subtypes\.triple-negative\.template\.ecog"):
         CohortDefinitions.from_file(path)
 
 
@@ -128,13 +128,13 @@ def test_same_seed_same_cohort_and_summary() -> None:
     assert np.array_equal(first.sites, again.sites)
     assert np.array_equal(first.age, again.age)
     assert first.templates == again.templates
-    summary = run_cohort("HR-/HER2+", presentation="any", patients=200, seed=4, years=5).summary()
-    assert summary == run_cohort("HR-/HER2+", presentation="any", patients=200, seed=4, years=5).summary()
+    summary = run_cohort("HR-/HER2+", presentation="any", patients=200, seed=4, years=5).to_dict()
+    assert summary == run_cohort("HR-/HER2+", presentation="any", patients=200, seed=4, years=5).to_dict()
     assert summary["subtype"] == "HR-/HER2+"
     assert summary["presentation"] == "any"
     assert set(summary["site_ever_percent"]) == {"bone", "liver", "lung", "brain"}
     assert summary["qalys_mean"] > 0
-    other = run_cohort("HR-/HER2+", presentation="any", patients=200, seed=5, years=5).summary()
+    other = run_cohort("HR-/HER2+", presentation="any", patients=200, seed=5, years=5).to_dict()
     assert other["site_ever_percent"] != summary["site_ever_percent"]
 
 

@@ -30,7 +30,7 @@ from mbctwin.course.psa import (
     outcomes,
     run_psa,
 )
-from mbctwin.errors import CaseError
+from mbctwin.errors import UncertaintyError
 from mbctwin.knowledge.loader import KnowledgeBase
 
 CASE = example_case("triple-negative-first-line")  # short survival: fast runs
@@ -68,7 +68,7 @@ def test_same_seed_same_table_and_other_seed_differs(
     again = run_psa(CASE, seed=5, kb=kb, params=params, **SMALL)
     other = run_psa(CASE, seed=6, kb=kb, params=params, **SMALL)
     assert serial.table.equals(again.table)
-    assert serial.summary == again.summary
+    assert serial.to_dict() == again.to_dict()
     assert not serial.table[list(OUTCOMES)].equals(other.table[list(OUTCOMES)])
     assert serial.table["draw"].tolist() == list(range(SMALL["draws"]))
 
@@ -96,7 +96,7 @@ def test_psa_on_a_local_dask_cluster_equals_the_serial_run(
     pytest.importorskip("dask.distributed")
     parallel = run_psa(CASE, seed=5, kb=kb, params=params, scheduler="dask", **SMALL)
     assert serial.table.equals(parallel.table)
-    assert serial.summary == parallel.summary
+    assert serial.to_dict() == parallel.to_dict()
 
 
 def test_zero_spread_reproduces_the_base_model_exactly(
@@ -136,7 +136,7 @@ def test_perturbations_reach_the_model(kb: KnowledgeBase, params: CourseParams, 
 
 def test_outcomes_follow_the_definitions_of_the_course_summary(kb: KnowledgeBase, params: CourseParams) -> None:
     result = CourseModel(params=params, kb=kb).simulate(from_case(CASE, 300), years=4, seed=1)
-    mine, theirs = outcomes(result), result.summary()
+    mine, theirs = outcomes(result), result.to_dict()
     assert round(mine["os_median_months"], 1) == theirs["os_median_months"]
     assert round(mine["life_years_mean"], 3) == theirs["life_years_mean"]
     assert round(mine["qalys_mean"], 3) == theirs["qalys_mean"]
@@ -145,13 +145,16 @@ def test_outcomes_follow_the_definitions_of_the_course_summary(kb: KnowledgeBase
 
 def test_summary_reports_mean_median_and_percentiles(kb: KnowledgeBase, params: CourseParams) -> None:
     psa = run_psa(CASE, draws=5, patients=100, years=3.0, seed=1, kb=kb, params=params)
+    summary = psa.to_dict()
     for name in OUTCOMES:
-        stats = psa.summary["outcomes"][name]
+        stats = summary["outcomes"][name]
         if stats["mean"] is not None:
             assert stats["p2_5"] <= stats["median"] <= stats["p97_5"]
             assert stats["p2_5"] <= stats["mean"] <= stats["p97_5"]
-    assert psa.summary["draws"] == 5
-    assert "utilities" in psa.summary["uncertain_parameters"]
+    assert summary["draws"] == 5
+    assert "utilities" in summary["uncertain_parameters"]
+    assert list(psa.summary.index) == list(OUTCOMES)
+    assert psa.summary.loc["qalys_mean", "median"] == summary["outcomes"]["qalys_mean"]["median"]
 
 
 def test_hazard_ratio_draws_follow_the_published_ci(kb: KnowledgeBase, uncertainty: Uncertainty) -> None:
@@ -229,7 +232,7 @@ def test_bad_uncertainty_names_the_field(
     raw = {"efficacy": uncertainty.efficacy.model_dump(), "parameters": raw_parameters}
     path = tmp_path / "uncertainty.yaml"
     path.write_text(yaml.safe_dump(raw))
-    with pytest.raises(CaseError) as error:
+    with pytest.raises(UncertaintyError) as error:
         Uncertainty.from_file(path)
     assert field in [p.field for p in error.value.problems]
 
@@ -243,7 +246,7 @@ def test_wrong_family_for_a_value_names_the_field(
             "parameters": {"bsc_median_months": {"distribution": "beta", "sample_size": 10, "note": "assumption"}},
         }
     )
-    with pytest.raises(CaseError, match=r"parameters\.bsc_median_months"):
+    with pytest.raises(UncertaintyError, match=r"parameters\.bsc_median_months"):
         run_psa(CASE, draws=1, patients=10, kb=kb, params=params, uncertainty=wrong)
 
 
@@ -269,7 +272,7 @@ def test_parameter_draws_stay_in_range(
     problems = []
     try:
         drawn = draw_params(params, Uncertainty.from_dict(raw), np.random.default_rng(seed))
-    except CaseError as error:  # a relative SD too large for some probability is refused by name
+    except UncertaintyError as error:  # a relative SD too large for some probability is refused by name
         problems = error.problems
     if problems:
         assert not use_sample_size

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from mbctwin.course.trial import TrialReport, TrialSpec, investigational_drugs, run_trial, trial_year
-from mbctwin.errors import CaseError
+from mbctwin.errors import TrialSpecError
 from mbctwin.knowledge.loader import KnowledgeBase
 
 TRIALS = Path(str(resources.files("mbctwin.course").joinpath("trials")))
@@ -45,7 +45,7 @@ def _spec(tmp_path: Path, **changes: object) -> Path:
     ],
 )
 def test_bad_specs_name_the_field(tmp_path: Path, changes: dict, field: str) -> None:
-    with pytest.raises(CaseError) as caught:
+    with pytest.raises(TrialSpecError) as caught:
         TrialSpec.from_file(_spec(tmp_path, **changes))
     assert field in {p.field for p in caught.value.problems}
 
@@ -55,7 +55,7 @@ def test_bad_template_case_is_refused_before_running(tmp_path: Path) -> None:
     raw["population"]["case"]["ecog"] = 9
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(raw))
-    with pytest.raises(CaseError, match="ecog"):
+    with pytest.raises(TrialSpecError, match=r"population\.case\.ecog"):
         TrialSpec.from_file(path)
 
 

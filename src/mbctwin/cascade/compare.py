@@ -30,11 +30,11 @@ def compare(
 
 def organ_counts_png(comparison: dict[str, Any], path: Path) -> Path:
     """One panel per grid: mean cells over seeds (band: min-max), untreated vs treated."""
-    from mbctwin.cascade.plot import _pyplot
+    from mbctwin.results import new_figure
 
-    plt = _pyplot()
     keys = list(comparison["arms"]["untreated"]["series"])
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3), squeeze=False)
+    fig = new_figure((3.2 * len(keys), 3))
+    axes = fig.subplots(1, len(keys), squeeze=False)
     for ax, key in zip(axes[0], keys, strict=True):
         for arm, colour in (("untreated", "tab:grey"), ("treated", "tab:blue")):
             data = comparison["arms"][arm]
@@ -47,5 +47,4 @@ def organ_counts_png(comparison: dict[str, Any], path: Path) -> Path:
     axes[0][0].legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return path

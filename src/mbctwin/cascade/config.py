@@ -21,16 +21,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from mbctwin.errors import FieldProblem, MbctwinError
-
-
-class CascadeConfigError(MbctwinError):
-    """An invalid or numerically unstable configuration; ``problems`` names each bad field."""
-
-    def __init__(self, problems: list[FieldProblem]):
-        self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
-
+from mbctwin.errors import CascadeConfigError, FieldProblem
 
 SEPARATOR = "; "
 

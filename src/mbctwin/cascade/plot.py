@@ -1,7 +1,8 @@
 """Pictures of a cascade run: grid frames, an animated GIF and time series.
 
-The only module importing matplotlib (lazily, inside functions, with the Agg backend so it
-works without a display); the GIF is assembled with Pillow.
+matplotlib is imported lazily; figures are ``matplotlib.figure.Figure`` objects that belong to no
+pyplot backend, so plotting never changes the caller's backend and works without a display. The
+GIF is assembled with Pillow.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from mbctwin.results import figure_of, new_axes, new_figure
+
 DEFAULT_SERIES = (
     "primary_n_mesenchymal",
     "primary_n_epithelial",
@@ -20,15 +23,6 @@ DEFAULT_SERIES = (
     "cum_intravasated_cells",
     "cum_arrived_cells",
 )
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_grid(
@@ -44,9 +38,7 @@ def plot_grid(
 
     ``vessels`` is ``(x, y, ruptured)`` of this grid's vessel points; returns the Axes.
     """
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 5))
+    ax = new_axes(ax, (5, 5))
     ax.imshow(w.T, origin="lower", cmap="Greens", vmin=0, vmax=1, interpolation="nearest")
     ax.scatter(x[~mesenchymal], y[~mesenchymal], s=4, c="tab:blue", label="epithelial")
     ax.scatter(x[mesenchymal], y[mesenchymal], s=4, c="tab:red", label="mesenchymal")
@@ -61,9 +53,9 @@ def plot_grid(
 
 def frame_png(frame: dict[str, np.ndarray], path: Path) -> Path:
     """All grids of one saved frame side by side in one PNG."""
-    plt = _pyplot()
     n_grids = frame["w"].shape[0]
-    fig, axes = plt.subplots(1, n_grids, figsize=(4 * n_grids, 4.3), squeeze=False)
+    fig = new_figure((4 * n_grids, 4.3))
+    axes = fig.subplots(1, n_grids, squeeze=False)
     for g, ax in enumerate(axes[0]):
         cells, vessels = frame["cell_grid"] == g, frame["vessel_grid"] == g
         name = "primary" if g == 0 else f"grid {g + 1}"
@@ -79,7 +71,6 @@ def frame_png(frame: dict[str, np.ndarray], path: Path) -> Path:
     axes[0][0].legend(loc="lower left", fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
-    plt.close(fig)
     return path
 
 
@@ -94,9 +85,7 @@ def gif(pngs: Sequence[Path], path: Path, ms_per_frame: int = 300) -> Path:
 
 def plot_series(records: list[dict[str, Any]], keys: Sequence[str] | None = None, ax: Any = None) -> Any:
     """Statistics against the step (log scale not assumed); returns the Axes."""
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
+    ax = new_axes(ax, (7, 4))
     steps = [r["step"] for r in records]
     for key in keys or [k for k in DEFAULT_SERIES if records and k in records[0]]:
         ax.plot(steps, [r[key] for r in records], label=key)
@@ -106,9 +95,7 @@ def plot_series(records: list[dict[str, Any]], keys: Sequence[str] | None = None
 
 
 def series_png(records: list[dict[str, Any]], path: Path) -> Path:
-    plt = _pyplot()
-    ax = plot_series(records)
-    ax.figure.tight_layout()
-    ax.figure.savefig(path, dpi=90)
-    plt.close(ax.figure)
+    figure = figure_of(plot_series(records))
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
     return path

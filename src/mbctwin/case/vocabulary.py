@@ -22,8 +22,9 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mbctwin.datafiles import read_data
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
 AttributeValue = str | bool
@@ -272,7 +273,7 @@ def _resolve(
 def load_vocabulary(folder: Traversable | Path) -> Vocabulary:
     """The vocabulary of a knowledge-base data folder (``<folder>/vocabulary.yaml``)."""
     text = folder.joinpath("vocabulary.yaml").read_text(encoding="utf-8")
-    return parse_vocabulary(yaml.safe_load(text))
+    return parse_vocabulary(read_data(text))
 
 
 @cache

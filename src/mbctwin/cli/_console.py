@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from mbctwin.errors import CaseError, KnowledgeError
+from mbctwin.errors import InputError, KnowledgeError
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -19,8 +19,9 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False))
 
 
-def fail_on_case_error(error: CaseError) -> typer.Exit:
-    err.print("[bold red]Invalid case[/] — nothing was planned:")
+def fail_on_input_error(error: InputError, nothing: str = "nothing was run") -> typer.Exit:
+    """Name the input that failed (``Invalid trial spec``) and every bad field in it; exit code 2."""
+    err.print(f"[bold red]Invalid {error.input_kind}[/] — {nothing}:")
     for problem in error.problems:
         err.print(f"  [red]{problem.field}[/]: {problem.message}", markup=True)
     return typer.Exit(2)

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from mbctwin.cli._console import err, fail_on_case_error, out, print_json
+from mbctwin.cli._console import err, fail_on_input_error, out, print_json
 from mbctwin.cli._options import Scheduler, check_scheduler
 from mbctwin.cli.course import Output, _run_with_bar
-from mbctwin.errors import CaseError
+from mbctwin.errors import InputError
 
 if TYPE_CHECKING:
     from mbctwin.course.calibration import CalibrationResult
@@ -56,8 +56,8 @@ def calibrate_command(
                 progress=update, replicates=replicates,
             ),
         )  # fmt: skip
-    except CaseError as error:
-        raise fail_on_case_error(error) from None
+    except InputError as error:
+        raise fail_on_input_error(error, "nothing was simulated") from None
     if report is not None:
         written = write_calibration_report(result, report)
         err.print(f"wrote {written}")

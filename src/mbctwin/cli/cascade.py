@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from mbctwin.cascade import io
-from mbctwin.cascade.config import CascadeConfig, CascadeConfigError
-from mbctwin.cascade.extensions import ExtendedCascadeModel, ExtendedConfig
-from mbctwin.cascade.model import CascadeModel, run_replicates
-from mbctwin.cli._console import err, print_json
+from mbctwin.cli._console import err, fail_on_input_error, print_json
+
+if TYPE_CHECKING:
+    from mbctwin.cascade.config import CascadeConfig
+    from mbctwin.cascade.extensions import ExtendedConfig
 
 app = typer.Typer(help="Cell-scale metastatic cascade simulator (Franssen et al. 2019).", no_args_is_help=True)
 
@@ -29,17 +29,17 @@ def _fail(field: str, message: str) -> typer.Exit:
 
 
 def _config(path: Path | None) -> CascadeConfig:
+    from mbctwin.cascade.config import CascadeConfig, CascadeConfigError
+
     try:
         return CascadeConfig.from_file(path) if path else CascadeConfig()
     except CascadeConfigError as error:
-        err.print("[bold red]Invalid cascade configuration[/] — nothing was run:")
-        for problem in error.problems:
-            err.print(f"  [red]{problem.field}[/]: {problem.message}")
-        raise typer.Exit(2) from None
+        raise fail_on_input_error(error) from None
 
 
 def _extended(cfg: CascadeConfig, case: Path | None, treatment: str | None, start_step: int) -> ExtendedConfig:
     """The extensions for --case / --treatment: organs and receptors of the case, therapies of the regimen."""
+    from mbctwin.cascade.extensions import ExtendedConfig
     from mbctwin.cascade.treatment import config_from_case, therapies_from
     from mbctwin.case.io import read_case
     from mbctwin.errors import MbctwinError
@@ -81,6 +81,10 @@ def run_command(
     start_step: Annotated[int, typer.Option("--start-step", min=0, help="Step the treatment starts.")] = 0,
 ) -> None:
     """Simulate and write compressed NPZ frames, events.parquet, stats.json, config.json and seed.txt."""
+    from mbctwin.cascade import io
+    from mbctwin.cascade.extensions import ExtendedCascadeModel
+    from mbctwin.cascade.model import CascadeModel
+
     if steps < 1:
         raise _fail("--steps", "must be ≥ 1")
     if save_every < 1:
@@ -121,6 +125,8 @@ def stats_command(
     fmt: Annotated[StatsFormat, typer.Option("--format", "-f", help="json: only JSON on stdout.")] = StatsFormat.json,
 ) -> None:
     """Print the statistics of every saved step as {"records": [...]}."""
+    from mbctwin.cascade import io
+
     print_json({"records": io.read_records(_run_dir(run_dir))})
 
 
@@ -129,7 +135,7 @@ def plot_command(
     run_dir: Annotated[Path, typer.Argument(help="A folder written by `mbc cascade run`.")],
 ) -> None:
     """Write plots/: a PNG per saved frame (all grids), frames.gif and series.png."""
-    from mbctwin.cascade import plot
+    from mbctwin.cascade import io, plot
 
     records = io.read_records(_run_dir(run_dir))
     target = run_dir / "plots"
@@ -151,6 +157,8 @@ def replicates_command(
     ] = None,
 ) -> None:
     """Several seeds at once (in parallel with --scheduler); prints the final statistics per seed as JSON."""
+    from mbctwin.cascade.model import run_replicates
+
     try:
         seed_list = [int(s) for s in seeds.split(",") if s.strip()]
     except ValueError:

@@ -8,19 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from mbctwin.case.io import read_case
-from mbctwin.cli._console import err, fail_on_case_error, out, print_json
+from mbctwin.cli._console import err, fail_on_input_error, out, print_json
 from mbctwin.cli._options import Scheduler, Seed, Years, check_scheduler
 from mbctwin.cli.course import Output, _run_with_bar
-from mbctwin.course.policy import parse_policy
-from mbctwin.errors import CaseError
-
-
-def _fail_on_prices(error: CaseError) -> typer.Exit:
-    err.print("[bold red]Invalid price set[/] — nothing was simulated:")
-    for problem in error.problems:
-        err.print(f"  [red]{problem.field}[/]: {problem.message}")
-    return typer.Exit(2)
+from mbctwin.errors import InputError
 
 
 def cea_command(
@@ -42,13 +33,15 @@ def cea_command(
     scheduler: Scheduler = None,
 ) -> None:
     """Costs, QALYs and ICERs of strategies; with --psa the CE plane, acceptability and value of information."""
+    from mbctwin.case.io import read_case
     from mbctwin.course.cea import run_cea
+    from mbctwin.course.policy import parse_policy
     from mbctwin.course.prices import PriceSet
 
     try:
         loaded = read_case(case)
-    except CaseError as error:
-        raise fail_on_case_error(error) from None
+    except InputError as error:
+        raise fail_on_input_error(error, "nothing was simulated") from None
     try:
         chosen = {text: parse_policy(text) for text in strategies.split(",") if text}
     except ValueError as error:
@@ -60,8 +53,8 @@ def cea_command(
     check_scheduler(scheduler)
     try:
         price_set = PriceSet.load(prices)
-    except CaseError as error:
-        raise _fail_on_prices(error) from None
+    except InputError as error:
+        raise fail_on_input_error(error, "nothing was simulated") from None
     result = _run_with_bar(
         "cost-effectiveness",
         lambda update: run_cea(

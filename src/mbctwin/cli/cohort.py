@@ -5,48 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
-from mbctwin.case.models import SITES
-from mbctwin.cli._console import err, out, print_json
+from mbctwin.cli._console import err, fail_on_input_error, out, print_json
 from mbctwin.cli._options import Patients, Scheduler, Seed, Years, check_scheduler
 from mbctwin.cli.course import Output, _print_summary, _run_with_bar
-from mbctwin.course.cohort import Cohort
-from mbctwin.course.plot import save_plots
-from mbctwin.course.populations import (
-    CohortRun,
-    check_presentation,
-    check_treated_from,
-    packaged_definitions,
-    run_cohort,
-)
-from mbctwin.errors import CaseError, FieldProblem
-
-
-def _fail(error: CaseError) -> typer.Exit:
-    for problem in error.problems:
-        err.print(f"[red]{problem.field}[/]: {problem.message}", markup=True)
-    return typer.Exit(2)
-
-
-def cohort_frame(cohort: Cohort) -> pd.DataFrame:
-    """The drawn population, one row per patient (written beside patients.parquet)."""
-    templates = cohort.templates
-    frame = pd.DataFrame(
-        {
-            "patient": range(cohort.size),
-            "age": cohort.age,
-            "ecog": cohort.ecog,
-            "presentation": [templates[t].presentation for t in cohort.template],
-            "menopausal_status": [templates[t].menopausal_status for t in cohort.template],
-            "her2_ihc": [templates[t].tumor.her2_ihc for t in cohort.template],
-        }
-    )
-    for i, site in enumerate(SITES):
-        if cohort.sites[:, i].any():
-            frame[f"{site}_at_start"] = cohort.sites[:, i]
-    return frame
+from mbctwin.errors import FieldProblem, InputError, OptionError
 
 
 def cohort_command(
@@ -72,13 +36,15 @@ def cohort_command(
     ] = None,
 ) -> None:
     """A population from published distributions (age, ECOG, sites, de novo share): survival, sites, QALYs."""
+    from mbctwin.course.populations import CohortRun, check_presentation, packaged_definitions, run_cohort
+
     try:
         definitions = packaged_definitions()
         definitions.resolve(subtype)
         check_presentation(presentation)
         era = parse_years(treated_from) if treated_from is not None else None
-    except CaseError as error:
-        raise _fail(error) from None
+    except InputError as error:
+        raise fail_on_input_error(error, "nothing was simulated") from None
     check_scheduler(scheduler)
     run: CohortRun = _run_with_bar(
         "simulating cohort",
@@ -94,16 +60,10 @@ def cohort_command(
             treated_from=era,
         ),
     )
-    summary = run.summary()
+    summary = run.to_dict()
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        cohort_frame(run.cohort).to_parquet(out_dir / "cohort.parquet")
-        run.result.patients.to_parquet(out_dir / "patients.parquet")
-        run.result.lines.to_parquet(out_dir / "lines.parquet")
-        run.result.events.to_parquet(out_dir / "events.parquet")
-        pictures = save_plots(run.result, out_dir)
-        names = ", ".join(p.name for p in pictures)
-        err.print(f"wrote cohort, patients, lines and events (.parquet) and {names} in {out_dir}")
+        saved = run.save(out_dir)
+        err.print(f"wrote {', '.join(p.name for p in saved)} in {out_dir}")
     if fmt is Output.json:
         print_json(summary)
         return
@@ -117,6 +77,8 @@ def cohort_command(
 
 def parse_years(text: str) -> tuple[float, float]:
     """ "2012" or "2008:2016" -> (first, last) calendar years; anything else names the option."""
+    from mbctwin.course.populations import check_treated_from
+
     try:
         years = [float(part) for part in text.split(":")]
     except ValueError:
@@ -126,7 +88,7 @@ def parse_years(text: str) -> tuple[float, float]:
             raise ValueError(f"expected YEAR or FIRST:LAST, got {text!r}")
         return check_treated_from((years[0], years[-1]))
     except ValueError as error:
-        raise CaseError([FieldProblem("--treated-from", str(error))]) from None
+        raise OptionError([FieldProblem("--treated-from", str(error))]) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -10,17 +10,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from mbctwin.case.io import read_case
-from mbctwin.cli._console import err, fail_on_case_error, out, print_json
+from mbctwin.cli._console import err, fail_on_input_error, out, print_json
 from mbctwin.cli._options import Patients, Scheduler, Seed, Years, check_scheduler
-from mbctwin.course.cohort import from_case
-from mbctwin.course.compare import compare_policies
-from mbctwin.course.model import CourseModel
-from mbctwin.course.params import CourseParams
-from mbctwin.course.plot import save_plots
-from mbctwin.course.policy import parse_policy
-from mbctwin.course.trial import TrialSpec, run_trial
-from mbctwin.errors import CaseError
+from mbctwin.errors import InputError
 
 
 class Output(StrEnum):
@@ -55,30 +47,29 @@ def simulate_command(
     scheduler: Scheduler = None,
 ) -> None:
     """What is likely to happen to this patient: survival, lines, sites, QALYs."""
+    from mbctwin.case.io import read_case
+    from mbctwin.course.policy import parse_policy
+    from mbctwin.course.simulation import simulate
+
     try:
         loaded = read_case(case)
         chosen = parse_policy(policy)
-    except CaseError as error:
-        raise fail_on_case_error(error) from None
+    except InputError as error:
+        raise fail_on_input_error(error, "nothing was simulated") from None
     except ValueError as error:
         err.print(f"[red]policy[/]: {error}")
         raise typer.Exit(2) from None
-    model = CourseModel(params=CourseParams.from_file(), policy=chosen)
     check_scheduler(scheduler)
     result = _run_with_bar(
         "simulating",
-        lambda update: model.simulate(
-            from_case(loaded, patients), years=years, seed=seed, progress=update, scheduler=scheduler
+        lambda update: simulate(
+            loaded, patients=patients, years=years, policy=chosen, seed=seed, progress=update, scheduler=scheduler
         ),
     )
-    summary = {"case_id": loaded.id, "seed": seed, **result.summary()}
+    summary = {"case_id": loaded.id, "seed": seed, **result.to_dict()}
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        result.patients.to_parquet(out_dir / "patients.parquet")
-        result.lines.to_parquet(out_dir / "lines.parquet")
-        result.events.to_parquet(out_dir / "events.parquet")
-        pictures = save_plots(result, out_dir)
-        err.print(f"wrote patients, lines and events (.parquet) and {', '.join(p.name for p in pictures)} in {out_dir}")
+        saved = result.save(out_dir)
+        err.print(f"wrote {', '.join(p.name for p in saved)} in {out_dir}")
     if fmt is Output.json:
         print_json(summary)
     else:
@@ -91,11 +82,13 @@ def trial_command(
     fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
 ) -> None:
     """Replicate a trial in silico: KM medians per arm and Cox hazard ratios beside the published ones."""
+    from mbctwin.course.trial import TrialSpec, run_trial
+
     try:
         loaded = TrialSpec.from_file(spec)
-    except CaseError as error:
-        raise fail_on_case_error(error) from None
-    report = _run_with_bar(f"trial {loaded.name}", lambda update: run_trial(loaded, seed=seed, progress=update))
+        report = _run_with_bar(f"trial {loaded.name}", lambda update: run_trial(loaded, seed=seed, progress=update))
+    except InputError as error:  # the spec, or how its population varies (checked as it is drawn)
+        raise fail_on_input_error(error, "nothing was simulated") from None
     if fmt is Output.json:
         print_json(report.to_dict())
         return
@@ -136,11 +129,15 @@ def compare_command(
     fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
 ) -> None:
     """Strategies side by side: life-years and QALYs, paired differences with 95 % CIs."""
+    from mbctwin.case.io import read_case
+    from mbctwin.course.compare import compare_policies
+    from mbctwin.course.policy import parse_policy
+
     try:
         loaded = read_case(case)
         chosen = {text: parse_policy(text) for text in policies.split(",") if text}
-    except CaseError as error:
-        raise fail_on_case_error(error) from None
+    except InputError as error:
+        raise fail_on_input_error(error, "nothing was simulated") from None
     except ValueError as error:
         err.print(f"[red]policies[/]: {error}")
         raise typer.Exit(2) from None

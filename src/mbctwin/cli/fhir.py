@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 import yaml
 
-from mbctwin.cli._console import err, fail_on_case_error, print_json
-from mbctwin.errors import CaseError, FieldProblem
+from mbctwin.cli._console import err, fail_on_input_error, print_json
+from mbctwin.errors import CaseError, FieldProblem, InputError
 
 app = typer.Typer(help="Import cases from other formats.", no_args_is_help=True)
 
@@ -40,8 +40,8 @@ def fhir_command(
 
     try:
         imported = import_bundle(_read(bundle))
-    except CaseError as error:
-        raise fail_on_case_error(error) from None
+    except InputError as error:
+        raise fail_on_input_error(error, "nothing was imported") from None
     for item in imported.unmapped:
         err.print(f"[yellow]not mapped[/] {item.resource} {item.element}: {item.reason}")
     for inferred in imported.inferred:

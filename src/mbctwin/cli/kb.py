@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from mbctwin.cli._console import err, fail_on_knowledge_error, out, print_json
 from mbctwin.errors import KnowledgeError
-from mbctwin.knowledge.loader import KnowledgeBase, load_kb
-from mbctwin.knowledge.validate import validate
 
 app = typer.Typer(help="Browse and validate the cited knowledge base.", no_args_is_help=True)
 
+if TYPE_CHECKING:
+    from mbctwin.knowledge.loader import KnowledgeBase
+
 
 def _kb(root: Path | None = None) -> KnowledgeBase:
+    from mbctwin.knowledge.loader import load_kb
+
     try:
         return load_kb(root)
     except KnowledgeError as error:
@@ -74,6 +77,8 @@ def validate_command(
     root: Annotated[Path | None, typer.Option(help="A knowledge-base data folder (default: the packaged one).")] = None,
 ) -> None:
     """Check the knowledge base: vocabulary, sources, references; exit 1 on any problem."""
+    from mbctwin.knowledge.validate import validate
+
     kb = _kb(root)
     report = validate(kb)
     for warning in report.warnings:

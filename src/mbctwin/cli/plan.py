@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import yaml
 
-from mbctwin.case.io import example_case, example_names, read_case
-from mbctwin.case.models import Case
-from mbctwin.cli._console import err, fail_on_case_error, out, print_json
-from mbctwin.cli.render import render_plan
-from mbctwin.engine.explain import markdown
-from mbctwin.engine.plan import build_plan
-from mbctwin.errors import CaseError
+from mbctwin.cli._console import err, fail_on_input_error, out, print_json
+from mbctwin.errors import InputError
 
 DEMO_CASE = "hr-positive-first-line"
+
+if TYPE_CHECKING:
+    from mbctwin.case.models import Case
 
 
 class Format(StrEnum):
@@ -27,6 +25,10 @@ class Format(StrEnum):
 
 
 def _emit(case: Case, fmt: Format) -> None:
+    from mbctwin.cli.render import render_plan
+    from mbctwin.engine.explain import markdown
+    from mbctwin.engine.plan import build_plan
+
     plan = build_plan(case)
     if fmt is Format.json:
         print_json(plan.model_dump(mode="json"))
@@ -41,10 +43,12 @@ def plan_command(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="json (the contract), text or markdown.")] = Format.text,
 ) -> None:
     """Plan treatment for a case: ranked, cited systemic options, local and supportive care."""
+    from mbctwin.case.io import read_case
+
     try:
         loaded = read_case(case)
-    except CaseError as error:
-        raise fail_on_case_error(error) from None
+    except InputError as error:
+        raise fail_on_input_error(error, "nothing was planned") from None
     _emit(loaded, fmt)
 
 
@@ -52,6 +56,8 @@ def demo_command(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="json, text or markdown.")] = Format.text,
 ) -> None:
     """Plan the bundled example case (a first-line HR+/HER2- patient)."""
+    from mbctwin.case.io import example_case
+
     err.print(f"Demo: planning the bundled example case '{DEMO_CASE}' (see `mbc example --list`).")
     _emit(example_case(DEMO_CASE), fmt)
 
@@ -61,14 +67,16 @@ def example_command(
     list_: Annotated[bool, typer.Option("--list", help="List the example names.")] = False,
 ) -> None:
     """Print a bundled example case as YAML (a template for your own cases)."""
+    from mbctwin.case.io import example_case, example_names
+
     if name is None or list_:
         for example in example_names():
             typer.echo(example)
         return
     try:
         case = example_case(name)
-    except CaseError as error:
-        raise fail_on_case_error(error) from None
+    except InputError as error:
+        raise fail_on_input_error(error, "nothing was planned") from None
     typer.echo(yaml.safe_dump(case.model_dump(mode="json", exclude_defaults=True), sort_keys=False))
 
 

@@ -8,21 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from mbctwin.case.io import read_case
-from mbctwin.cli._console import err, fail_on_case_error, out, print_json
+from mbctwin.cli._console import err, fail_on_input_error, out, print_json
 from mbctwin.cli._options import Scheduler, Seed, Years, check_scheduler
 from mbctwin.cli.course import Output, _run_with_bar
-from mbctwin.course.params import CourseParams
-from mbctwin.course.policy import parse_policy
-from mbctwin.course.psa import LABELS, Uncertainty, run_psa, save_psa_plots
-from mbctwin.errors import CaseError
-
-
-def _fail_on_uncertainty(error: CaseError) -> typer.Exit:
-    err.print("[bold red]Invalid uncertainty file[/] — nothing was simulated:")
-    for problem in error.problems:
-        err.print(f"  [red]{problem.field}[/]: {problem.message}")
-    return typer.Exit(2)
+from mbctwin.errors import InputError
 
 
 def psa_command(
@@ -42,10 +31,15 @@ def psa_command(
     scheduler: Scheduler = None,
 ) -> None:
     """Outcome distributions when model parameters are drawn from their uncertainty."""
+    from mbctwin.case.io import read_case
+    from mbctwin.course.params import CourseParams
+    from mbctwin.course.policy import parse_policy
+    from mbctwin.course.psa import Uncertainty, run_psa
+
     try:
         loaded = read_case(case)
-    except CaseError as error:
-        raise fail_on_case_error(error) from None
+    except InputError as error:
+        raise fail_on_input_error(error, "nothing was simulated") from None
     try:
         chosen = parse_policy(policy)
     except ValueError as error:
@@ -73,14 +67,12 @@ def psa_command(
                 progress=update,
             ),
         )
-    except CaseError as error:
-        raise _fail_on_uncertainty(error) from None
-    summary = {"case_id": loaded.id, **result.summary}
+    except InputError as error:
+        raise fail_on_input_error(error, "nothing was simulated") from None
+    summary = {"case_id": loaded.id, **result.to_dict()}
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        result.table.to_parquet(out_dir / "draws.parquet")
-        pictures = save_psa_plots(result, out_dir)
-        err.print(f"wrote draws.parquet and {', '.join(p.name for p in pictures)} in {out_dir}")
+        saved = result.save(out_dir)
+        err.print(f"wrote {', '.join(p.name for p in saved)} in {out_dir}")
     if fmt is Output.json:
         print_json(summary)
     else:
@@ -88,6 +80,8 @@ def psa_command(
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
+    from mbctwin.course.psa import LABELS
+
     table = Table(
         title=f"PSA · {summary['draws']} draws of {summary['patients']} patients · policy {summary['policy']}"
     )

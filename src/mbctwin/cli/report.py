@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from mbctwin.cli._console import err
+from mbctwin.cli._console import err, fail_on_input_error
 
 
 def report_command(
@@ -22,7 +22,7 @@ def report_command(
     """Write one document with the case summary, body map, plan and evidence table."""
     from mbctwin.case.io import example_case, example_names, read_case
     from mbctwin.engine.plan import build_plan
-    from mbctwin.errors import CaseError, MbctwinError
+    from mbctwin.errors import InputError, MbctwinError
     from mbctwin.report import write_report
 
     if out.suffix.lower() not in {".html", ".htm", ".pdf"}:
@@ -30,10 +30,8 @@ def report_command(
         raise typer.Exit(2)
     try:
         parsed = example_case(case) if not Path(case).exists() and case in example_names() else read_case(case)
-    except CaseError as error:
-        for problem in error.problems:
-            err.print(f"[bold red]{problem.field}[/]: {problem.message}")
-        raise typer.Exit(2) from None
+    except InputError as error:
+        raise fail_on_input_error(error, "no report was written") from None
     try:
         with report_progress() as progress:
             written = write_report(parsed, build_plan(parsed), out, outlook=outlook, progress=progress)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mbctwin.case.vocabulary import vocabulary
 from mbctwin.course.params import course_file_text
-from mbctwin.errors import CaseError, FieldProblem
+from mbctwin.errors import AvailabilityError, FieldProblem
 
 
 class _Approval(BaseModel):
@@ -53,10 +53,10 @@ class Availability:
         try:
             data = _File.model_validate(yaml.safe_load(course_file_text("availability.yaml", path)))
         except (OSError, yaml.YAMLError, ValidationError) as error:
-            raise CaseError([FieldProblem("availability", f"cannot read drug availability: {error}")]) from None
+            raise AvailabilityError([FieldProblem("availability", f"cannot read drug availability: {error}")]) from None
         unknown = sorted(set(data.drugs) - set(vocabulary().drugs))
         if unknown:
-            raise CaseError([FieldProblem("availability.drugs", f"unknown drug name(s) {unknown}")])
+            raise AvailabilityError([FieldProblem("availability.drugs", f"unknown drug name(s) {unknown}")])
         return cls({drug: tuple(entries) for drug, entries in data.drugs.items()})
 
     def in_practice(self, drugs: tuple[str, ...] | list[str], subtype: str, her2: str, year: int) -> bool | None:

@@ -390,7 +390,7 @@ def _run_site_task(task: _SiteTask) -> SiteCalibration:
     summary = run_cohort(
         task.subtype, presentation=SITE_PRESENTATION, patients=task.patients, seed=task.seed,
         params=task.params, kb=task.kb,
-    ).summary()  # fmt: skip
+    ).to_dict()  # fmt: skip
     percents = {site: float(summary["site_ever_percent"][site]) for site in task.targets}
     checks = tuple(
         check_site(percents[site], target, task.subtype, site, task.tolerance) for site, target in task.targets.items()

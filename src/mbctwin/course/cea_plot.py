@@ -10,24 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mbctwin.results import figure_of, new_axes
+
 if TYPE_CHECKING:
     from mbctwin.course.cea import CeaResult
-
-
-def _figure() -> tuple[Any, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=(7, 4.8))
 
 
 def plot_ce_plane(result: CeaResult, ax: Any = None) -> Any:
     """Incremental costs against incremental QALYs of each strategy vs the first one, one point per draw,
     with the threshold lines of the price set."""
     assert result.psa is not None
-    ax = ax if ax is not None else _figure()[1]
+    ax = new_axes(ax, (7, 4.8))
     costs, qalys = result.psa.arrays()
     names = result.psa.strategies
     for i, name in enumerate(names[1:], start=1):
@@ -51,7 +44,7 @@ def plot_ce_plane(result: CeaResult, ax: Any = None) -> Any:
 def plot_acceptability(result: CeaResult, ax: Any = None) -> Any:
     """CEAC of every strategy and the frontier (the strategy of highest expected NMB, marked)."""
     assert result.psa is not None
-    ax = ax if ax is not None else _figure()[1]
+    ax = new_axes(ax, (7, 4.8))
     psa = result.psa
     grid = np.asarray(psa.thresholds)
     for i, name in enumerate(psa.strategies):
@@ -74,15 +67,12 @@ def write_cea_outputs(result: CeaResult, folder: Path) -> list[Path]:
     """With PSA: ``cea_draws.parquet``, ``cea_plane.png``, ``cea_acceptability.png`` and ``cea.html``."""
     if result.psa is None:
         return []
-    import matplotlib.pyplot as plt
-
     result.psa.table.to_parquet(folder / "cea_draws.parquet")
     pictures = []
     for name, plot in (("cea_plane.png", plot_ce_plane), ("cea_acceptability.png", plot_acceptability)):
-        ax = plot(result)
-        ax.figure.tight_layout()
-        ax.figure.savefig(folder / name, dpi=120)
-        plt.close(ax.figure)
+        figure = figure_of(plot(result))
+        figure.tight_layout()
+        figure.savefig(folder / name, dpi=120)
         pictures.append(folder / name)
     page = folder / "cea.html"
     page.write_text(render_html(result, pictures), encoding="utf-8")

@@ -17,7 +17,7 @@ from pydantic.fields import FieldInfo
 
 from mbctwin.case.derived import Derived
 from mbctwin.case.models import SITES, Case, Tumor
-from mbctwin.errors import CaseError, FieldProblem
+from mbctwin.errors import FieldProblem, PopulationError
 
 VISCERAL = frozenset({"lung", "liver", "pleura", "peritoneum", "adrenal"})
 SITE_INDEX = {site: i for i, site in enumerate(SITES)}
@@ -127,7 +127,7 @@ def _draw(spec: Any, n: int, rng: np.random.Generator, field: str) -> np.ndarray
         choices = list(spec["choice"])
         p = spec.get("p")
         return np.asarray(choices, dtype=object)[rng.choice(len(choices), size=n, p=p)]
-    raise CaseError(
+    raise PopulationError(
         [FieldProblem(f"vary.{field}", "expected {normal: [mean, sd], clip: [lo, hi]} or {choice: [...], p: [...]}")]
     )
 
@@ -158,13 +158,13 @@ def from_template(case: Case, n: int, vary: dict[str, Any] | None, rng: np.rando
     fraction = vary.pop("visceral_fraction", None)
     for name in vary:
         if _scalar_field(name) is None or name in NOT_VARIED:
-            raise CaseError([FieldProblem(f"vary.{name}", "cannot be varied (scalar case fields only)")])
+            raise PopulationError([FieldProblem(f"vary.{name}", "cannot be varied (scalar case fields only)")])
     age = _draw(vary.pop("age"), n, rng, "age").astype(float) if "age" in vary else np.full(n, float(case.age))
     ecog = np.rint(_draw(vary.pop("ecog"), n, rng, "ecog").astype(float)) if "ecog" in vary else np.full(n, case.ecog)
     for name, values in (("age", np.rint(age)), ("ecog", ecog)):
         low, high = _bounds(name)
         if values.min() < low or values.max() > high:
-            raise CaseError(
+            raise PopulationError(
                 [FieldProblem(f"vary.{name}", f"draws must lie in {low}-{high}: add a clip or fix the choices")]
             )
     variants = {}
@@ -183,7 +183,7 @@ def from_template(case: Case, n: int, vary: dict[str, Any] | None, rng: np.rando
     except ValidationError as error:
         where = ", ".join(f"vary.{name}" for name in sorted(variants)) or "vary"
         detail = error.errors()[0]
-        raise CaseError([FieldProblem(where, f"a drawn patient is not a valid case: {detail['msg']}")]) from None
+        raise PopulationError([FieldProblem(where, f"a drawn patient is not a valid case: {detail['msg']}")]) from None
 
 
 def _scalar_field(name: str) -> Any:

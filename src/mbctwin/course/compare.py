@@ -58,6 +58,6 @@ def compare_policies(
         "patients": patients,
         "years": years,
         "seed": seed,
-        "policies": {name: result.summary() for name, result in results.items()},
+        "policies": {name: result.to_dict() for name, result in results.items()},
         "differences": differences,
     }

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mbctwin.case.models import SITES
-from mbctwin.errors import CaseError, FieldProblem
+from mbctwin.errors import CourseParamsError
 
 Probability = Annotated[float, Field(ge=0, le=1)]
 Positive = Annotated[float, Field(gt=0)]
@@ -114,8 +114,7 @@ class CourseParams(_Frozen):
         try:
             return cls.model_validate(values)
         except ValidationError as error:
-            problems = [FieldProblem(".".join(map(str, e["loc"])), e["msg"]) for e in error.errors()]
-            raise CaseError(problems) from None
+            raise CourseParamsError.from_validation(error) from None
 
     def next_line(self, subtype: str, line: np.ndarray) -> np.ndarray:
         """P(another line | progression on ``line``) for a subtype; the last value holds for later lines."""

@@ -1,34 +1,27 @@
 """Plots of a simulated course: survival curves, a swimmer plot of lines, site acquisition.
 
 matplotlib is imported lazily (it is only needed when plots are asked for); every function
-takes ``ax=None`` and returns the Axes, so figures can be composed.
+takes ``ax=None`` (a new figure, no pyplot backend) and returns the Axes, so figures can be
+composed. The same plots are methods of :class:`CourseResult` (``result.plot_survival()``).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mbctwin.course import survival
 from mbctwin.course.result import BEST_SUPPORTIVE_CARE, SUMMARY_SITES, CourseResult
+from mbctwin.results import new_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
-def _axes(ax: Any) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=(7, 4.5))[1]
-
-
-def plot_survival(result: CourseResult, ax: Any = None) -> Any:
+def plot_survival(result: CourseResult, ax: Axes | None = None) -> Axes:
     """Kaplan-Meier overall survival and first-line PFS with 95 % confidence bands."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     curves = {"overall survival": (result.patients["os_months"].to_numpy(), result.patients["died"].to_numpy())}
     first = int(result.lines["line"].min())
     curves[f"PFS, line {first}"] = result.line_pfs(first)
@@ -42,9 +35,9 @@ def plot_survival(result: CourseResult, ax: Any = None) -> Any:
     return ax
 
 
-def plot_swimmer(result: CourseResult, patients: int = 40, ax: Any = None) -> Any:
+def plot_swimmer(result: CourseResult, patients: int = 40, ax: Axes | None = None) -> Axes:
     """One bar per patient, one coloured segment per line (grey: supportive care)."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     chosen = result.patients["patient"].to_numpy()[:patients]
     lines = result.lines[result.lines["patient"].isin(chosen)]
     regimens = sorted(set(lines["regimen"]) - {BEST_SUPPORTIVE_CARE})
@@ -68,9 +61,9 @@ def plot_swimmer(result: CourseResult, patients: int = 40, ax: Any = None) -> An
     return ax
 
 
-def plot_sites(result: CourseResult, ax: Any = None) -> Any:
+def plot_sites(result: CourseResult, ax: Axes | None = None) -> Axes:
     """Cumulative share of patients with each metastatic site over time."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     horizon = result.years * 12.0
     grid = np.linspace(0, horizon, 121)
     for site in SUMMARY_SITES:
@@ -81,18 +74,3 @@ def plot_sites(result: CourseResult, ax: Any = None) -> Any:
     ax.grid(alpha=0.3)
     ax.legend()
     return ax
-
-
-def save_plots(result: CourseResult, folder: Path) -> list[Path]:
-    """Write the three plots as PNG files; returns their paths."""
-    import matplotlib.pyplot as plt
-
-    paths = []
-    for name, draw in (("survival", plot_survival), ("swimmer", plot_swimmer), ("sites", plot_sites)):
-        ax = draw(result)
-        path = folder / f"{name}.png"
-        ax.figure.tight_layout()
-        ax.figure.savefig(path, dpi=120)
-        plt.close(ax.figure)
-        paths.append(path)
-    return paths

@@ -18,9 +18,10 @@ from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from statistics import NormalDist
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -32,9 +33,13 @@ from mbctwin.course.model import CourseModel
 from mbctwin.course.params import SUBTYPES, CourseParams, course_file_text
 from mbctwin.course.policy import EnginePolicy
 from mbctwin.course.result import SUMMARY_SITES, CourseResult
-from mbctwin.errors import CaseError, FieldProblem
+from mbctwin.errors import CaseError, FieldProblem, InputError, OptionError, PopulationError, TargetsError
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
+from mbctwin.results import Result
 from mbctwin.seeds import recorded_seed
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PRESENTATIONS = ("any", "de_novo", "recurrent")
 Probability = Annotated[float, Field(ge=0, le=1)]
@@ -145,16 +150,16 @@ class CohortDefinitions(_Strict):
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> CohortDefinitions:
         """The packaged definitions, or a YAML file of the same shape; errors name the field."""
-        raw = _read_yaml(path, "cohorts.yaml")
+        raw = _read_yaml(path, "cohorts.yaml", PopulationError)
         try:
             definitions = cls.model_validate(raw)
         except ValidationError as error:
-            raise CaseError(problems_from(error)) from None
+            raise PopulationError(problems_from(error)) from None
         for name, definition in definitions.subtypes.items():
             try:
                 parse_case(definition.template)
             except CaseError as error:
-                raise CaseError(
+                raise PopulationError(
                     [FieldProblem(f"subtypes.{name}.template.{p.field}", p.message) for p in error.problems]
                 ) from None
         return definitions
@@ -164,7 +169,7 @@ class CohortDefinitions(_Strict):
         for name, definition in self.subtypes.items():
             if _key(subtype) in {_key(a) for a in [name, *definition.aliases]}:
                 return name
-        raise CaseError(
+        raise OptionError(
             [FieldProblem("subtype", f"unknown subtype {subtype!r}: use one of {', '.join(self.subtypes)}")]
         )
 
@@ -201,11 +206,11 @@ def _key(name: str) -> str:
     return "".join(name.lower().split())
 
 
-def _read_yaml(path: str | Path | None, packaged: str) -> Any:
+def _read_yaml(path: str | Path | None, packaged: str, error_kind: type[InputError]) -> Any:
     try:
         return yaml.safe_load(course_file_text(packaged, path))
     except (OSError, yaml.YAMLError) as error:
-        raise CaseError([FieldProblem("file", f"cannot read {path or packaged}: {error}")]) from None
+        raise error_kind([FieldProblem("file", f"cannot read {path or packaged}: {error}")]) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,16 +263,16 @@ class SiteTargets(_Strict):
 
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> SiteTargets:
-        raw = _read_yaml(path, "site_targets.yaml")
+        raw = _read_yaml(path, "site_targets.yaml", TargetsError)
         try:
             return cls.model_validate(raw)
         except ValidationError as error:
-            raise CaseError(problems_from(error)) from None
+            raise TargetsError(problems_from(error)) from None
 
     def bands(self, subtype: str) -> dict[str, SiteBand]:
         """Per site: the band a recurrent cohort of ``subtype`` must fall in."""
         if subtype not in self.subtypes:
-            raise CaseError(
+            raise OptionError(
                 [FieldProblem("subtype", f"no site targets for {subtype!r}: use one of {', '.join(self.subtypes)}")]
             )
         columns = [self.columns[c] for c in self.subtypes[subtype].columns]
@@ -300,7 +305,7 @@ class SiteTargets(_Strict):
 
 def check_presentation(presentation: str) -> str:
     if presentation not in PRESENTATIONS:
-        raise CaseError(
+        raise OptionError(
             [
                 FieldProblem(
                     "presentation", f"unknown presentation {presentation!r}: use one of {', '.join(PRESENTATIONS)}"
@@ -333,7 +338,7 @@ def build_cohort(
     name = definitions.resolve(subtype)
     check_presentation(presentation)
     if patients < 1:
-        raise CaseError([FieldProblem("patients", "must be at least 1")])
+        raise OptionError([FieldProblem("patients", "must be at least 1")])
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     spec, shared, n = definitions.subtypes[name], definitions.shared, patients
     template = parse_case(spec.template)
@@ -362,13 +367,34 @@ def build_cohort(
     return from_arrays(template, age, ecog, sites, variants)
 
 
+def cohort_frame(cohort: Cohort) -> pd.DataFrame:
+    """The drawn population, one row per patient (saved as cohort.parquet beside the course tables)."""
+    templates = cohort.templates
+    frame = pd.DataFrame(
+        {
+            "patient": range(cohort.size),
+            "age": cohort.age,
+            "ecog": cohort.ecog,
+            "presentation": [templates[t].presentation for t in cohort.template],
+            "menopausal_status": [templates[t].menopausal_status for t in cohort.template],
+            "her2_ihc": [templates[t].tumor.her2_ihc for t in cohort.template],
+        }
+    )
+    for i, site in enumerate(SITES):
+        if cohort.sites[:, i].any():
+            frame[f"{site}_at_start"] = cohort.sites[:, i]
+    return frame
+
+
 def de_novo_percent(cohort: Cohort) -> float:
     de_novo = np.array([t.presentation == "de_novo" for t in cohort.templates])[cohort.template]
     return round(float(de_novo.mean() * 100), 1)
 
 
 @dataclass(frozen=True)
-class CohortRun:
+class CohortRun(Result):
+    """A simulated population: who was drawn (``cohort``) and what happened to them (``result``)."""
+
     subtype: str
     presentation: str
     seed: int
@@ -376,15 +402,28 @@ class CohortRun:
     result: CourseResult
     treated_from: tuple[float, float] | None = None  # calendar years the courses began; None = today
 
-    def summary(self) -> dict[str, Any]:
+    @property
+    def summary(self) -> pd.DataFrame:
+        """The headline outcomes of the course (:meth:`CourseResult.outcomes`)."""
+        return self.result.summary
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures of ``mbc cohort --format json``."""
         return {
             "subtype": self.subtype,
             "presentation": self.presentation,
             "seed": self.seed,
             "treated_from": None if self.treated_from is None else list(self.treated_from),
             "de_novo_percent": de_novo_percent(self.cohort),
-            **self.result.summary(),
+            **self.result.to_dict(),
         }
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Who was drawn (``cohort``), then the course tables."""
+        return {"cohort": cohort_frame(self.cohort), **self.result.tables()}
+
+    def figures(self) -> dict[str, Figure]:
+        return self.result.figures()
 
     def progressions(self) -> np.ndarray:
         """Per patient: progressions survived (each one draws new sites)."""

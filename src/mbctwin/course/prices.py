@@ -16,8 +16,8 @@ A price set (``knowledge/data/course/costs/*.yaml``, or a user's file of the sam
   costed population, drawn per virtual patient).
 
 A count other than 1 that is not read in a source is an assumption and must say so (``note``).
-Loading is cheap and happens only when costs are asked for; a bad file raises :class:`CaseError`
-naming each bad field (``mbc cea`` exits with code 2).
+Loading is cheap and happens only when costs are asked for; a bad file raises
+:class:`~mbctwin.errors.PriceFileError` naming each bad field (``mbc cea`` exits with code 2).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mbctwin.case.vocabulary import vocabulary
-from mbctwin.errors import CaseError, FieldProblem
+from mbctwin.errors import FieldProblem, PriceFileError
 from mbctwin.knowledge.schema import AdverseEvent
 
 DEFAULT_PRICE_SET = "uk_nhs_2025.yaml"
@@ -231,7 +231,7 @@ class PriceSet(_Strict):
     def packaged(cls, price_set: str) -> PriceSet:
         """A price set shipped with the knowledge base, by id (``uk_nhs_2025``; see :func:`packaged_price_sets`)."""
         if price_set not in packaged_price_sets():
-            raise CaseError([FieldProblem("prices", f"no packaged price set {price_set!r}")])
+            raise PriceFileError([FieldProblem("prices", f"no packaged price set {price_set!r}")])
         return cls.from_dict(
             yaml.safe_load(_packaged_folder().joinpath(f"{price_set}.yaml").read_text(encoding="utf-8"))
         )
@@ -252,22 +252,21 @@ class PriceSet(_Strict):
             try:
                 raw_text = Path(path).read_text(encoding="utf-8")
             except OSError as error:
-                raise CaseError([FieldProblem("prices", f"cannot read {path}: {error.strerror}")]) from None
+                raise PriceFileError([FieldProblem("prices", f"cannot read {path}: {error.strerror}")]) from None
         try:
             raw = yaml.safe_load(raw_text)
         except yaml.YAMLError as error:
-            raise CaseError([FieldProblem("prices", f"not valid YAML: {error}")]) from None
+            raise PriceFileError([FieldProblem("prices", f"not valid YAML: {error}")]) from None
         return cls.from_dict(raw)
 
     @classmethod
     def from_dict(cls, raw: Any) -> PriceSet:
         if not isinstance(raw, dict):
-            raise CaseError([FieldProblem("prices", "expected a mapping (name, currency, price_year, ...)")])
+            raise PriceFileError([FieldProblem("prices", "expected a mapping (name, currency, price_year, ...)")])
         try:
             return cls.model_validate(raw)
         except ValidationError as error:
-            problems = [FieldProblem(".".join(map(str, e["loc"])) or "prices", e["msg"]) for e in error.errors()]
-            raise CaseError(problems) from None
+            raise PriceFileError.from_validation(error, root="prices") from None
 
 
 def _packaged_folder() -> Traversable:

@@ -20,8 +20,8 @@ What is uncertain (``knowledge/data/course/uncertainty.yaml``):
   shape of the field (numbers, lists, nested tables); the drawn values are validated again as
   ``CourseParams``. Fields not listed, and the background-mortality life tables, stay fixed.
 
-Per draw: median OS, mean life-years, mean QALYs, % alive at 1, 2 and 5 years (the definitions
-of :meth:`CourseResult.summary`, unrounded) and the first-line median PFS.
+Per draw: median OS, mean life-years, mean QALYs, % alive at 1, 2 and 5 years and the first-line
+median PFS, as :meth:`CourseResult.outcomes` defines them.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mbctwin.case.models import Case
-from mbctwin.course import survival
 from mbctwin.course.cohort import from_case
 from mbctwin.course.efficacy import implied_shape
 from mbctwin.course.model import CourseModel
@@ -50,10 +49,15 @@ from mbctwin.course.policy import Drugs, EnginePolicy, Planner, Policy, parse_po
 from mbctwin.course.result import CourseResult
 from mbctwin.engine.contract import Plan
 from mbctwin.engine.plan import build_plan
-from mbctwin.errors import CaseError, FieldProblem
+from mbctwin.errors import FieldProblem, UncertaintyError
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 from mbctwin.knowledge.schema import Effect
 from mbctwin.parallel import map_tasks
+from mbctwin.results import Result, figure_of, new_axes, new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 Z_975 = 1.96
 FIXED_PREFIX = "background_mortality"  # life tables are never drawn
@@ -66,6 +70,15 @@ OUTCOMES = (
     "alive_5y_percent",
     "pfs_first_line_median_months",
 )
+LABELS = {
+    "os_median_months": "median OS (months)",
+    "life_years_mean": "mean life-years",
+    "qalys_mean": "mean QALYs",
+    "alive_1y_percent": "alive at 1 year (%)",
+    "alive_2y_percent": "alive at 2 years (%)",
+    "alive_5y_percent": "alive at 5 years (%)",
+    "pfs_first_line_median_months": "first-line median PFS (months)",
+}
 Progress = Callable[[int, int], None]
 
 
@@ -127,13 +140,13 @@ class Uncertainty(_Strict):
         try:
             raw = yaml.safe_load(text)
         except yaml.YAMLError as error:
-            raise CaseError([FieldProblem("uncertainty", f"not valid YAML: {error}")]) from None
+            raise UncertaintyError([FieldProblem("uncertainty", f"not valid YAML: {error}")]) from None
         return cls.from_dict(raw)
 
     @classmethod
     def from_dict(cls, raw: Any) -> Uncertainty:
         if not isinstance(raw, dict):
-            raise CaseError([FieldProblem("uncertainty", "expected a mapping with efficacy and parameters")])
+            raise UncertaintyError([FieldProblem("uncertainty", "expected a mapping with efficacy and parameters")])
         listed = raw.get("parameters")
         problems = [
             FieldProblem(f"parameters.{name}", problem)
@@ -145,7 +158,7 @@ class Uncertainty(_Strict):
         except ValidationError as error:
             problems += [FieldProblem(".".join(map(str, e["loc"])), e["msg"]) for e in error.errors()]
         if problems:
-            raise CaseError(problems)
+            raise UncertaintyError(problems)
         return loaded
 
     def without_spread(self) -> Uncertainty:
@@ -179,7 +192,7 @@ def draw_params(params: CourseParams, uncertainty: Uncertainty, rng: np.random.G
     try:
         return CourseParams.model_validate(data)
     except ValidationError as error:
-        raise CaseError([FieldProblem(".".join(map(str, e["loc"])), e["msg"]) for e in error.errors()]) from None
+        raise UncertaintyError.from_validation(error) from None  # the drawn values break the parameters' rules
 
 
 def _perturb(value: Any, spread: Spread, rng: np.random.Generator, path: str) -> Any:
@@ -200,10 +213,10 @@ def _draw_number(value: float, spread: Spread, rng: np.random.Generator, path: s
     if spread.distribution == "lognormal":
         assert spread.relative_sd is not None  # Spread's validator: lognormal needs relative_sd
         if value <= 0:
-            raise CaseError([FieldProblem(path, f"lognormal needs positive values, got {value:g}")])
+            raise UncertaintyError([FieldProblem(path, f"lognormal needs positive values, got {value:g}")])
         return value * math.exp(spread.relative_sd * rng.standard_normal())
     if not 0 <= value <= 1:
-        raise CaseError([FieldProblem(path, f"beta needs values in [0, 1], got {value:g}")])
+        raise UncertaintyError([FieldProblem(path, f"beta needs values in [0, 1], got {value:g}")])
     if value in (0.0, 1.0) or spread.relative_sd == 0:
         return value
     if spread.sample_size is not None:
@@ -215,7 +228,9 @@ def _draw_number(value: float, spread: Spread, rng: np.random.Generator, path: s
             return value
         if variance >= value * (1 - value):
             limit = math.sqrt((1 - value) / value)
-            raise CaseError([FieldProblem(path, f"relative_sd must be below {limit:.3g} for the value {value:g}")])
+            raise UncertaintyError(
+                [FieldProblem(path, f"relative_sd must be below {limit:.3g} for the value {value:g}")]
+            )
         n = value * (1 - value) / variance - 1
     return float(rng.beta(value * n, (1 - value) * n))
 
@@ -371,22 +386,9 @@ class _Task:
 
 
 def outcomes(result: CourseResult) -> dict[str, float]:
-    """The per-draw outcomes (definitions of ``CourseResult.summary``, unrounded; NaN = not reached)."""
-    os_t, os_e = result.patients["os_months"].to_numpy(), result.patients["died"].to_numpy()
-    median = survival.km_median(os_t, os_e)[0]
-    alive = survival.km_survival_at(os_t, os_e, [12.0, 24.0, 60.0])
-    first = int(result.lines["line"].min()) if len(result.lines) else 1
-    durations, events = result.line_pfs(first)
-    pfs = survival.km_median(durations, events)[0] if durations.size else None
-    return {
-        "os_median_months": math.nan if median is None else median,
-        "life_years_mean": float(result.patients["life_years"].mean()),
-        "qalys_mean": float(result.patients["qalys"].mean()),
-        "alive_1y_percent": alive[0] * 100,
-        "alive_2y_percent": alive[1] * 100,
-        "alive_5y_percent": alive[2] * 100,
-        "pfs_first_line_median_months": math.nan if pfs is None else pfs,
-    }
+    """The per-draw outcomes: :data:`OUTCOMES` of :meth:`CourseResult.outcomes` (unrounded; NaN = not reached)."""
+    every = result.outcomes()
+    return {name: every[name] for name in OUTCOMES}
 
 
 def run_draw(
@@ -407,11 +409,56 @@ def _run_task(task: _Task) -> list[dict[str, float]]:
 
 
 @dataclass(frozen=True)
-class PsaResult:
-    """``table``: one row per draw (outcomes, then drawn parameter values); ``summary``: across draws."""
+class PsaResult(Result):
+    """A probabilistic sensitivity analysis: one row per draw in ``table`` (outcomes, then the drawn
+    parameter values) and how it was run (``settings``: draws, patients, years, policy, seed,
+    uncertain parameters, efficacy spreads)."""
 
     table: pd.DataFrame
-    summary: dict[str, Any]
+    settings: dict[str, Any]
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Mean, median, 2.5 and 97.5 percentiles and draws not reached of each outcome."""
+        return pd.DataFrame.from_dict(summarize(self.table), orient="index").rename_axis("outcome")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures of ``mbc psa --format json``."""
+        return {**self.settings, "outcomes": summarize(self.table)}
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"draws": self.table}
+
+    def figures(self) -> dict[str, Figure]:
+        """``psa_outcomes`` (a histogram per outcome) and ``psa_qalys`` (QALYs against life-years)."""
+        grid = new_figure((14, 6.5))
+        axes = grid.subplots(2, 4).flat
+        for ax, outcome in zip(axes, OUTCOMES, strict=False):
+            self.plot_outcome_histogram(outcome, ax)
+        self.plot_qaly_life_years(axes[-1])
+        grid.suptitle(f"Probabilistic sensitivity analysis: {len(self.table)} draws (median, 95 % interval)")
+        return {"psa_outcomes": grid, "psa_qalys": figure_of(self.plot_qaly_life_years())}
+
+    def plot_outcome_histogram(self, outcome: str, ax: Axes | None = None) -> Axes:
+        """Histogram of one outcome over the draws, with its median and 95 % interval."""
+        ax = new_axes(ax)
+        values = self.table[outcome].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size:
+            ax.hist(values, bins=min(30, max(5, values.size // 4)), color="C0", alpha=0.8)
+            for q, style in ((2.5, ":"), (50, "-"), (97.5, ":")):
+                ax.axvline(np.percentile(values, q), color="k", linestyle=style, linewidth=1)
+        ax.set(xlabel=LABELS.get(outcome, outcome), ylabel="draws")
+        ax.grid(alpha=0.3)
+        return ax
+
+    def plot_qaly_life_years(self, ax: Axes | None = None) -> Axes:
+        """Mean QALYs against mean life-years, one point per draw."""
+        ax = new_axes(ax)
+        ax.scatter(self.table["life_years_mean"], self.table["qalys_mean"], s=12, alpha=0.7)
+        ax.set(xlabel="mean life-years", ylabel="mean QALYs", title=f"PSA: {len(self.table)} draws")
+        ax.grid(alpha=0.3)
+        return ax
 
 
 def summarize(table: pd.DataFrame) -> dict[str, dict[str, float | int | None]]:
@@ -473,87 +520,16 @@ def run_psa(
         progress=(lambda d, t: progress(d * draws // t, draws)) if progress else None,
     )
     table = pd.DataFrame([row for rows in done for row in rows]).sort_values("draw", ignore_index=True)
-    summary = {
+    settings = {
         "draws": draws,
         "patients": patients,
         "years": years,
         "policy": str(chosen),
         "seed": seed,
-        "outcomes": summarize(table),
         "uncertain_parameters": list(uncertainty.parameters),
         "efficacy": {
             "hazard_ratio_se_scale": uncertainty.efficacy.hazard_ratio_se_scale.value,
             "median_relative_sd": uncertainty.efficacy.median_relative_sd.value,
         },
     }
-    return PsaResult(table, summary)
-
-
-# --- plots (style of course/plot.py) -----------------------------------------------------------
-
-LABELS = {
-    "os_median_months": "median OS (months)",
-    "life_years_mean": "mean life-years",
-    "qalys_mean": "mean QALYs",
-    "alive_1y_percent": "alive at 1 year (%)",
-    "alive_2y_percent": "alive at 2 years (%)",
-    "alive_5y_percent": "alive at 5 years (%)",
-    "pfs_first_line_median_months": "first-line median PFS (months)",
-}
-
-
-def _axes(ax: Any) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=(7, 4.5))[1]
-
-
-def plot_outcome_histogram(table: pd.DataFrame, outcome: str, ax: Any = None) -> Any:
-    """Histogram of one outcome over the draws, with its median and 95 % interval."""
-    ax = _axes(ax)
-    values = table[outcome].to_numpy(dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size:
-        ax.hist(values, bins=min(30, max(5, values.size // 4)), color="C0", alpha=0.8)
-        for q, style in ((2.5, ":"), (50, "-"), (97.5, ":")):
-            ax.axvline(np.percentile(values, q), color="k", linestyle=style, linewidth=1)
-    ax.set(xlabel=LABELS.get(outcome, outcome), ylabel="draws")
-    ax.grid(alpha=0.3)
-    return ax
-
-
-def plot_qaly_life_years(table: pd.DataFrame, ax: Any = None) -> Any:
-    """Mean QALYs against mean life-years, one point per draw."""
-    ax = _axes(ax)
-    ax.scatter(table["life_years_mean"], table["qalys_mean"], s=12, alpha=0.7)
-    ax.set(xlabel="mean life-years", ylabel="mean QALYs", title=f"PSA: {len(table)} draws")
-    ax.grid(alpha=0.3)
-    return ax
-
-
-def save_psa_plots(result: PsaResult, folder: Path) -> list[Path]:
-    """``psa_outcomes.png`` (a histogram per outcome) and ``psa_qalys.png``; returns their paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(2, 4, figsize=(14, 6.5))
-    for ax, outcome in zip(axes.flat, OUTCOMES, strict=False):
-        plot_outcome_histogram(result.table, outcome, ax)
-    plot_qaly_life_years(result.table, axes.flat[-1])
-    figure.suptitle(f"Probabilistic sensitivity analysis: {len(result.table)} draws (median, 95 % interval)")
-    paths = [folder / "psa_outcomes.png", folder / "psa_qalys.png"]
-    figure.tight_layout()
-    figure.savefig(paths[0], dpi=120)
-    plt.close(figure)
-    ax = plot_qaly_life_years(result.table)
-    ax.figure.tight_layout()
-    ax.figure.savefig(paths[1], dpi=120)
-    plt.close(ax.figure)
-    return paths
+    return PsaResult(table, settings)

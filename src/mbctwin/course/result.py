@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,11 @@ import pandas as pd
 from mbctwin.case.models import SITES
 from mbctwin.course import survival
 from mbctwin.course.regimen_kind import is_chemotherapy, is_cytotoxic
+from mbctwin.results import Result, figure_of
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 PROGRESSION, DEATH, CENSORED = 0, 1, 2
 EVENT_NAMES = np.array(["progression", "death", "censored"])
@@ -87,7 +93,7 @@ class BlockOutcome:
 
 
 @dataclass(frozen=True)
-class CourseResult:
+class CourseResult(Result):
     """``patients``: one row per patient; ``lines``: one row per line (or supportive-care period);
     ``events``: one row per care action a new site triggered (patient, months, action)."""
 
@@ -133,14 +139,47 @@ class CourseResult:
     def site_ever_percent(self) -> dict[str, float]:
         return {s: round(float(self.patients[f"{s}_months"].notna().mean() * 100), 1) for s in SUMMARY_SITES}
 
-    def summary(self) -> dict[str, Any]:
-        """The figures of ``mbc simulate --format json`` (months unless stated)."""
+    def outcomes(self) -> dict[str, float]:
+        """The headline outcomes, unrounded (NaN: a median not reached) — their one definition, which
+        :meth:`to_dict`, :attr:`summary` and the PSA (:mod:`mbctwin.course.psa`) share.
+
+        ``os_median_months`` with its 95 % CI (Kaplan-Meier), ``alive_*_percent`` (Kaplan-Meier at 1,
+        2 and 5 years), ``life_years_mean`` and ``qalys_mean`` (per patient) and the median PFS of
+        the first line given.
+        """
         os_t, os_e = self.patients["os_months"].to_numpy(), self.patients["died"].to_numpy()
-        median, low, high = (_round(v) for v in survival.km_median(os_t, os_e))
+        median, low, high = survival.km_median(os_t, os_e)
         alive = survival.km_survival_at(os_t, os_e, [12.0, 24.0, 60.0])
-        first_line = int(self.lines["line"].min()) if len(self.lines) else 1
+        durations, events = self.line_pfs(self.first_line)
+        pfs = survival.km_median(durations, events)[0] if durations.size else None
+        return {
+            "os_median_months": _nan_if_none(median),
+            "os_median_ci95_low": _nan_if_none(low),
+            "os_median_ci95_high": _nan_if_none(high),
+            "life_years_mean": float(self.patients["life_years"].mean()),
+            "qalys_mean": float(self.patients["qalys"].mean()),
+            "alive_1y_percent": alive[0] * 100,
+            "alive_2y_percent": alive[1] * 100,
+            "alive_5y_percent": alive[2] * 100,
+            "pfs_first_line_median_months": _nan_if_none(pfs),
+        }
+
+    @property
+    def first_line(self) -> int:
+        """The metastatic line the simulation started at (1 unless the case had earlier lines)."""
+        return int(self.lines["line"].min()) if len(self.lines) else 1
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """The headline outcomes (:meth:`outcomes`), one row each, unrounded."""
+        values = self.outcomes()
+        return pd.DataFrame({"value": list(values.values())}, index=pd.Index(list(values), name="outcome"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures of ``mbc simulate --format json`` (months unless stated), rounded for reading."""
+        outcome = self.outcomes()
         pfs = {}
-        for line in range(first_line, first_line + 4):
+        for line in range(self.first_line, self.first_line + 4):
             durations, events = self.line_pfs(line)
             if durations.size >= 20:
                 pfs[str(line)] = _round(survival.km_median(durations, events)[0])
@@ -148,24 +187,48 @@ class CourseResult:
             "patients": len(self.patients),
             "years": self.years,
             "policy": self.policy,
-            "os_median_months": median,
-            "os_median_ci95": [low, high],
-            "alive_percent": {
-                "1y": round(alive[0] * 100, 1),
-                "2y": round(alive[1] * 100, 1),
-                "5y": round(alive[2] * 100, 1),
-            },
+            "os_median_months": _round_known(outcome["os_median_months"]),
+            "os_median_ci95": [_round_known(outcome[f"os_median_ci95_{end}"]) for end in ("low", "high")],
+            "alive_percent": {f"{y}y": round(outcome[f"alive_{y}y_percent"], 1) for y in (1, 2, 5)},
             "pfs_median_months_by_line": pfs,
             "site_ever_percent": self.site_ever_percent(),
             "site_percent_by_year": self.site_percent_by_year(),
-            "time_on_line_months_mean": self.time_on_line(first_line),
+            "time_on_line_months_mean": self.time_on_line(self.first_line),
             "chemotherapy_months_mean": self.months_on(is_chemotherapy),
             "cytotoxic_months_mean": self.months_on(is_cytotoxic),
-            "qalys_mean": round(float(self.patients["qalys"].mean()), 3),
-            "life_years_mean": round(float(self.patients["life_years"].mean()), 3),
-            "first_line_regimens": self._first_line_mix(first_line),
+            "qalys_mean": round(outcome["qalys_mean"], 3),
+            "life_years_mean": round(outcome["life_years_mean"], 3),
+            "first_line_regimens": self._first_line_mix(self.first_line),
             "care_actions_percent": self.care_actions_percent(),
         }
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Per patient, per line, and per care action a new site triggered."""
+        return {"patients": self.patients, "lines": self.lines, "events": self.events}
+
+    def figures(self) -> dict[str, Figure]:
+        return {name: figure_of(draw()) for name, draw in self._plots().items()}
+
+    def _plots(self) -> dict[str, Callable[[], Axes]]:
+        return {"survival": self.plot_survival, "swimmer": self.plot_swimmer, "sites": self.plot_sites}
+
+    def plot_survival(self, ax: Axes | None = None) -> Axes:
+        """Kaplan-Meier overall survival and first-line PFS with 95 % confidence bands."""
+        from mbctwin.course import plot
+
+        return plot.plot_survival(self, ax)
+
+    def plot_swimmer(self, patients: int = 40, ax: Axes | None = None) -> Axes:
+        """One bar per patient, one coloured segment per line (grey: supportive care)."""
+        from mbctwin.course import plot
+
+        return plot.plot_swimmer(self, patients, ax)
+
+    def plot_sites(self, ax: Axes | None = None) -> Axes:
+        """Cumulative share of patients with each metastatic site over time."""
+        from mbctwin.course import plot
+
+        return plot.plot_sites(self, ax)
 
     def site_percent_by_year(self, years: tuple[int, ...] = (1, 2, 5)) -> dict[str, dict[str, float]]:
         """Share of all patients who have had each site by 1, 2 and 5 years (at start included)."""
@@ -208,3 +271,12 @@ def _events(outcomes: list[BlockOutcome]) -> pd.DataFrame:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
+
+
+def _round_known(value: float) -> float | None:
+    """One decimal, or ``None`` for NaN (a median not reached)."""
+    return None if math.isnan(value) else round(value, 1)
+
+
+def _nan_if_none(value: float | None) -> float:
+    return math.nan if value is None else value

@@ -25,7 +25,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mbctwin.case.io import parse_case, problems_from
+from mbctwin.case.io import parse_case
 from mbctwin.case.vocabulary import vocabulary
 from mbctwin.course import survival
 from mbctwin.course.availability import packaged_availability
@@ -35,7 +35,7 @@ from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import CrossoverPolicy, EnginePolicy, NoFurtherTherapy, Policy
 from mbctwin.course.result import regimen_drugs
 from mbctwin.course.state import RegimenRegistry
-from mbctwin.errors import CaseError, FieldProblem
+from mbctwin.errors import CaseError, FieldProblem, TrialSpecError
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 from mbctwin.knowledge.schema import Source
 from mbctwin.results import Result, new_axes, new_figure
@@ -170,13 +170,17 @@ class TrialSpec(_Spec):
         try:
             raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as error:
-            raise CaseError([FieldProblem("file", f"cannot read trial spec {path}: {error}")]) from None
+            raise TrialSpecError([FieldProblem("file", f"cannot read trial spec {path}: {error}")]) from None
         try:
             spec = cls.model_validate(raw)
         except ValidationError as error:
-            raise CaseError(problems_from(error)) from None
-        for stratum in spec.population.stratified():
-            parse_case(stratum.case)  # a bad template names its field now, not mid-run
+            raise TrialSpecError.from_validation(error) from None
+        for index, stratum in enumerate(spec.population.stratified()):
+            try:
+                parse_case(stratum.case)  # a bad template names its field now, not mid-run
+            except CaseError as error:
+                where = "population.case" if spec.population.strata is None else f"population.strata.{index}.case"
+                raise TrialSpecError([FieldProblem(f"{where}.{p.field}", p.message) for p in error.problems]) from None
         return spec
 
     @property
@@ -192,7 +196,7 @@ class TrialSpec(_Spec):
         if self.source_id is None:
             return None
         if self.source_id not in kb.sources:
-            raise CaseError([FieldProblem("source_id", f"no knowledge-base source {self.source_id!r}")])
+            raise TrialSpecError([FieldProblem("source_id", f"no knowledge-base source {self.source_id!r}")])
         return kb.sources[self.source_id]
 
 

@@ -15,10 +15,10 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from mbctwin.case.vocabulary import Vocabulary, VocabularyError, load_vocabulary
+from mbctwin.datafiles import read_data
 from mbctwin.errors import KnowledgeError
 from mbctwin.knowledge.conditions import fact_names
 from mbctwin.knowledge.dosing import DoseBook
@@ -69,7 +69,7 @@ class KnowledgeBase:
 
 
 def _read_list(path: Traversable, model: type[Record], origin: dict[str, str]) -> list[Record]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    raw = read_data(path.read_text(encoding="utf-8")) or []
     if not isinstance(raw, list):
         raise KnowledgeError(path.name, "expected a YAML list of records")
     records = []
@@ -118,7 +118,7 @@ def _packaged_kb() -> KnowledgeBase:
 
 def _load(data: Traversable) -> KnowledgeBase:
     origin: dict[str, str] = {}
-    manifest = yaml.safe_load(data.joinpath("manifest.yaml").read_text(encoding="utf-8"))
+    manifest = read_data(data.joinpath("manifest.yaml").read_text(encoding="utf-8"))
     try:
         vocabulary = load_vocabulary(data)
     except VocabularyError as error:

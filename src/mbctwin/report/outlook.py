@@ -165,7 +165,7 @@ def outlook_svg(
 
 
 def _alternative(label: str, result: Any) -> Alternative:
-    summary = result.summary()
+    summary = result.to_dict()
     low, high = summary["os_median_ci95"]
     life_years = round(float(result.patients["life_years"].mean()), 3)
     return Alternative(label, summary["os_median_months"], life_years, (low, high))
@@ -186,41 +186,35 @@ def simulate_outlook(
 
     ``progress`` receives the fraction done (0..1) after each chunk of each run, for a progress bar.
     ``price_set`` (a packaged price set id) adds the costs tab: the same runs priced."""
-    from mbctwin.course.cohort import from_case
-    from mbctwin.course.model import CourseModel
-    from mbctwin.course.policy import EnginePolicy
-    from mbctwin.course.state import RegimenRegistry
+    from mbctwin.course.params import CourseParams
+    from mbctwin.course.simulation import simulate
     from mbctwin.engine.plan import build_plan
 
-    model = CourseModel(policy=EnginePolicy(kb=kb), kb=kb)
-    cohort = from_case(case, patients)
+    params = CourseParams.from_file()
     systemic = build_plan(case, kb).systemic
     options = systemic[1 : 1 + ALTERNATIVES]
     runs = 1 + len(options)
 
-    def step(run: int) -> Callable[[int, int], None] | None:
-        if progress is None:
-            return None
-        return lambda done, total: progress((run + done / max(total, 1)) / runs)
+    def run(index: int, first_line: list[str] | None = None) -> Any:
+        def step(done: int, total: int) -> None:
+            if progress is not None:
+                progress((index + done / max(total, 1)) / runs)
 
-    result = model.simulate(cohort, years=years, seed=seed, progress=step(0))
-    others = []
-    for run, option in enumerate(options, start=1):
-        registry = RegimenRegistry()
-        first = np.full(patients, registry.intern(tuple(option.drugs)), dtype=np.int32)
-        simulated = model.simulate(
-            cohort, years=years, seed=seed, first_line=first, registry=registry, progress=step(run)
+        return simulate(
+            case, first_line, patients=patients, years=years, seed=seed, kb=kb, params=params, progress=step
         )
-        others.append((option.regimen, simulated))
+
+    result = run(0)
+    others = [(option.regimen, run(index, option.drugs)) for index, option in enumerate(options, start=1)]
     alternatives = tuple(_alternative(label, other) for label, other in others)
     costs = None
     if price_set is not None:
         from mbctwin.report.costs import cost_table
 
         recommended = f"{systemic[0].regimen} (recommended)" if systemic else "recommended plan"
-        costs = cost_table({recommended: result, **dict(others)}, price_set, model.params.utilities, kb, seed)
+        costs = cost_table({recommended: result, **dict(others)}, price_set, params.utilities, kb, seed)
     return Outlook(
-        result.summary(),
+        result.to_dict(),
         outlook_svg(result, years, others),
         patients,
         years,

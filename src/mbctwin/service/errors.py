@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from mbctwin.case.io import problems_from
-from mbctwin.errors import CaseError, FieldProblem
+from mbctwin.errors import FieldProblem, InputError
 
 
 class _BodyErrors:
@@ -31,8 +31,8 @@ def problem_response(problems: list[FieldProblem], extra: dict[str, Any] | None 
     return JSONResponse(status_code=422, content=body)
 
 
-async def _case_error(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, CaseError)
+async def _input_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, InputError)
     return problem_response(error.problems)
 
 
@@ -42,5 +42,5 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(CaseError, _case_error)
+    app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

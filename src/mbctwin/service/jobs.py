@@ -76,15 +76,15 @@ class JobSettings:
 
 
 def _run_course(kb: Any, parameters: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    from mbctwin.course.cohort import from_case
-    from mbctwin.course.model import CourseModel
-    from mbctwin.course.policy import parse_policy
+    from mbctwin.course.simulation import simulate
     from mbctwin.service.schemas import SimulationRequest
 
     request = SimulationRequest.model_validate(parameters)
-    model = CourseModel(policy=parse_policy(request.policy, kb), kb=kb)
-    cohort = from_case(request.case, request.patients)
-    return model.simulate(cohort, years=request.years, seed=request.seed, progress=progress).summary()
+    result = simulate(
+        request.case, patients=request.patients, years=request.years, policy=request.policy, seed=request.seed,
+        kb=kb, progress=progress,
+    )  # fmt: skip
+    return result.to_dict()
 
 
 def _run_cohort(kb: Any, parameters: dict[str, Any], progress: Progress) -> dict[str, Any]:
@@ -95,7 +95,7 @@ def _run_cohort(kb: Any, parameters: dict[str, Any], progress: Progress) -> dict
     options = {"seed": request.seed, "years": request.years, "kb": kb, "progress": progress}
     return populations.run_cohort(
         request.subtype, request.presentation, request.patients, treated_from=request.treated_from, **options
-    ).summary()
+    ).to_dict()
 
 
 WORK: dict[str, Callable[[Any, dict[str, Any], Progress], dict[str, Any]]] = {
