@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import time
-from collections.abc import Callable
 
 import numpy as np
 
@@ -21,37 +20,28 @@ from mbctwin.cascade import model as m
 from mbctwin.cascade.config import CascadeConfig
 
 METASPREAD_SECONDS_PER_STEP = 0.6  # the spec's figure for this machine class (3 x 201 x 201 defaults)
-PHASES: dict[str, Callable[[m._Run], None]] = {
-    "arrivals": m.arrivals,
-    "fields": m.update_fields,
-    "proliferation": m.proliferate,
-    "movement": m.move,
-}
-
-
-def _new_run(cfg: CascadeConfig, seed: int = 1) -> m._Run:
-    _, rng = m.spawn(seed)
-    return m._Run(cfg, m.initial_state(cfg, rng["setup"]), rng)
 
 
 def seconds_per_step(cfg: CascadeConfig, steps: int) -> float:
-    run = _new_run(cfg)
+    model = m.CascadeModel(cfg)
+    run = model.start(1)
     start = time.perf_counter()
     for _ in range(steps):
-        m.step(run)
+        model.step(run)
     return (time.perf_counter() - start) / steps
 
 
 def profile(cfg: CascadeConfig, steps: int) -> dict[str, float]:
-    """Mean seconds per step spent in each phase (same order as ``model.step``)."""
-    run = _new_run(cfg)
-    spent = dict.fromkeys(PHASES, 0.0)
+    """Mean seconds per step spent in each phase of the model's step, in its order."""
+    model = m.CascadeModel(cfg)
+    run = model.start(1)
+    spent = dict.fromkeys(model.phase_names(), 0.0)
     for _ in range(steps):
-        for name, phase in PHASES.items():
+        for name, phase in model.phases:
             start = time.perf_counter()
             phase(run)
             spent[name] += time.perf_counter() - start
-        run.state.step += 1
+        m.end_step(run)
     return {k: v / steps for k, v in spent.items()}
 
 

@@ -19,19 +19,20 @@ from mbctwin.cascade.config import CascadeConfig
 
 
 def core_seconds(cfg: CascadeConfig, steps: int) -> float:
-    _, rng = m.spawn(1)
-    run = m._Run(cfg, m.initial_state(cfg, rng["setup"]), rng)
+    model = m.CascadeModel(cfg)
+    run = model.start(1)
     start = time.perf_counter()
     for _ in range(steps):
-        m.step(run)
+        model.step(run)
     return (time.perf_counter() - start) / steps
 
 
 def extended_seconds(ext: x.ExtendedConfig, steps: int) -> float:
-    run, state, _ = x.start(ext, 1)
+    model = x.ExtendedCascadeModel(ext)
+    run = model.start(1)
     start = time.perf_counter()
     for _ in range(steps):
-        x.step(run, state)
+        model.step(run)
     return (time.perf_counter() - start) / steps
 
 

@@ -17,13 +17,11 @@ from mbctwin.cascade.extensions import (
     Lymphatics,
     Organ,
     Therapy,
-    _Ext,
     assign_traits,
     colonisation_probabilities,
     default_organs,
     division_odds,
     seeding_weights,
-    start,
 )
 from mbctwin.cascade.model import CascadeModel, initial_state, spawn
 from mbctwin.cascade.state import Cells
@@ -102,7 +100,7 @@ def test_extravasation_multiplier_scales_colonisation():
 
 def test_organ_matrix_density_sets_the_starting_ecm_of_its_grid():
     organs = tuple(o.model_copy(update={"ecm_density": 0.6}) if o.name == "bone" else o for o in default_organs())
-    run, _, _ = start(ExtendedConfig(core=small(), organs=organs), seed=2)
+    run = ExtendedCascadeModel(ExtendedConfig(core=small(), organs=organs)).start(seed=2)
     names = ExtendedConfig(core=small(), organs=organs).grid_names()
     assert np.all(run.state.w[names.index("bone")] == 0.6)
     assert np.all(run.state.w[names.index("lung")] == 1.0)
@@ -146,8 +144,7 @@ def test_organ_growth_blocks_divisions():
     organs = (Organ(name="bone", tropism={"default": 1}, growth=0.25),)
     ext = ExtendedConfig(core=small(grids=2, vessels_secondary=(10,), extravasation_probs=(1.0,)), organs=organs)
     cells = Cells.build([0, 1], [5, 5], [5, 5], [True, True])
-    x = _Ext(ext, ext.cascade, np.random.default_rng(0))
-    ok, die = division_odds(cells, np.arange(2), x, 10)
+    ok, die = division_odds(cells, np.arange(2), ext, np.array([1.0, 0.25]), 10)
     np.testing.assert_allclose(ok, [1.0, 0.25])
     np.testing.assert_allclose(die, [0, 0])
 
@@ -173,8 +170,7 @@ def test_division_odds_by_receptor_and_resistance():
     )
     flags = np.array([ER, ER | RESISTANT, 0, HER2, ER | HER2], dtype=np.uint8)
     cells = Cells(*Cells.build(np.zeros(5), np.zeros(5), np.zeros(5), np.zeros(5)).columns(), flags)
-    x = _Ext(ext, ext.cascade, np.random.default_rng(0))
-    ok, die = division_odds(cells, np.arange(5), x, 0)
+    ok, die = division_odds(cells, np.arange(5), ext, np.ones(ext.cascade.grids), 0)
     np.testing.assert_allclose(ok, [0.3, 1.0, 1.0, 0.0, 0.0])
     np.testing.assert_allclose(die, [0.4, 0.0, 0.4, 0.4, 0.4])
 
@@ -205,7 +201,7 @@ def test_resistant_fraction_survives_chemotherapy_and_radiotherapy():
     core = small(**FAST)
     chemo = Therapy(kind="chemotherapy", start_step=0, kill=1.0, exposure_steps=1000, cycle_steps=1000, cycles=1)
     result = _run(ExtendedConfig(core=core, resistant_fraction=0.3, therapies=(chemo,)), 100)
-    run, *_ = start(ExtendedConfig(core=core), 1)
+    run = ExtendedCascadeModel(ExtendedConfig(core=core)).start(1)
     final = result.final.cells
     assert len(final) > 0
     assert ((final.traits & RESISTANT) > 0).all()

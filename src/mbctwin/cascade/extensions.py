@@ -23,7 +23,7 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -32,8 +32,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from mbctwin.cascade import model as core
 from mbctwin.cascade.config import CascadeConfig
 from mbctwin.cascade.state import Cells, Snapshot
-from mbctwin.cascade.stats import snapshot_stats
-from mbctwin.seeds import recorded_seed
 
 ER, HER2, RESISTANT, ASSIGNED = np.uint8(1), np.uint8(2), np.uint8(4), np.uint8(8)
 STEPS_PER_DAY = 2160  # Δt ≈ 40 s (config module docstring)
@@ -186,18 +184,39 @@ def colonisation_probabilities(ext: ExtendedConfig) -> np.ndarray:
 # --- the run ---------------------------------------------------------------------------------------------
 
 
-class _Ext:
-    """Extension state of one run: its stream, per-grid tables and the lymphatic lookup."""
+@dataclass
+class ExtendedRun(core.Run):
+    """A run with the extensions' typed state: their stream (a fifth child of the run's seed), the
+    per-grid extravasation and growth multipliers, the lymph-node grid and the lymphatic points."""
 
-    def __init__(self, ext: ExtendedConfig, cfg: CascadeConfig, rng: np.random.Generator) -> None:
-        self.ext, self.rng = ext, rng
-        self.node = cfg.grids - 1 if ext.lymphatics else -1
-        stay = np.ones(cfg.grids)
-        growth = np.ones(cfg.grids)
+    ext: ExtendedConfig = field(default_factory=lambda: ExtendedConfig())
+    ext_rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
+    stay: np.ndarray = field(default_factory=lambda: np.ones(0))
+    growth: np.ndarray = field(default_factory=lambda: np.ones(0))
+    node: int = -1  # the lymph-node grid, -1 without lymphatics
+    lymph_at: np.ndarray | None = None  # boolean (W·H,) lymphatic points of the primary
+
+    @classmethod
+    def extend(cls, run: core.Run, ext: ExtendedConfig) -> ExtendedRun:
+        """The extensions' state for ``run`` at step 0, drawn from the run's fifth stream."""
+        cfg = run.cfg
+        rng = np.random.default_rng(run.sequence.spawn(1)[0])
+        stay, growth = np.ones(cfg.grids), np.ones(cfg.grids)
         for g, organ in enumerate(ext.organs, start=1):
             stay[g], growth[g] = organ.extravasation, organ.growth
-        self.stay, self.growth = stay, growth
-        self.lymph_at = _lymphatic_points(ext.lymphatics, cfg, rng) if ext.lymphatics else None
+        return cls(
+            run.cfg,
+            run.state,
+            run.rng,
+            run.sequence,
+            run.events,
+            ext=ext,
+            ext_rng=rng,
+            stay=stay,
+            growth=growth,
+            node=cfg.grids - 1 if ext.lymphatics else -1,
+            lymph_at=_lymphatic_points(ext.lymphatics, cfg, rng) if ext.lymphatics else None,
+        )
 
 
 def _lymphatic_points(lym: Lymphatics, cfg: CascadeConfig, rng: np.random.Generator) -> np.ndarray:
@@ -233,13 +252,16 @@ def assign_traits(cells: Cells, ext: ExtendedConfig, stay: np.ndarray, rng: np.r
     return (out.take(keep), int(fail.sum())) if fail.any() else (out, 0)
 
 
-def division_odds(cells: Cells, dividing: np.ndarray, x: _Ext, step: int) -> tuple[np.ndarray, np.ndarray]:
-    """(probability each due division goes ahead, probability the cell dies instead) for ``dividing``."""
+def division_odds(
+    cells: Cells, dividing: np.ndarray, ext: ExtendedConfig, growth: np.ndarray, step: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(probability each due division goes ahead, probability the cell dies instead) for ``dividing``;
+    ``growth`` is the organ growth multiplier of each grid."""
     traits = cells.traits[dividing]
     sensitive = (traits & RESISTANT) == 0
-    ok = x.growth[cells.grid[dividing]].copy()
+    ok = growth[cells.grid[dividing]].copy()
     die = np.zeros(dividing.size)
-    for t in x.ext.therapies:
+    for t in ext.therapies:
         if not t.active(step):
             continue
         if t.kind == "endocrine":
@@ -251,35 +273,29 @@ def division_odds(cells: Cells, dividing: np.ndarray, x: _Ext, step: int) -> tup
     return ok, die
 
 
-def proliferate(run: core._Run, x: _Ext) -> None:
-    """The core division rule, with divisions blocked (organ growth, endocrine, anti-HER2) or lethal (chemo)."""
+def proliferate(run: ExtendedRun) -> None:
+    """The core division (:func:`mbctwin.cascade.model.divide`) with divisions blocked (organ growth,
+    endocrine, anti-HER2) or lethal (chemotherapy)."""
     state, cfg = run.state, run.cfg
     dividing = core.due_to_divide(state, cfg)
     if dividing.size == 0:
         return
-    ok, die = division_odds(state.cells, dividing, x, state.step)
-    c = state.counters
+    ok, die = division_odds(state.cells, dividing, run.ext, run.growth, state.step)
+    killed = None
     if (ok < 1).any() or (die > 0).any():
-        u = x.rng.random((2, dividing.size))
+        u = run.ext_rng.random((2, dividing.size))
         dead = u[0] < die
         go = ~dead & (u[1] < ok)
-        c["ext_divisions_blocked"] += int((~dead & ~go).sum())
-        c["ext_chemo_killed"] += int(dead.sum())
+        state.counters["ext_divisions_blocked"] += int((~dead & ~go).sum())
+        state.counters["ext_chemo_killed"] += int(dead.sum())
         killed, dividing = dividing[dead], dividing[go]
-    else:
-        killed = dividing[:0]
-    flat = state.cells.flat(cfg.grid_size)[dividing]
-    room = cfg.carrying_capacity - run.occupancy()[flat]
-    born = dividing[core.rank_within_groups(flat, run.rng["proliferation"]) < room]
-    keep = np.ones(len(state.cells), dtype=bool)
-    keep[killed] = False
-    state.cells = state.cells.take(keep).concat(state.cells.take(born))
+    core.divide(run, dividing, killed)
 
 
-def apply_local(run: core._Run, x: _Ext) -> None:
+def apply_local(run: ExtendedRun) -> None:
     """Surgery and radiotherapy due at this step."""
     state, step = run.state, run.state.step
-    for t in x.ext.therapies:
+    for t in run.ext.therapies:
         if t.start_step != step or t.kind not in ("surgery", "radiotherapy"):
             continue
         cells = state.cells
@@ -295,36 +311,42 @@ def apply_local(run: core._Run, x: _Ext) -> None:
         state.cells = cells.take(~hit)
 
 
-def lymph_entry(run: core._Run, x: _Ext, lym: Lymphatics, lymph_at: np.ndarray) -> None:
+def lymph_entry(run: ExtendedRun) -> None:
     """Cells on a lymphatic point of the primary enter with ``entry_prob`` and land near the node centre."""
+    lym, lymph_at, rng = run.ext.lymphatics, run.lymph_at, run.ext_rng
+    if lym is None or lymph_at is None:
+        return
     state, cfg = run.state, run.cfg
     cells, size = state.cells, cfg.grid_size
     on = np.flatnonzero(cells.grid == 0)
     on = on[lymph_at[cells.x[on].astype(np.int64) * size + cells.y[on]]]
-    enter = on[x.rng.random(on.size) < lym.entry_prob]
+    enter = on[rng.random(on.size) < lym.entry_prob]
     if enter.size == 0:
         return
     moving = cells.take(enter)
     r = lym.node_radius
-    dx, dy = x.rng.integers(-r, r + 1, size=(2, enter.size))
+    dx, dy = rng.integers(-r, r + 1, size=(2, enter.size))
     c = size // 2
     nx, ny = np.clip(c + dx, 0, size - 1).astype(np.int32), np.clip(c + dy, 0, size - 1).astype(np.int32)
-    flat = (np.int64(x.node) * size + nx) * size + ny
-    fits = core.rank_within_groups(flat, x.rng) < cfg.carrying_capacity - run.occupancy()[flat]
+    flat = (np.int64(run.node) * size + nx) * size + ny
+    fits = core.rank_within_groups(flat, rng) < cfg.carrying_capacity - run.occupancy()[flat]
     keep = np.ones(len(cells), dtype=bool)
     keep[enter] = False
-    landed = Cells(np.full(enter.size, x.node, dtype=np.int8), nx, ny, moving.mesenchymal, moving.traits).take(fits)
+    landed = Cells(np.full(enter.size, run.node, dtype=np.int8), nx, ny, moving.mesenchymal, moving.traits).take(fits)
     state.cells = cells.take(keep).concat(landed)
-    state.active[x.node] = True
+    state.active[run.node] = True
     state.counters["ext_lymph_entered"] += int(enter.size)
     state.counters["ext_lymph_lost"] += int(enter.size - fits.sum())
 
 
-def node_to_blood(run: core._Run, x: _Ext, lym: Lymphatics) -> None:
+def node_to_blood(run: ExtendedRun) -> None:
     """Each node cell enters the blood with ``node_to_blood_prob``, as a single-cell cluster."""
+    lym = run.ext.lymphatics
+    if lym is None:
+        return
     state = run.state
-    on = np.flatnonzero(state.cells.grid == x.node)
-    leave = on[x.rng.random(on.size) < lym.node_to_blood_prob]
+    on = np.flatnonzero(state.cells.grid == run.node)
+    leave = on[run.ext_rng.random(on.size) < lym.node_to_blood_prob]
     if leave.size == 0:
         return
     mes = state.cells.mesenchymal[leave].astype(np.int64)
@@ -336,22 +358,10 @@ def node_to_blood(run: core._Run, x: _Ext, lym: Lymphatics) -> None:
     state.counters["ext_node_to_blood"] += int(leave.size)
 
 
-def step(run: core._Run, x: _Ext) -> None:
-    """The core step with the extensions around it (see :func:`mbctwin.cascade.model.step`)."""
-    apply_local(run, x)
-    core.arrivals(run)
-    core.update_fields(run)
-    proliferate(run, x)
-    core.move(run)
-    if x.lymph_at is not None and x.ext.lymphatics is not None:
-        lymph_entry(run, x, x.ext.lymphatics, x.lymph_at)
-        node_to_blood(run, x, x.ext.lymphatics)
-    state = run.state
-    state.cells, failed = assign_traits(state.cells, x.ext, x.stay, x.rng)
-    state.counters["ext_extravasation_failed"] += failed
-    state.step += 1
-    populated = np.bincount(state.cells.grid, minlength=run.cfg.grids) > 0
-    state.first_populated[(state.first_populated < 0) & populated] = state.step
+def assign_new_traits(run: ExtendedRun) -> None:
+    """End of a step: cells new on their grid get their flags, or fail extravasation on their organ."""
+    run.state.cells, failed = assign_traits(run.state.cells, run.ext, run.stay, run.ext_rng)
+    run.state.counters["ext_extravasation_failed"] += failed
 
 
 EXT_COUNTERS = (
@@ -380,56 +390,43 @@ def organ_stats(snap: Snapshot, ext: ExtendedConfig) -> dict[str, int]:
     return out
 
 
-def start(ext: ExtendedConfig, seed: int | np.random.SeedSequence | None) -> tuple[core._Run, _Ext, int]:
-    """A run ready to step: core state and streams, then the extension stream (a fifth child)."""
-    cfg = ext.cascade
-    seq, rng = core.spawn(seed)
-    run = core._Run(cfg, core.initial_state(cfg, rng["setup"]), rng)
-    x = _Ext(ext, cfg, np.random.default_rng(seq.spawn(1)[0]))
-    run.state.counters |= dict.fromkeys(EXT_COUNTERS, 0)
-    run.state.cells, _ = assign_traits(run.state.cells, ext, np.ones(cfg.grids), x.rng)
-    for g, organ in enumerate(ext.organs, start=1):
-        run.state.w[g] = organ.ecm_density
-    return run, x, recorded_seed(seq)
-
-
-class ExtendedCascadeModel:
-    """The cascade with organs, lymphatics, receptor status and treatments.
+class ExtendedCascadeModel(core.CascadeModel[ExtendedRun]):
+    """The cascade with organs, lymphatics, receptor status and treatments: the core model with
+    local therapy added before the arrivals, proliferation wrapped by the treatments' division odds,
+    the lymphatic route and the flagging of new cells added after movement, and organ statistics
+    reported beside the core ones. With nothing configured it runs the core step unchanged.
 
     Examples
     --------
     >>> from mbctwin.cascade.config import CascadeConfig
     >>> ext = ExtendedConfig(core=CascadeConfig(grid_size=41), organs=default_organs(), er_fraction=0.9,
     ...                      therapies=(Therapy(kind="surgery", start_step=50),))
-    >>> ExtendedCascadeModel(ext).run(100, seed=1, save_every=100).records[-1]["cells_primary"]
+    >>> model = ExtendedCascadeModel(ext)
+    >>> [name for name, _ in model.phases]
+    ['local_therapy', 'arrivals', 'fields', 'proliferation', 'movement', 'new_cell_traits']
+    >>> model.run(100, seed=1, save_every=100).records[-1]["cells_primary"]
     0
     """
 
     def __init__(self, config: ExtendedConfig | None = None) -> None:
         self.ext = config or ExtendedConfig()
-        self.config = self.ext.cascade
+        super().__init__(self.ext.cascade)
+        self.add_phase("local_therapy", apply_local, before="arrivals")
+        self.replace_phase("proliferation", proliferate)
+        if self.ext.lymphatics is not None:
+            self.add_phase("lymph_entry", lymph_entry, after="movement")
+            self.add_phase("node_to_blood", node_to_blood, after="lymph_entry")
+        self.add_phase("new_cell_traits", assign_new_traits)
+        self.reporters.append(self._organ_stats)
 
-    def run(
-        self,
-        steps: int,
-        *,
-        seed: int | np.random.SeedSequence | None = None,
-        progress: Callable[[int, int], None] | None = None,
-        save_every: int = 100,
-        on_save: Callable[[Snapshot], None] | None = None,
-    ) -> core.CascadeResult:
-        """As :meth:`CascadeModel.run`; records also hold ``cells_<organ>`` and ``ext_*`` counters."""
-        if steps < 0 or save_every < 1:
-            raise ValueError("steps must be ≥ 0 and save_every ≥ 1")
-        run, x, entropy = start(self.ext, seed)
-        records = []
-        for n in range(1, steps + 1):
-            step(run, x)
-            if n % save_every == 0 or n == steps:
-                snap = Snapshot.of(run.state)
-                records.append(snapshot_stats(snap, self.config) | organ_stats(snap, self.ext))
-                if on_save is not None:
-                    on_save(snap)
-            if progress is not None:
-                progress(n, steps)
-        return core.CascadeResult(self.config, entropy, records, run.events, Snapshot.of(run.state))
+    def _organ_stats(self, snap: Snapshot, _config: CascadeConfig) -> dict[str, int]:
+        return organ_stats(snap, self.ext)
+
+    def start(self, seed: int | np.random.SeedSequence | None = None) -> ExtendedRun:
+        """The core run at step 0, then the extensions' stream, counters, flags and organ matrices."""
+        run = ExtendedRun.extend(core.CascadeModel(self.config).start(seed), self.ext)
+        run.state.counters |= dict.fromkeys(EXT_COUNTERS, 0)
+        run.state.cells, _ = assign_traits(run.state.cells, self.ext, np.ones(self.config.grids), run.ext_rng)
+        for g, organ in enumerate(self.ext.organs, start=1):
+            run.state.w[g] = organ.ecm_density
+        return run

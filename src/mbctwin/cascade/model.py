@@ -1,5 +1,8 @@
 """The cascade model: one step = arrivals, fields, proliferation, movement with intravasation.
 
+The step is an ordered list of phases (:data:`CORE_PHASES`), each a function of the :class:`Run`;
+statistics come from declared reporters. Extensions add or replace phases and reporters.
+
 ``CascadeModel(config).run(steps, seed=S)`` is deterministic: the seed becomes a
 ``numpy.random.SeedSequence`` whose four children drive setup, movement, proliferation and
 circulation, so the same seed gives bit-identical arrays, and changing one phase's use of
@@ -10,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, cast
 
 import numpy as np
+from typing_extensions import TypeVar
 
 from mbctwin.cascade import fields, movement, vasculature
 from mbctwin.cascade.config import CascadeConfig
@@ -54,12 +58,17 @@ class CascadeResult:
 
 
 @dataclass
-class _Run:
-    """One run in progress: the state, the streams and the events so far."""
+class Run:
+    """One run in progress: the state, the streams and the events so far.
+
+    Phases read and change it in place. Extensions that need more per-run data subclass it with
+    typed fields (:class:`mbctwin.cascade.extensions.ExtendedRun`).
+    """
 
     cfg: CascadeConfig
     state: CascadeState
     rng: dict[str, np.random.Generator]
+    sequence: np.random.SeedSequence
     events: list[dict[str, int | str]] = field(default_factory=list)
 
     def occupancy(self) -> np.ndarray:
@@ -84,6 +93,11 @@ class _Run:
         )
 
 
+RunT = TypeVar("RunT", bound=Run, default=Run)
+Phase = Callable[[RunT], None]
+Reporter = Callable[[Snapshot, CascadeConfig], dict[str, Any]]
+
+
 def initial_state(cfg: CascadeConfig, rng: np.random.Generator) -> CascadeState:
     """Fields m = 0, w = 1; the central tumour on grid 1; vessels on every grid."""
     shape = (cfg.grids, cfg.grid_size, cfg.grid_size)
@@ -106,12 +120,19 @@ def initial_state(cfg: CascadeConfig, rng: np.random.Generator) -> CascadeState:
     )
 
 
-class CascadeModel:
+class CascadeModel(Generic[RunT]):
     """Hybrid discrete-continuum model of metastatic spread (Franssen et al. 2019), vectorised.
+
+    A step runs an ordered list of named phases (:data:`CORE_PHASES`: arrivals, fields,
+    proliferation, movement), then advances the clock; a saved step merges the records of the
+    declared reporters (Mesa's DataCollector is the model). Mechanisms are added by inserting or
+    replacing phases and appending reporters, never by copying the step
+    (:class:`~mbctwin.cascade.extensions.ExtendedCascadeModel` is built so).
 
     Parameters
     ----------
-    config : CascadeConfig, optional (published defaults)
+    config : CascadeConfig, optional
+        The published defaults unless given.
 
     References
     ----------
@@ -119,13 +140,59 @@ class CascadeModel:
 
     Examples
     --------
-    >>> result = CascadeModel(CascadeConfig(grid_size=41)).run(200, seed=1, save_every=100)
+    >>> model = CascadeModel(CascadeConfig(grid_size=41))
+    >>> [name for name, _ in model.phases]
+    ['arrivals', 'fields', 'proliferation', 'movement']
+    >>> result = model.run(200, seed=1, save_every=100)
     >>> result.records[-1]["primary_n_total"]
     388
     """
 
     def __init__(self, config: CascadeConfig | None = None) -> None:
         self.config = config or CascadeConfig()
+        self.phases: list[tuple[str, Phase[RunT]]] = list(CORE_PHASES)
+        self.reporters: list[Reporter] = [snapshot_stats]
+
+    def add_phase(self, name: str, phase: Phase[RunT], *, before: str | None = None, after: str | None = None) -> None:
+        """Insert ``phase`` before or after the phase so named (at the end when neither is given)."""
+        if name in self.phase_names():
+            raise ValueError(f"a phase named {name!r} exists already")
+        if before is not None and after is not None:
+            raise ValueError("give before or after, not both")
+        anchor = before or after
+        at = len(self.phases) if anchor is None else self._index(anchor) + (after is not None)
+        self.phases.insert(at, (name, phase))
+
+    def replace_phase(self, name: str, phase: Phase[RunT]) -> None:
+        """Put ``phase`` in the place of the phase so named (it may call the one it replaces)."""
+        self.phases[self._index(name)] = (name, phase)
+
+    def phase_names(self) -> list[str]:
+        return [name for name, _ in self.phases]
+
+    def _index(self, name: str) -> int:
+        names = self.phase_names()
+        if name not in names:
+            raise ValueError(f"no phase named {name!r}; phases: {names}")
+        return names.index(name)
+
+    def start(self, seed: int | np.random.SeedSequence | None = None) -> RunT:
+        """A run at step 0: the initial state from the setup stream."""
+        sequence, rng = spawn(seed)
+        return cast(RunT, Run(self.config, initial_state(self.config, rng["setup"]), rng, sequence))
+
+    def step(self, run: RunT) -> None:
+        """Every phase in order, then the clock advances."""
+        for _, phase in self.phases:
+            phase(run)
+        end_step(run)
+
+    def record(self, snap: Snapshot) -> dict[str, Any]:
+        """The statistics of a saved step: every reporter's record, merged in order."""
+        record: dict[str, Any] = {}
+        for reporter in self.reporters:
+            record |= reporter(snap, self.config)
+        return record
 
     def run(
         self,
@@ -139,34 +206,29 @@ class CascadeModel:
         """Simulate ``steps`` steps; record statistics every ``save_every`` steps and at the end."""
         if steps < 0 or save_every < 1:
             raise ValueError("steps must be ≥ 0 and save_every ≥ 1")
-        seq, rng = spawn(seed)
-        run = _Run(self.config, initial_state(self.config, rng["setup"]), rng)
+        run = self.start(seed)
         records = []
         for n in range(1, steps + 1):
-            step(run)
+            self.step(run)
             if n % save_every == 0 or n == steps:
                 snap = Snapshot.of(run.state)
-                records.append(snapshot_stats(snap, self.config))
+                records.append(self.record(snap))
                 if on_save is not None:
                     on_save(snap)
             if progress is not None:
                 progress(n, steps)
-        return CascadeResult(self.config, recorded_seed(seq), records, run.events, Snapshot.of(run.state))
+        return CascadeResult(self.config, recorded_seed(run.sequence), records, run.events, Snapshot.of(run.state))
 
 
-def step(run: _Run) -> None:
-    """One step, in the order of the spec: arrivals, fields, proliferation, movement."""
-    arrivals(run)
-    update_fields(run)
-    proliferate(run)
-    move(run)
+def end_step(run: Run) -> None:
+    """The clock advances; grids populated for the first time note the step."""
     state = run.state
     state.step += 1
     populated = np.bincount(state.cells.grid, minlength=run.cfg.grids) > 0
     state.first_populated[(state.first_populated < 0) & populated] = state.step
 
 
-def update_fields(run: _Run) -> None:
+def update_fields(run: Run) -> None:
     """MMP-2 and ECM on the active grids (untouched secondary grids stay m = 0, w = 1)."""
     state, cfg = run.state, run.cfg
     cells = state.cells.take(state.cells.mesenchymal)
@@ -200,23 +262,34 @@ def due_to_divide(state: CascadeState, cfg: CascadeConfig) -> np.ndarray:
     )
 
 
-def proliferate(run: _Run) -> None:
+def proliferate(run: Run) -> None:
     """M cells divide once T_M, 2T_M, … steps are complete (E: T_E); the daughter needs room on the same point.
 
     As in MetaSpread, division happens in the step after the T-th (step 2001 for T_M = 2000);
     cells at a point compete for its free room in random order.
     """
+    dividing = due_to_divide(run.state, run.cfg)
+    if dividing.size:
+        divide(run, dividing)
+
+
+def divide(run: Run, dividing: np.ndarray, dying: np.ndarray | None = None) -> None:
+    """Cells ``dividing`` (indices) each leave a daughter on their point while it has room (Q), in a
+    random order among the cells of a point; cells ``dying`` are removed first (an extension's
+    treatment may kill a cell when it would divide)."""
     state, cfg = run.state, run.cfg
-    dividing = due_to_divide(state, cfg)
-    if dividing.size == 0:
-        return
     flat = state.cells.flat(cfg.grid_size)[dividing]
     room = cfg.carrying_capacity - run.occupancy()[flat]
     born = dividing[rank_within_groups(flat, run.rng["proliferation"]) < room]
-    state.cells = state.cells.concat(state.cells.take(born))
+    kept = state.cells
+    if dying is not None:
+        alive = np.ones(len(kept), dtype=bool)
+        alive[dying] = False
+        kept = kept.take(alive)
+    state.cells = kept.concat(state.cells.take(born))
 
 
-def move(run: _Run) -> None:
+def move(run: Run) -> None:
     """Draw every cell's direction, let triggered vessels take their clusters, then resolve moves."""
     state, cfg = run.state, run.cfg
     rng = run.rng["movement"]
@@ -239,7 +312,7 @@ def move(run: _Run) -> None:
     state.cells = Cells(cells.grid, x, y, cells.mesenchymal, cells.traits)
 
 
-def enter_circulation(run: _Run, intra: vasculature.Intravasation) -> None:
+def enter_circulation(run: Run, intra: vasculature.Intravasation) -> None:
     """Record the clusters and put them in the blood until step + T_V."""
     state = run.state
     first_id = state.next_cluster_id
@@ -256,7 +329,7 @@ def enter_circulation(run: _Run, intra: vasculature.Intravasation) -> None:
         run.event("intravasation", first_id + i, 0, int(vessel), intra.n_mesenchymal[i], intra.n_epithelial[i])
 
 
-def arrivals(run: _Run) -> None:
+def arrivals(run: Run) -> None:
     """Clusters at the end of their circulation time: disaggregate, survive, extravasate."""
     state, cfg = run.state, run.cfg
     n_mes, n_epi, ids = state.circulation.pop(state.step + 1)
@@ -275,7 +348,7 @@ def arrivals(run: _Run) -> None:
         extravasate(run, arrived, i, int(grid[i]), int(vessel[i]), occupancy)
 
 
-def extravasate(run: _Run, arrived: vasculature.Arrival, i: int, grid: int, vessel: int, occupancy: np.ndarray) -> None:
+def extravasate(run: Run, arrived: vasculature.Arrival, i: int, grid: int, vessel: int, occupancy: np.ndarray) -> None:
     """Place survivor ``i`` next to its vessel on ``grid``; count what did not fit."""
     state, cfg = run.state, run.cfg
     n_mes, n_epi = int(arrived.survivors_mesenchymal[i]), int(arrived.survivors_epithelial[i])
@@ -313,3 +386,11 @@ def run_replicates(
 
     tasks = [(config, steps, seed, save_every) for seed in seeds]
     return map_tasks(_replicate, tasks, scheduler=scheduler, progress=progress)
+
+
+CORE_PHASES: tuple[tuple[str, Phase[Any]], ...] = (
+    ("arrivals", arrivals),
+    ("fields", update_fields),
+    ("proliferation", proliferate),
+    ("movement", move),
+)  # the spec's order within a step

@@ -11,7 +11,7 @@ from mbctwin.case.models import Case
 from mbctwin.course.policy import parse_policy
 from mbctwin.course.populations import check_treated_from, packaged_definitions
 from mbctwin.engine.contract import Plan
-from mbctwin.errors import CaseError
+from mbctwin.errors import InputError
 from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.store.tables import AuditRow, CaseVersionRow, PlanRow, SimulationRow
 
@@ -150,7 +150,7 @@ class CohortRequest(_Public):
     def _known_subtype(cls, value: str) -> str:
         try:
             return packaged_definitions().resolve(value)
-        except CaseError as error:
+        except InputError as error:
             raise ValueError(error.problems[0].message) from None
 
 
