@@ -32,6 +32,7 @@ class Dose:
     route: str
     days: tuple[int, ...]
     times_per_day: int = 1
+    max_mg: float | None = None
 
     @property
     def day_numbers(self) -> tuple[int, ...]:
@@ -102,6 +103,34 @@ def test_a_weight_based_infusion_every_21_days_costs_whole_vials_per_cycle_start
         prices.monitoring.per_month
     )
     assert row["costs_monitoring_undiscounted"] == pytest.approx(monitoring)
+
+
+def test_a_labels_cap_limits_each_administration():
+    prices = _prices(vial_sharing=True)
+    capped = Schedule(21, [Dose(6.0, "per_kg", "iv", (1,), max_mg=300.0)])
+    bodies = BodySizes(np.array([1.7, 1.7]), np.array([40.0, 90.0]))  # 240 mg, and 540 mg capped at 300 mg
+    rows = [
+        (0, "trastuzumab_deruxtecan", 0.0, _months(20.0), "death"),
+        (1, "trastuzumab_deruxtecan", 0.0, _months(20.0), "death"),
+    ]
+    result = _result(rows, [_months(20.0)] * 2, [True, True])
+    book = Book({"trastuzumab_deruxtecan": capped})
+    costed = accrue(result, prices, CourseParams.from_file().utilities, bodies, book, Rates(0.0, 0.0))
+    assert costed.patients["costs_drugs_undiscounted"].tolist() == pytest.approx([240.0 * 10.0, 300.0 * 10.0])
+
+
+def test_the_knowledge_bases_dose_data_price_a_cycle_of_ribociclib_and_letrozole_at_list_price():
+    from mbctwin.course.cea import knowledge_schedules
+    from mbctwin.knowledge.loader import load_kb
+
+    prices = PriceSet.from_file()
+    bodies = BodySizes(np.array([1.7]), np.array([70.0]))
+    result = _result([(0, "letrozole + ribociclib", 0.0, _months(28.0), "progression")], [_months(40.0)], [False])
+    costed = accrue(result, prices, CourseParams.from_file().utilities, bodies, knowledge_schedules(load_kb()))
+    ribociclib = next(p for p in prices.packs if p.drug == "ribociclib")  # 63 x 200 mg: 21 days at 600 mg
+    letrozole = next(p for p in prices.packs if p.drug == "letrozole")  # 28 x 2.5 mg
+    assert costed.unpriced == {}
+    assert costed.patients.iloc[0]["costs_drugs_undiscounted"] == pytest.approx(ribociclib.price + letrozole.price)
 
 
 def test_vial_sharing_charges_the_milligrams_given():

@@ -38,14 +38,13 @@ Progress = Callable[[int, int], None]
 
 
 def knowledge_schedules(kb: KnowledgeBase) -> ScheduleOf:
-    """Each drug's schedule in a regimen, from the knowledge base's dose data (none without it)."""
-    book = getattr(kb, "dosing", None)  # the dose data of the knowledge base, when it has one
+    """Each drug's schedule in a regimen, from the knowledge base's dose data (``kb.dosing``): the
+    regimen's own schedule of the drug when it has one (weekly paclitaxel), else the drug's default;
+    None when the knowledge base has no schedule for it (the drug is then reported as not priced)."""
     regimen_ids = {frozenset(r.drugs): r.id for r in kb.regimens.values()}
 
     def schedule_of(drugs: tuple[str, ...], drug: str) -> Schedule | None:
-        if book is None:
-            return None
-        return book.schedule(drug, regimen_ids.get(frozenset(drugs)))
+        return kb.dosing.schedule(drug, regimen_ids.get(frozenset(drugs)))
 
     return schedule_of
 

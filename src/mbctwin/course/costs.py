@@ -65,10 +65,20 @@ PARENTERAL = frozenset({"iv", "sc", "im"})
 class Dose(Protocol):
     """What the cost model reads of one administration (``knowledge.schema.Administration``)."""
 
-    amount: float
-    basis: str
-    route: str
-    times_per_day: int
+    @property
+    def amount(self) -> float: ...
+
+    @property
+    def basis(self) -> str: ...
+
+    @property
+    def route(self) -> str: ...
+
+    @property
+    def times_per_day(self) -> int: ...
+
+    @property
+    def max_mg(self) -> float | None: ...
 
     @property
     def day_numbers(self) -> tuple[int, ...]: ...
@@ -77,7 +87,8 @@ class Dose(Protocol):
 class Schedule(Protocol):
     """What the cost model reads of a drug's schedule (``knowledge.schema.Schedule``)."""
 
-    cycle_days: int
+    @property
+    def cycle_days(self) -> int: ...
 
     @property
     def doses(self) -> Sequence[Dose]: ...
@@ -284,12 +295,12 @@ def _dose_cost(
         unpriced.setdefault(drug, "AUC dosing needs a renal function the model does not simulate")
         return 0.0
     factor = {"per_m2": bodies.bsa_m2[patient], "per_kg": bodies.weight_kg[patient]}.get(dose.basis, 1.0)
-    amount = dose.amount * dose.times_per_day * np.asarray(factor, dtype=float)
+    each = dose.amount * np.asarray(factor, dtype=float)
+    if dose.max_mg is not None:  # a label's cap on one administration (datopotamab deruxtecan: 540 mg)
+        each = np.minimum(each, dose.max_mg)
     if dose.route not in PARENTERAL or vial_sharing:
-        return amount * min(p.price_per_mg for p in packs)
-    return _vial_cost(tuple((p.strength_mg, p.price_per_unit) for p in packs), amount / dose.times_per_day) * (
-        dose.times_per_day
-    )
+        return each * dose.times_per_day * min(p.price_per_mg for p in packs)
+    return _vial_cost(tuple((p.strength_mg, p.price_per_unit) for p in packs), each) * dose.times_per_day
 
 
 def _vial_cost(vials: tuple[tuple[float, float], ...], amount: np.ndarray | float) -> np.ndarray:
