@@ -331,3 +331,55 @@ def test_choosing_a_price_set_adds_the_costs_tab_to_the_outlook_and_the_report(c
     unpriced = client.get(f"/ui/plans/{plan_id}/outlook").text  # without a price set: no costs, only the chooser
     assert 'id="costs-tab"' in unpriced
     assert "costs-table" not in unpriced
+
+
+def _statements(app, client: TestClient, path: str) -> int:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(app.state.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_history_costs_the_same_queries_for_3_or_12_cases(app, client: TestClient) -> None:
+    for _ in range(3):
+        _plan_id(client.post("/ui/case", data=valid_form()))
+    few = _statements(app, client, "/ui/history")
+    for _ in range(9):
+        _plan_id(client.post("/ui/case", data=valid_form()))
+    assert _statements(app, client, "/ui/history") == few
+    assert _statements(app, client, "/ui/history?q=nothing-matches") <= few
+
+
+def test_history_search_by_label_or_id(client: TestClient) -> None:
+    labelled = {**valid_form(), "id": "Tumour-Board 17"}
+    _plan_id(client.post("/ui/case", data=labelled))
+    _plan_id(client.post("/ui/case", data=valid_form()))
+    found = client.get("/ui/history", params={"q": "board 17"}).text
+    assert found.count('class="case-label"') == 1
+    assert "Tumour-Board 17" in found
+    assert 'id="no-match"' in client.get("/ui/history", params={"q": "zzz"}).text
+
+
+def test_plan_page_groups_families_and_gives_the_rationale_in_words(client: TestClient) -> None:
+    from mbctwin.engine.plan import build_plan
+    from mbctwin.service.web.views import families
+
+    plan = build_plan(example_case("frail-cord-compression"))
+    groups = families(plan)
+    assert sum(len(g.options) for g in groups) == len(plan.systemic)
+    assert len(groups) < len(plan.systemic)  # letrozole and exemestane share a family
+    assert all(g.differences[o.rank] for g in groups for o in g.options[1:])  # each sibling says how it differs
+    html = client.get(client.post("/ui/case", data=valid_form()).headers["location"]).text
+    assert html.count("data-family=") >= 1
+    assert "=True" not in html
+    assert "=False" not in html
+    assert "hormone-receptor positive" in html
