@@ -255,14 +255,25 @@ def test_history_and_versions(page: Any) -> None:
     page.screenshot(path=SHOTS / "11-versions.png", full_page=True)
 
 
-def test_sign_out(context: Any, server: dict[str, str]) -> None:
-    page = context.new_page()
+def _signed_in(browser: Any, server: dict[str, str]) -> Any:
+    """A browser profile of its own, signed in through the form (signing it out leaves the shared one alone)."""
+    ctx = browser.new_context(base_url=server["base"])
+    page = ctx.new_page()
+    page.goto("/ui/login")
+    page.get_by_label("API key").fill(server["key"])
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/ui/login" not in url)
+    return ctx, page
+
+
+def test_sign_out(browser: Any, server: dict[str, str]) -> None:
+    ctx, page = _signed_in(browser, server)
     page.goto("/ui/case")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(lambda url: "/ui/login" in url)
     page.goto("/ui/case")
     assert "/ui/login" in page.url
-    page.close()
+    ctx.close()
 
 
 WIDTHS = {"phone": (375, 740), "tablet": (768, 1024), "desktop": (1280, 900)}
@@ -320,12 +331,7 @@ def test_history_search_finds_a_case_by_its_label(page: Any) -> None:
 
 def test_an_expired_session_keeps_the_form(browser: Any, server: dict[str, str]) -> None:
     """Signed out in another tab while filling the form: the entries survive and the page asks to sign in."""
-    ctx = browser.new_context(base_url=server["base"])
-    page = ctx.new_page()
-    page.goto("/ui/login")
-    page.get_by_label("API key").fill(server["key"])
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "/ui/login" not in url)
+    ctx, page = _signed_in(browser, server)
     page.goto("/ui/case?example=hr-positive-first-line")
     page.get_by_label("Age (years)").fill("71")
     other = ctx.new_page()
