@@ -383,3 +383,27 @@ def test_plan_page_groups_families_and_gives_the_rationale_in_words(client: Test
     assert "=True" not in html
     assert "=False" not in html
     assert "hormone-receptor positive" in html
+
+
+def test_warnings_come_first_and_every_card_carries_its_doses(client: TestClient) -> None:
+    implausible = {**valid_form(), "age": "99", "menopausal_status": "pre", "labs.lvef_percent": "5"}
+    html = client.get(f"/ui/plans/{_plan_id(client.post('/ui/case', data=implausible))}").text
+    assert 'id="warnings"' in html
+    assert html.index('id="warnings"') < html.index("Systemic therapy, ranked")
+    assert "LVEF 5" in html.split('id="warnings"')[1].split("</section>")[0]
+    cards = html.split('<article class="option card')[1:]
+    assert cards
+    assert all('class="dosing"' in card for card in cards)
+
+
+def test_the_report_shows_warnings_first_and_doses(client: TestClient) -> None:
+    from mbctwin.engine.plan import build_plan
+    from mbctwin.report.render import render_html
+    from tests.conftest import case_with
+
+    case = case_with(age=99, menopausal_status="pre", labs={"lvef_percent": 5})
+    plan = build_plan(case)
+    html = render_html(case, plan)
+    assert plan.warnings
+    assert html.index('id="r-warnings"') < html.index("Systemic therapy options")
+    assert html.count('class="r-dosing"') == len([o for o in plan.systemic if o.dosing])
