@@ -137,7 +137,7 @@ def test_plan_records_versions_and_disclaimer() -> None:
     assert plan.engine_version
     assert plan.knowledge_base_version
     assert "tumour board" in plan.disclaimer
-    assert plan.systemic[0].regimen in plan.explanation
+    assert all(drug.replace("_", " ") in plan.explanation for drug in plan.systemic[0].drugs)
 
 
 def test_every_option_explains_itself_with_case_facts() -> None:

@@ -18,6 +18,8 @@ ER_LOW_RANGE = (1.0, 10.0)  # ASCO/CAP 2020: ER 1-10 % is "ER-low positive"
 PRIMARY_RESISTANCE_ADJUVANT_MONTHS = 24  # ABC: relapse during the first 2 years of adjuvant ET
 PRIMARY_RESISTANCE_METASTATIC_MONTHS = 6  # ABC: progression within 6 months of 1st-line ET
 ADJUVANT_FAILURE_WINDOW_MONTHS = 12  # contract: relapse during or within 12 months of adjuvant use
+INDUCTION_MIN_MONTHS = 4  # contract §2: induction ends after 4-6 months (6-8 cycles) of chemotherapy
+SHORT_CDK46_RESPONSE_MONTHS = 12  # ESMO: progression within 12 months of first-line ET + CDK4/6 inhibitor
 
 
 def her2_category(tumor: Tumor) -> str:
@@ -76,6 +78,32 @@ def is_chemotherapy(entry: PriorTherapy) -> bool:
     return "chemotherapy" in vocabulary().classes_of(entry.drugs)
 
 
+def induction_complete(case: Case) -> bool:
+    """The ongoing line holds chemotherapy given for at least 4 months with response or stable
+    disease (contract §2): time for the maintenance regimen."""
+    current = ongoing_line(case)
+    return (
+        current is not None
+        and is_chemotherapy(current)
+        and (current.months_on_treatment or 0) >= INDUCTION_MIN_MONTHS
+        and current.best_response in ("CR", "PR", "SD")
+    )
+
+
+def short_first_line_cdk46(case: Case) -> bool | None:
+    """Progression within 12 months of first-line endocrine therapy + CDK4/6 inhibitor (ESMO:
+    chemotherapy or an ADC first next); None when that line's duration was not given."""
+    lines = metastatic_lines(case)
+    first = lines[0] if lines else None
+    if first is None or first.ended_because != "progression":
+        return False
+    if not ({"cdk4_6_inhibitor"} & vocabulary().classes_of(first.drugs)):
+        return False
+    if first.months_on_treatment is None:
+        return None
+    return first.months_on_treatment < SHORT_CDK46_RESPONSE_MONTHS
+
+
 def months_before_metastasis(case: Case) -> list[tuple[PriorTherapy, float | None]]:
     """For each (neo)adjuvant entry: months from its end to metastasis (0 = relapse during it).
 
@@ -98,7 +126,9 @@ def months_before_metastasis(case: Case) -> list[tuple[PriorTherapy, float | Non
 
 
 def failed_drugs(case: Case) -> dict[str, str]:
-    """Drugs the disease has beaten: drug -> reason (contract §2; NSAIs fail together).
+    """Drugs the disease has beaten: drug -> reason (contract §2; NSAIs fail together). A
+    (neo)adjuvant drug whose relapse timing is unknown counts as failed (see
+    :func:`unknown_relapse_timing`).
 
     Ovarian function suppression never fails: it is what makes endocrine therapy work in a
     premenopausal woman and continues with every later endocrine line (ABC guidelines)."""
@@ -110,12 +140,23 @@ def failed_drugs(case: Case) -> dict[str, str]:
                 for same in sorted(vocab.equivalents(drug)):
                     failed.setdefault(same, f"progressed on {drug} in metastatic line {number}")
     for entry, months in months_before_metastasis(case):
-        if months is not None and months <= ADJUVANT_FAILURE_WINDOW_MONTHS:
-            when = "during" if months == 0 else f"{months:g} months after"
-            for drug in _beatable(entry.drugs):
-                for same in sorted(vocab.equivalents(drug)):
-                    failed.setdefault(same, f"relapse {when} {entry.setting} {drug}")
+        if months is None:
+            reason = "relapse {when} {setting} {drug} not known (no disease-free interval): counted as failed"
+        elif months <= ADJUVANT_FAILURE_WINDOW_MONTHS:
+            reason = "relapse {when} {setting} {drug}"
+        else:
+            continue
+        when = "timing after" if months is None else "during" if months == 0 else f"{months:g} months after"
+        for drug in _beatable(entry.drugs):
+            for same in sorted(vocab.equivalents(drug)):
+                failed.setdefault(same, reason.format(when=when, setting=entry.setting, drug=drug))
     return failed
+
+
+def unknown_relapse_timing(case: Case) -> list[PriorTherapy]:
+    """(Neo)adjuvant entries whose end-to-relapse interval cannot be known: their drugs are counted as
+    failed, so the plan suits an early as well as a late relapse (contract §1: safe either way)."""
+    return [entry for entry, months in months_before_metastasis(case) if months is None]
 
 
 def intolerant_drugs(case: Case) -> dict[str, str]:

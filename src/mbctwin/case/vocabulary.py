@@ -61,8 +61,10 @@ AttributeEntry = AttributeValue | Sourced
 
 
 class ClassSpec(_Spec):
-    """A class, or a mechanism shared across classes (a payload): attributes its drugs inherit."""
+    """A class, or a mechanism shared across classes (a payload): attributes its drugs inherit.
+    ``label`` names the class for people (plan families, the terminal view)."""
 
+    label: str | None = None
     description: str | None = None
     attributes: dict[Name, AttributeEntry] = Field(default_factory=dict)
 
@@ -162,6 +164,7 @@ class Vocabulary:
     supportive_classes: frozenset[str]
     cross_resistant: tuple[frozenset[str], ...]
     attribute_specs: dict[str, AttributeSpec] = field(default_factory=dict)
+    class_labels: dict[str, str] = field(default_factory=dict)
     conflicts: tuple[str, ...] = ()  # a drug whose classes disagree on an attribute it does not set itself
 
     def classes_of(self, drugs: Iterable[str]) -> set[str]:
@@ -244,6 +247,7 @@ def parse_vocabulary(raw: Any) -> Vocabulary:
         supportive_classes=frozenset(spec.supportive_classes),
         cross_resistant=tuple(frozenset(g) for g in spec.cross_resistant),
         attribute_specs=dict(spec.attributes),
+        class_labels={c: s.label or c.replace("_", " ") for c, s in spec.classes.items()},
         conflicts=tuple(conflicts),
     )
 

@@ -66,7 +66,7 @@ def show_regimen(regimen_id: Annotated[str, typer.Argument(help="Regimen id (see
             "name": regimen.display_name,
             "drugs": regimen.drugs,
             "notes": regimen.notes,
-            "recommended_by": [{"rule": r.id, "title": r.title, "tier": r.tier, "level": r.level} for r in rules],
+            "recommended_by": [{"rule": r.id, "title": r.title, "tier": r.tier} for r in rules],
             "sources": [kb.sources[s].model_dump(mode="json", exclude_none=True) for s in regimen.sources],
         }
     )

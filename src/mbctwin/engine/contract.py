@@ -21,6 +21,11 @@ class _Out(BaseModel):
 
 
 class Evidence(_Out):
+    """One cited source. A trial whose enrolled population does not include the patient is still
+    cited when the knowledge base holds nothing closer, with ``extrapolated_from`` naming the
+    population it enrolled and ``misfits`` why the patient falls outside it; a guideline carries its
+    ``version`` and ``date`` (contract §2)."""
+
     source: str
     source_id: str
     kind: str
@@ -28,6 +33,17 @@ class Evidence(_Out):
     pmid: str | None = None
     doi: str | None = None
     finding: str | None = None
+    version: str | None = None
+    date: str | None = None
+    extrapolated_from: str | None = None
+    misfits: list[str] = Field(default_factory=list)
+
+
+class Mcbs(_Out):
+    """A published ESMO-MCBS score for the indication of the cited trial, with where it was read."""
+
+    score: str
+    source: str
 
 
 class Reason(_Out):
@@ -58,8 +74,10 @@ class SystemicOption(_Out):
     because: list[Reason]
     rule: str
     tier: int
+    family: str
     notes: list[str] = Field(default_factory=list)
     dosing: list[Dosing] = Field(default_factory=list)
+    mcbs: Mcbs | None = None
 
 
 class Urgent(_Out):
@@ -120,6 +138,7 @@ class Plan(_Out):
     not_recommended: list[NotRecommended]
     tests_needed: list[TestNeeded]
     rationale: list[RationaleEntry]
+    assumptions: list[str] = Field(default_factory=list)
     explanation: str
     warnings: list[str] = Field(default_factory=list)
     disclaimer: str = DISCLAIMER

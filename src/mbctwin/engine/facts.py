@@ -10,12 +10,14 @@ from typing import Any
 
 from mbctwin.case.derived import (
     Derived,
+    induction_complete,
     is_chemotherapy,
     is_endocrine,
     lesion_total,
     metastatic_lines,
     months_before_metastasis,
     ongoing_line,
+    short_first_line_cdk46,
     total_lesions,
 )
 from mbctwin.case.models import FINDINGS, SITES, Case
@@ -44,6 +46,8 @@ def _site_facts(case: Case) -> dict[str, Any]:
     facts["bone_only"] = sites == {"bone"}
     facts["visceral_disease"] = bool(sites & VISCERAL_SITES)
     facts["total_lesions"] = total_lesions(case)
+    facts["leptomeningeal"] = facts["leptomeninges_present"] or facts["finding_leptomeningeal"]
+    facts["cns_disease"] = facts["brain_present"] or facts["leptomeningeal"]
     facts["symptomatic_metastases"] = any(m.symptomatic for m in case.metastases)
     return facts
 
@@ -65,6 +69,9 @@ def _history_facts(case: Case, derived: Derived) -> dict[str, Any]:
         "prior_systemic_regimens": sum(p.ended_because != "ongoing" for p in case.prior_therapies),
         "months_since_adjuvant_chemo": min((m for m in early_chemo if m is not None), default=None),
         "ongoing_therapy": current is not None,
+        "ongoing_drugs": frozenset(current.drugs if current else ()),
+        "induction_complete": induction_complete(case),
+        "short_first_line_cdk46": bool(short_first_line_cdk46(case)),
         "stopped_for_toxicity": frozenset(derived.intolerant_drugs),
     }
 
@@ -81,6 +88,8 @@ def _tumour_facts(case: Case, derived: Derived) -> dict[str, Any]:
         "er": tumor.er,
         "pr": tumor.pr,
         "er_low": derived.er_low,
+        "managed_as_triple_negative": derived.subtype == "triple-negative"
+        or (derived.er_low and derived.her2_category in ("low", "ultralow", "zero")),
         "grade": tumor.grade,
         "ki67_percent": tumor.ki67_percent,
         "high_proliferation": tumor.grade == 3 or (tumor.ki67_percent or 0) >= HIGH_KI67_PERCENT,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from mbctwin._version import __version__ as ENGINE_VERSION
-from mbctwin.case.derived import Derived, ongoing_line
+from mbctwin.case.derived import Derived
 from mbctwin.case.models import Case
 from mbctwin.engine import care
+from mbctwin.engine.assumptions import assumptions
 from mbctwin.engine.contract import (
-    Evidence,
     NotRecommended,
     Plan,
     RationaleEntry,
@@ -17,69 +17,73 @@ from mbctwin.engine.contract import (
     SystemicOption,
 )
 from mbctwin.engine.dosing import LabFinding, avoided, lab_findings, option_dosing
+from mbctwin.engine.evidence import choose, describe_fit
 from mbctwin.engine.exclusions import Exclusions, find_exclusions, render
 from mbctwin.engine.explain import explanation
 from mbctwin.engine.facts import case_facts
-from mbctwin.engine.systemic import Candidate, Rejected, match_systemic
+from mbctwin.engine.families import family
+from mbctwin.engine.phases import apply_phase
+from mbctwin.engine.systemic import Candidate, Context, Rejected, match_systemic
 from mbctwin.engine.warnings import plausibility_warnings
 from mbctwin.knowledge.conditions import Trace, leaves
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
-from mbctwin.knowledge.schema import Source, SystemicRule
+from mbctwin.knowledge.schema import SystemicRule
 
 CONTINUE_SOURCES = ["abc7"]
-
-
-def _evidence(kb: KnowledgeBase, source_ids: list[str], drugs: list[str]) -> list[Evidence]:
-    items = []
-    for source_id in dict.fromkeys(source_ids):
-        source = kb.sources[source_id]
-        items.append(
-            Evidence(
-                source=source.name,
-                source_id=source.id,
-                kind=source.kind,
-                citation=source.citation,
-                pmid=source.pmid,
-                doi=source.doi,
-                finding=_finding(source, drugs),
-            )
-        )
-    return items
-
-
-def _finding(source: Source, drugs: list[str]) -> str | None:
-    """The PFS and OS results of the arm closest to this option, one line."""
-
-    def overlap(effect: Any) -> int:
-        return len(set(effect.experimental.drugs) & set(drugs))
-
-    results = []
-    for endpoint in ("pfs", "os", "ttp", "orr"):
-        effects = [e for e in source.effects if e.endpoint == endpoint]
-        if effects:
-            results.append(max(effects, key=overlap).finding())
-    return "; ".join(results[:2]) or None
 
 
 def _option(
     kb: KnowledgeBase, rank: int, candidate: Candidate, facts: dict[str, Any], labs: dict[str, list[LabFinding]]
 ) -> SystemicOption:
     notes = [f"{drug}: {why}" for drug, why in candidate.added_by.items()] + candidate.penalties
+    if candidate.cns_active:
+        notes.append(f"intracranial activity shown for {', '.join(d.replace('_', ' ') for d in candidate.cns_active)}")
     if candidate.regimen.notes:
         notes.append(candidate.regimen.notes)
+    fit = describe_fit(candidate.evidence)
+    if fit:
+        notes.append(f"evidence extrapolated - {fit}")
     return SystemicOption(
         rank=rank,
         regimen=" + ".join(candidate.drugs) if candidate.added_by else candidate.regimen.display_name,
         drugs=candidate.drugs,
         classes=_classes(kb, candidate.drugs),
-        evidence=_evidence(kb, [*candidate.regimen.sources, *candidate.rule.sources], candidate.drugs),
-        level=candidate.rule.level,
+        evidence=candidate.evidence.evidence,
+        level=candidate.evidence.level,
         why=render(candidate.rule.because, facts) + _replacements(kb, candidate.drugs, facts),
         because=[Reason(fact=f, value=_jsonable(v)) for f, v in candidate.trace],
         rule=candidate.rule.id,
         tier=candidate.rule.tier,
+        family=family(kb.vocabulary, candidate.drugs),
         notes=notes,
         dosing=option_dosing(kb, candidate.drugs, candidate.regimen.id, labs),
+        mcbs=candidate.evidence.mcbs,
+    )
+
+
+def _continuation_option(
+    context: Context, drugs: list[str], why: str, labs: dict[str, list[LabFinding]]
+) -> SystemicOption:
+    """The ongoing regimen as rank 1 when no rule proposes it again (it was chosen earlier)."""
+    kb = context.kb
+    regimen = next((r for r in kb.regimens.values() if set(r.drugs) == set(drugs)), None)
+    sources = [*(regimen.sources if regimen else []), *CONTINUE_SOURCES]
+    chosen = choose(kb, context.case, context.derived, drugs, sources, context.facts["metastatic_chemo_lines"])
+    return SystemicOption(
+        rank=1,
+        regimen=regimen.display_name if regimen else " + ".join(drugs),
+        drugs=drugs,
+        classes=_classes(kb, drugs),
+        evidence=chosen.evidence,
+        level=chosen.level,
+        why=why,
+        because=[],
+        rule="continue_ongoing_line",
+        tier=1,
+        family=family(kb.vocabulary, drugs),
+        notes=[],
+        mcbs=chosen.mcbs,
+        dosing=option_dosing(kb, drugs, regimen.id if regimen else None, labs),
     )
 
 
@@ -105,42 +109,6 @@ def _classes(kb: KnowledgeBase, drugs: list[str]) -> list[str]:
 
 def _jsonable(value: Any) -> Any:
     return sorted(value) if isinstance(value, frozenset | set) else value
-
-
-def _continuation(
-    kb: KnowledgeBase,
-    case: Case,
-    options: list[SystemicOption],
-    excluded: Exclusions,
-    labs: dict[str, list[LabFinding]],
-) -> list[SystemicOption]:
-    """An ongoing line continues at rank 1 unless the case gives a reason to change (contract §2)."""
-    current = ongoing_line(case)
-    if current is None or case.visceral_crisis or excluded.blocks(current.drugs):
-        return options
-    same = [o for o in options if set(o.drugs) == set(current.drugs)]
-    note = "current line is ongoing without progression: continue it (ABC: until progression or toxicity)"
-    if same:
-        kept = same[0].model_copy(update={"notes": [note, *same[0].notes]})
-    else:
-        regimen = next((r for r in kb.regimens.values() if set(r.drugs) == set(current.drugs)), None)
-        sources = [*(regimen.sources if regimen else []), *CONTINUE_SOURCES]
-        kept = SystemicOption(
-            rank=1,
-            regimen=" + ".join(current.drugs),
-            drugs=list(current.drugs),
-            classes=_classes(kb, current.drugs),
-            evidence=_evidence(kb, sources, current.drugs),
-            level=None,
-            why=note,
-            because=[],
-            rule="continue_ongoing_line",
-            tier=1,
-            notes=[],
-            dosing=option_dosing(kb, list(current.drugs), regimen.id if regimen else None, labs),
-        )
-    rest = [o for o in options if set(o.drugs) != set(current.drugs)]
-    return [o.model_copy(update={"rank": i}) for i, o in enumerate([kept, *rest], start=1)]
 
 
 def _not_recommended(kb: KnowledgeBase, excluded: Exclusions, rejected: list[Rejected]) -> list[NotRecommended]:
@@ -178,9 +146,19 @@ def _rationale(
                 factor="er_low",
                 value=True,
                 effect=(
-                    "ER 1-10 % with PR negative: counted HR+, but such tumours often behave like triple-negative"
-                    " disease; chemotherapy-based options are considered beside endocrine therapy"
+                    "ER 1-10 % with PR negative: counted HR+, but such tumours behave like triple-negative disease"
+                    " and are managed as such (chemotherapy, with pembrolizumab when PD-L1 CPS >= 10, first);"
+                    " endocrine-based options come later"
                 ),
+                sources=[kb.sources["asco_cap_er_testing_2020"].name, kb.sources["esmo_mbc_living_guideline"].name],
+            )
+        )
+    if case.pregnancy == "breastfeeding":
+        entries.append(
+            RationaleEntry(
+                factor="breastfeeding",
+                value=True,
+                effect="anticancer drugs pass into breast milk: breastfeeding stops before treatment starts",
             )
         )
     for rule, trace in fired:
@@ -225,9 +203,17 @@ def build_plan(case: Case, kb: KnowledgeBase | None = None) -> Plan:
     facts = case_facts(case, derived)
     labs = lab_findings(kb, facts)
     excluded = find_exclusions(kb, facts, derived.failed_drugs, derived.intolerant_drugs, avoided(labs))
-    candidates, rejected, fired = match_systemic(kb, facts, excluded)
+    context = Context(kb, case, derived, facts, excluded)
+    candidates, rejected, fired = match_systemic(context)
     options = [_option(kb, rank, c, facts, labs) for rank, c in enumerate(candidates, start=1)]
-    options = _continuation(kb, case, options, excluded, labs)
+    phase = apply_phase(
+        case,
+        options,
+        excluded,
+        facts["induction_complete"],
+        lambda drugs, why: _continuation_option(context, drugs, why, labs),
+    )
+    options = phase.options
     supportive = care.supportive_care(kb, facts, excluded)
     if not options:
         supportive.insert(0, care.best_supportive_care(kb, _bsc_reason(facts)))
@@ -246,11 +232,12 @@ def build_plan(case: Case, kb: KnowledgeBase | None = None) -> Plan:
         supportive=supportive,
         not_recommended=_not_recommended(kb, excluded, rejected),
         tests_needed=care.tests_needed(kb, facts),
-        rationale=_rationale(kb, case, derived, fired),
+        rationale=[*_rationale(kb, case, derived, fired), *([phase.rationale] if phase.rationale else [])],
+        assumptions=assumptions(case, derived, facts),
         explanation="",
         warnings=plausibility_warnings(kb, facts, labs, options, excluded),
     )
-    return plan.model_copy(update={"explanation": explanation(plan)})
+    return plan.model_copy(update={"explanation": explanation(plan, case)})
 
 
 def _bsc_reason(facts: dict[str, Any]) -> str:

@@ -1,8 +1,10 @@
 """Systemic options: match the decision rules, apply modifiers, drop excluded drugs, rank.
 
-Ranking order (issue #3): guideline preference (rule tier) first, then evidence strength
-(level of evidence), then patient factors (preferences, drugs stopped for toxicity), then
-the order the knowledge base lists rules and regimens in. Deterministic by construction.
+Ranking order: guideline preference (rule tier, one tier lower for each reason to move an option
+down: a patient preference, a rule's ``demote_when``, evidence from another point in the disease),
+then CNS activity when the disease is in the brain or meninges, then the level of evidence of what
+the option cites, then the order the knowledge base lists rules and regimens in. Deterministic by
+construction.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mbctwin.case.derived import Derived
+from mbctwin.case.models import Case
+from mbctwin.engine.evidence import EvidenceChoice, choose
 from mbctwin.engine.exclusions import Exclusions, render
 from mbctwin.knowledge.conditions import Trace, evaluate
 from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.knowledge.schema import Regimen, SystemicRule
 
-ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
 MAX_OPTIONS = 10  # enough for every family at a decision point; more is noise
 
 
@@ -26,15 +30,17 @@ class Candidate:
     drugs: list[str]
     trace: Trace
     order: tuple[int, int]
+    evidence: EvidenceChoice
     added_by: dict[str, str] = field(default_factory=dict)  # drug -> modifier reason
     penalties: list[str] = field(default_factory=list)
+    cns_active: list[str] = field(default_factory=list)  # drugs with intracranial activity shown, when it matters
 
     @property
     def key(self) -> frozenset[str]:
         return frozenset(self.drugs)
 
-    def sort_key(self) -> tuple[int, int, tuple[int, int]]:
-        return (self.rule.tier + len(self.penalties), evidence_rank(self.rule.level), self.order)
+    def sort_key(self) -> tuple[int, int, int, tuple[int, int]]:
+        return (self.rule.tier + len(self.penalties), 0 if self.cns_active else 1, self.evidence.level_rank, self.order)
 
 
 @dataclass
@@ -43,12 +49,15 @@ class Rejected:
     blocked: list[str]
 
 
-def evidence_rank(level: str | None) -> int:
-    """'I' sorts before 'II' ...; a missing level sorts last."""
-    if not level:
-        return 9
-    numeral = level.split()[-1].split(",")[0] if level.startswith("LoE") else level.split(",")[0].split()[-1]
-    return ROMAN.get(numeral.strip(), 9)
+@dataclass(frozen=True)
+class Context:
+    """What ranking needs beyond the facts: the case and its derived facts (for evidence fit)."""
+
+    kb: KnowledgeBase
+    case: Case
+    derived: Derived
+    facts: dict[str, Any]
+    excluded: Exclusions
 
 
 def _apply_modifiers(kb: KnowledgeBase, drugs: list[str], facts: dict[str, Any]) -> dict[str, str]:
@@ -66,42 +75,75 @@ def _apply_modifiers(kb: KnowledgeBase, drugs: list[str], facts: dict[str, Any])
     return added
 
 
-def _penalties(kb: KnowledgeBase, candidate: Candidate, facts: dict[str, Any]) -> list[str]:
-    """Patient factors that move an option down without making it unsafe."""
-    vocab = kb.vocabulary
+def _penalties(context: Context, candidate: Candidate) -> list[str]:
+    """Reasons that move an option down without making it unsafe."""
+    vocab, facts = context.kb.vocabulary, context.facts
     own = [d for d in candidate.drugs if d not in candidate.added_by]
     notes = []
     if facts["oral_only"] and any("oral" not in vocab.drugs[d].route for d in own):
         notes.append("ranked lower: not all oral, and the patient prefers oral treatment")
     if facts["avoid_alopecia"] and any(vocab.drugs[d].alopecia_common for d in own):
         notes.append("ranked lower: alopecia is common, and the patient wishes to avoid it")
+    rule = candidate.rule
+    if rule.demote_when is not None and rule.demote_because and evaluate(rule.demote_when, facts)[0]:
+        notes.append(f"ranked lower: {render(rule.demote_because, facts)}")
+    if candidate.evidence.out_of_sequence:
+        trial = candidate.evidence.evidence[0].source
+        notes.append(
+            f"ranked lower: {trial} enrolled patients at another point of the disease ("
+            + "; ".join(candidate.evidence.out_of_sequence)
+            + ")"
+        )
     return notes
 
 
-def match_systemic(
-    kb: KnowledgeBase, facts: dict[str, Any], excluded: Exclusions
-) -> tuple[list[Candidate], list[Rejected], list[tuple[SystemicRule, Trace]]]:
+def _cns_active(context: Context, drugs: list[str]) -> list[str]:
+    if not context.facts["cns_disease"]:
+        return []
+    return [d for d in drugs if context.kb.vocabulary.drugs[d].attribute("cns_activity") == "shown"]
+
+
+def _candidate(
+    context: Context, rule: SystemicRule, trace: Trace, regimen: Regimen, order: tuple[int, int]
+) -> Candidate | Rejected:
+    kb, facts = context.kb, context.facts
+    added = _apply_modifiers(kb, regimen.drugs, facts)
+    drugs = [*regimen.drugs, *added]
+    blocked = context.excluded.blocks(drugs)
+    if blocked:
+        return Rejected(drugs, blocked)
+    evidence = choose(
+        kb,
+        context.case,
+        context.derived,
+        list(regimen.drugs),
+        [*regimen.sources, *rule.sources],
+        facts["metastatic_chemo_lines"],
+    )
+    candidate = Candidate(regimen, rule, drugs, trace, order, evidence, added)
+    candidate.penalties = _penalties(context, candidate)
+    candidate.cns_active = _cns_active(context, drugs)
+    return candidate
+
+
+def match_systemic(context: Context) -> tuple[list[Candidate], list[Rejected], list[tuple[SystemicRule, Trace]]]:
     """Candidates in rank order, options dropped for an excluded drug, and the rules that fired."""
     best: dict[frozenset[str], Candidate] = {}
     rejected: list[Rejected] = []
     fired: list[tuple[SystemicRule, Trace]] = []
-    for rule_index, rule in enumerate(kb.systemic):
-        ok, trace = evaluate(rule.when, facts)
+    for rule_index, rule in enumerate(context.kb.systemic):
+        ok, trace = evaluate(rule.when, context.facts)
         if not ok:
             continue
         fired.append((rule, trace))
         for regimen_index, regimen_id in enumerate(rule.recommend):
-            regimen = kb.regimens[regimen_id]
-            added = _apply_modifiers(kb, regimen.drugs, facts)
-            drugs = [*regimen.drugs, *added]
-            blocked = excluded.blocks(drugs)
-            if blocked:
-                rejected.append(Rejected(drugs, blocked))
+            regimen = context.kb.regimens[regimen_id]
+            found = _candidate(context, rule, trace, regimen, (rule_index, regimen_index))
+            if isinstance(found, Rejected):
+                rejected.append(found)
                 continue
-            candidate = Candidate(regimen, rule, drugs, trace, (rule_index, regimen_index), added)
-            candidate.penalties = _penalties(kb, candidate, facts)
-            current = best.get(candidate.key)
-            if current is None or candidate.sort_key() < current.sort_key():
-                best[candidate.key] = candidate
+            current = best.get(found.key)
+            if current is None or found.sort_key() < current.sort_key():
+                best[found.key] = found
     ranked = sorted(best.values(), key=Candidate.sort_key)
     return ranked[:MAX_OPTIONS], rejected, fired

@@ -28,6 +28,7 @@ from mbctwin.knowledge.schema import (
     FactSpec,
     GoalRule,
     LocalRule,
+    McbsScore,
     Modifier,
     PlausibilityRule,
     Regimen,
@@ -63,6 +64,7 @@ class KnowledgeBase:
     supportive: list[SupportiveRule]
     tests: list[TestRule]
     goals: list[GoalRule]
+    mcbs: dict[str, McbsScore] = field(default_factory=dict)  # trial id -> its published ESMO-MCBS score
     origin: dict[str, str] = field(default_factory=dict)  # record id -> file it came from
     dosing: DoseBook = field(default_factory=DoseBook)
     plausibility: list[PlausibilityRule] = field(default_factory=list)
@@ -87,6 +89,21 @@ def _read_list(path: Traversable, model: type[Record], origin: dict[str, str]) -
         origin[key] = path.name
         records.append(record)
     return records
+
+
+def _mcbs_scores(data: Traversable) -> dict[str, McbsScore]:
+    """``mcbs.yaml`` (optional): trial id -> its published ESMO-MCBS score, one per trial."""
+    path = data.joinpath("mcbs.yaml")
+    scores: dict[str, McbsScore] = {}
+    for index, item in enumerate((read_data(path.read_text(encoding="utf-8")) or []) if path.is_file() else []):
+        try:
+            score = McbsScore.model_validate(item)
+        except ValidationError as error:
+            raise KnowledgeError(f"mcbs.yaml#{index}", str(error.errors()[0]["msg"])) from None
+        if score.trial in scores:
+            raise KnowledgeError(f"mcbs.yaml#{index}", f"second score for {score.trial}")
+        scores[score.trial] = score
+    return scores
 
 
 def _read_folder(folder: Traversable, model: type[Record], origin: dict[str, str]) -> list[Record]:
@@ -137,6 +154,7 @@ def _load(data: Traversable) -> KnowledgeBase:
         supportive=_rules(data, "supportive", SupportiveRule, origin),
         tests=_rules(data, "tests", TestRule, origin),
         goals=_rules(data, "goals", GoalRule, origin),
+        mcbs=_mcbs_scores(data),
         origin=origin,
         dosing=_dose_book(data.joinpath("dosing"), origin),
         plausibility=_rules(data, "plausibility", PlausibilityRule, origin),
@@ -167,6 +185,7 @@ def _reference_problems(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
     for source_id, drugs in sorted(vocab.sources_cited().items()):
         if source_id not in kb.sources:
             yield "vocabulary", f"unknown source {source_id!r} in the attributes of {sorted(drugs)}"
+    yield from ((trial, "ESMO-MCBS score for an unknown trial") for trial in kb.mcbs if trial not in kb.sources)
     for source in kb.sources.values():
         for effect in source.effects:
             arms = [effect.experimental, *([effect.control] if effect.control else [])]
@@ -226,9 +245,12 @@ def _rule_problems(kb: KnowledgeBase, rule: Any) -> Iterator[str]:
     vocab = kb.vocabulary
     yield from _attribute_selector_problems(vocab, getattr(rule, "attributes", {}))
     known_classes = set(vocab.classes) | set(vocab.groups) | set(vocab.supportive_classes)
-    texts = " ".join(getattr(rule, name, "") or "" for name in ("because", "reason", "action", "regimen", "message"))
+    texts = " ".join(
+        getattr(rule, name, "") or ""
+        for name in ("because", "reason", "action", "regimen", "message", "demote_because")
+    )
     checks: list[tuple[Iterable[str], Collection[str], str]] = [
-        (fact_names(rule.when), kb.facts, "fact"),
+        ([*fact_names(rule.when), *fact_names(getattr(rule, "demote_when", None) or {})], kb.facts, "fact"),
         (TEMPLATE_FIELD.findall(texts), kb.facts, "fact in text"),
         (rule.sources, kb.sources, "source"),
         ([*getattr(rule, "drugs", []), *getattr(rule, "add_drugs", [])], vocab.drugs, "drug"),

@@ -201,11 +201,25 @@ class Effect(_Record):
         return text
 
 
+Design = Literal["rct_large", "rct_small", "prospective", "retrospective", "consensus"]
+# ESMO levels of evidence by design (Dykewicz 2001, as used by ESMO guidelines): I large randomised
+# trials of good quality or their meta-analyses, II small randomised trials (or large ones with a
+# suspicion of bias), III prospective cohorts, IV retrospective cohorts or case-control studies,
+# V studies without a control group, case reports and expert opinion (guidelines, consensus).
+LEVEL_OF_DESIGN: dict[str, int] = {"rct_large": 1, "rct_small": 2, "prospective": 3, "retrospective": 4, "consensus": 5}
+
+
 class Source(_Record):
+    """A citable source. ``design`` sets the level of evidence an option citing it gets; a guideline's
+    ``version`` and ``date`` travel with every citation of it (contract §2)."""
+
     id: Id
     kind: Literal["trial", "guideline", "label", "meta_analysis", "study"]
     name: str
     citation: str
+    design: Design | None = None
+    version: str | None = None
+    date: str | None = Field(default=None, pattern=r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
     year: int | None = None
     first_published: int | None = None  # a trial cited by a later analysis: year of its first full paper
     pmid: str | None = Field(default=None, pattern=r"^[0-9]{5,9}$")
@@ -254,12 +268,26 @@ class _Rule(_Record):
 
 
 class SystemicRule(_Rule):
+    """Regimens recommended at a decision point. ``tier`` is the guideline's preference (1 first);
+    when ``demote_when`` holds, the options move one tier down and ``demote_because`` says why
+    (e.g. endocrine combinations once chemotherapy has been needed). The level of evidence is not
+    set here: it follows the design of the evidence each option cites."""
+
     title: str
     recommend: list[Id] = Field(min_length=1)
     tier: int = Field(ge=1, le=4)
-    level: str | None = None
+    demote_when: Condition | None = None
+    demote_because: str | None = None
     because: str
     sources: list[Id] = Field(min_length=1)
+
+    _check_demote = field_validator("demote_when")(lambda v: v if v is None else _valid_condition(v))
+
+    @model_validator(mode="after")
+    def _demotion_says_why(self) -> SystemicRule:
+        if (self.demote_when is None) != (self.demote_because is None):
+            raise ValueError("demote_when and demote_because go together")
+        return self
 
 
 class Modifier(_Rule):
@@ -505,3 +533,12 @@ class PlausibilityRule(_Rule):
 
     facts: list[str] = Field(min_length=1)
     message: str
+
+
+class McbsScore(_Record):
+    """A published ESMO-MCBS score for the indication a trial established."""
+
+    trial: Id
+    score: Literal["1", "2", "3", "4", "5", "A", "B", "C"]
+    scorecard: str
+    url: str | None = None

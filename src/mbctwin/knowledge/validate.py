@@ -40,6 +40,7 @@ def validate(kb: KnowledgeBase) -> Report:
         for s in kb.dosing.schedules.values()
         if not s.verified
     )
+    report.errors.extend(_undated_or_undesigned(kb))
     return report
 
 
@@ -70,3 +71,16 @@ def _missing_doses(kb: KnowledgeBase) -> list[str]:
         f"{drug}: added by a modifier but has no default schedule" for drug in added if drug not in kb.dosing.default
     ]
     return missing
+
+
+def _undated_or_undesigned(kb: KnowledgeBase) -> list[str]:
+    """Levels of evidence follow the design of what is cited, and guideline citations carry their
+    version and date: a source an option can cite without them could not be cited honestly."""
+    cited = {s for r in kb.regimens.values() for s in r.sources} | {s for r in kb.systemic for s in r.sources}
+    problems = []
+    for source in (kb.sources[s] for s in sorted(cited)):
+        if source.kind == "guideline" and not (source.version and source.date):
+            problems.append(f"{source.id}: a guideline needs its version and date")
+        if source.kind in ("trial", "meta_analysis", "guideline") and source.design is None:
+            problems.append(f"{source.id}: no design (sets the level of evidence of options citing it)")
+    return problems

@@ -1,0 +1,233 @@
+"""Evidence that fits the patient (contract §2): which trial to cite for an option, whether the patient
+belongs to its enrolled population, the level of evidence its design gives, and its ESMO-MCBS score.
+
+A trial is matched to an option by the drugs of its experimental arm (with the partner regimens an
+arm allowed), never by its name. The patient is judged against the effect's structured
+``eligibility`` and line range (:mod:`mbctwin.knowledge.eligibility`): a trial that enrolled the
+patient is cited as it stands; otherwise the closest one is cited with the population it enrolled
+(``extrapolated_from``). A misfit in the sequence of treatment (prior lines or classes) also moves
+the option down: its evidence comes from patients at another point of the disease.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from mbctwin.case.derived import Derived
+from mbctwin.case.models import Case
+from mbctwin.case.vocabulary import Vocabulary
+from mbctwin.engine.contract import Evidence, Mcbs
+from mbctwin.knowledge.eligibility import misfits
+from mbctwin.knowledge.loader import KnowledgeBase
+from mbctwin.knowledge.schema import LEVEL_OF_DESIGN, Arm, Effect, Eligibility, Source
+
+ROMAN = ("I", "II", "III", "IV", "V")
+GUIDELINE_LEVEL = LEVEL_OF_DESIGN["consensus"]
+CITABLE = ("trial", "meta_analysis", "study")
+
+
+@dataclass(frozen=True)
+class Match:
+    """An effect whose experimental arm gives the option's drugs, and how the patient fits it."""
+
+    source: Source
+    effect: Effect
+    population_misfits: tuple[str, ...]
+    sequence_misfits: tuple[str, ...]
+
+    @property
+    def fits(self) -> bool:
+        return not self.population_misfits and not self.sequence_misfits
+
+
+@dataclass(frozen=True)
+class EvidenceChoice:
+    evidence: list[Evidence]
+    level: str
+    level_rank: int
+    mcbs: Mcbs | None = None
+    out_of_sequence: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Per knowledge base: trial effects by drug, and the year each drug's trial evidence begins."""
+
+    effects: tuple[tuple[Source, Effect], ...]
+    first_year: dict[str, int]
+
+
+_INDEXES: dict[int, tuple[KnowledgeBase, _Index]] = {}
+
+
+def _index(kb: KnowledgeBase) -> _Index:
+    found = _INDEXES.get(id(kb))
+    if found is None or found[0] is not kb:
+        effects = tuple(
+            (s, e) for s in kb.sources.values() if s.kind in CITABLE for e in s.effects if _drugs_of(e.experimental)
+        )
+        first: dict[str, int] = {}
+        for source, effect in effects:
+            for drug in _drugs_of(effect.experimental):
+                if source.first_year is not None:
+                    first[drug] = min(first.get(drug, source.first_year), source.first_year)
+        found = (kb, _Index(effects, first))
+        _INDEXES[id(kb)] = found
+    return found[1]
+
+
+def _drugs_of(arm: Arm) -> set[str]:
+    return {*arm.drugs, *(d for partner in arm.partner_choice for d in partner)}
+
+
+def arm_gives(vocab: Vocabulary, arm: Arm, core: frozenset[str]) -> bool:
+    """The arm gives these drugs: each is in it (fixed or a partner choice), and whatever else it
+    holds is an alternative of the same class or group (a physician's-choice partner) or ovarian
+    suppression."""
+    options = [set(arm.drugs) | set(p) for p in arm.partner_choice] or [set(arm.drugs)]
+    own = vocab.classes_of(core)
+    return any(core <= drugs and all(_alternative(vocab, d, own) for d in drugs - core) for drugs in options)
+
+
+def _alternative(vocab: Vocabulary, drug: str, classes: set[str]) -> bool:
+    theirs = vocab.classes_of([drug])
+    return bool(theirs & classes) or "ovarian_function_suppression" in theirs
+
+
+def _judge(source: Source, effect: Effect, case: Case, lines: tuple[int, int], cytotoxic: bool) -> Match:
+    """Population misfits (who the patient is) apart from sequence misfits (where in the disease):
+    prior classes and lines, and the trial's line range (chemotherapy lines for a cytotoxic arm, as
+    the effect schema counts them)."""
+    eligibility = effect.eligibility
+    sequence_only = Eligibility(
+        prior_required=eligibility.prior_required,
+        prior_excluded=eligibility.prior_excluded,
+        prior_metastatic_lines=eligibility.prior_metastatic_lines,
+    )
+    population = eligibility.model_copy(
+        update={"prior_required": [], "prior_excluded": [], "prior_metastatic_lines": {}}
+    )
+    sequence = list(misfits(sequence_only, case))
+    line = lines[1] if cytotoxic else lines[0]
+    arm = effect.experimental
+    low, high = (arm.line, arm.line_max) if arm.line is not None else (effect.line, effect.line_max)
+    if low and (line < low or (high is not None and line > high)):
+        kind = "chemotherapy line" if cytotoxic else "line"
+        span = f"{low}-{high}" if high is not None else f"{low} or later"
+        sequence.append(f"{kind} {line}, the trial enrolled {kind}s {span}")
+    return Match(source, effect, tuple(misfits(population, case)), tuple(sequence))
+
+
+def matches(kb: KnowledgeBase, case: Case, derived: Derived, core: frozenset[str], chemo_lines: int) -> list[Match]:
+    """Every trial effect that gives the option's drugs, judged against the patient."""
+    vocab = kb.vocabulary
+    cytotoxic = any(vocab.drugs[d].attribute("cytotoxic") is True for d in core)
+    lines = (derived.line, chemo_lines + 1)
+    found = []
+    for source, effect in _index(kb).effects:
+        if effect.endpoint in ("pfs", "os", "ttp", "orr") and arm_gives(vocab, effect.experimental, core):
+            found.append(_judge(source, effect, case, lines, cytotoxic))
+    return found
+
+
+def _best_per_source(found: Iterable[Match]) -> list[Match]:
+    """One match per source: the best-fitting effect (fitting, then population-only misfits)."""
+    best: dict[str, Match] = {}
+    for match in found:
+        current = best.get(match.source.id)
+        if current is None or _rank(match) < _rank(current):
+            best[match.source.id] = match
+    return list(best.values())
+
+
+def _rank(match: Match) -> tuple[int, int]:
+    return (0 if match.fits else 1 if not match.sequence_misfits else 2, len(match.population_misfits))
+
+
+def choose(
+    kb: KnowledgeBase,
+    case: Case,
+    derived: Derived,
+    core: list[str],
+    source_ids: list[str],
+    chemo_lines: int,
+) -> EvidenceChoice:
+    """The evidence an option cites, its level and ESMO-MCBS score, and any misfit in sequence."""
+    found = _best_per_source(matches(kb, case, derived, frozenset(core), chemo_lines))
+    listed = {s: i for i, s in enumerate(source_ids)}
+    found.sort(key=lambda m: (_rank(m)[0], listed.get(m.source.id, len(listed)), _rank(m)[1]))
+    chosen = [m for m in found if m.fits] or found[:1]
+    trial_ids = {m.source.id for m in chosen}
+    others = [kb.sources[s] for s in dict.fromkeys(source_ids) if s not in trial_ids]
+    unmatched_trials = [s for s in others if s.kind in CITABLE and not chosen]
+    guidelines = [s for s in others if s.kind == "guideline" and _guideline_covers(kb, s, core)]
+    evidence = [_evidence(m.source, core, m) for m in chosen]
+    evidence += [_evidence(s, core, None) for s in [*unmatched_trials, *guidelines]]
+    if not evidence:  # every option cites something: the rule's own sources, dated or not
+        evidence = [_evidence(kb.sources[s], core, None) for s in dict.fromkeys(source_ids)]
+    rank, level = _level(chosen, unmatched_trials)
+    score = kb.mcbs.get(chosen[0].source.id) if chosen and chosen[0].fits else None
+    return EvidenceChoice(
+        evidence=evidence,
+        level=level,
+        level_rank=rank,
+        mcbs=Mcbs(score=score.score, source=score.url or score.scorecard) if score else None,
+        out_of_sequence=list(chosen[0].sequence_misfits) if chosen and not chosen[0].fits else [],
+    )
+
+
+def _guideline_covers(kb: KnowledgeBase, guideline: Source, drugs: Iterable[str]) -> bool:
+    """A guideline speaks for a drug only if it is no older than the drug's first trial evidence."""
+    first = _index(kb).first_year
+    year = guideline.year
+    return year is None or all(first.get(d, year) <= year for d in drugs)
+
+
+def _level(chosen: list[Match], trials: list[Source]) -> tuple[int, str]:
+    """ESMO level by design of the cited trial; guideline or consensus alone is level V."""
+    designs = [m.source.design for m in chosen] + [s.design for s in trials]
+    levels = [LEVEL_OF_DESIGN[d] for d in designs if d is not None]
+    rank = min(levels, default=GUIDELINE_LEVEL)
+    extrapolated = bool(chosen) and not chosen[0].fits
+    return rank + extrapolated, f"LoE {ROMAN[rank - 1]}" + (" (extrapolated)" if extrapolated else "")
+
+
+def _evidence(source: Source, drugs: list[str], match: Match | None) -> Evidence:
+    extrapolated = match is not None and not match.fits
+    return Evidence(
+        source=source.name,
+        source_id=source.id,
+        kind=source.kind,
+        citation=source.citation,
+        pmid=source.pmid,
+        doi=source.doi,
+        finding=_finding(source, drugs, match),
+        version=source.version,
+        date=source.date,
+        extrapolated_from=match.effect.population if extrapolated and match else None,
+        misfits=[*match.population_misfits, *match.sequence_misfits] if extrapolated and match else [],
+    )
+
+
+def _finding(source: Source, drugs: list[str], match: Match | None) -> str | None:
+    """The PFS and OS results closest to this option (the matched effect's population first), one line."""
+    population = match.effect.population if match else None
+
+    def closeness(effect: Effect) -> tuple[bool, int]:
+        return (effect.population == population, len(set(effect.experimental.drugs) & set(drugs)))
+
+    results = []
+    for endpoint in ("pfs", "os", "ttp", "orr"):
+        effects = [e for e in source.effects if e.endpoint == endpoint]
+        if effects:
+            results.append(max(effects, key=closeness).finding())
+    return "; ".join(results[:2]) or None
+
+
+def describe_fit(choice: EvidenceChoice) -> str | None:
+    """Short text for the rationale: the first extrapolated evidence and why."""
+    for item in choice.evidence:
+        if item.extrapolated_from:
+            return f"{item.source}: enrolled {item.extrapolated_from}; here {', '.join(item.misfits)}"
+    return None
