@@ -60,7 +60,30 @@ def load_mapping(text: str, suffix: str) -> Any:
 
 
 def read_case(path: str | Path) -> Case:
-    """Read a case file (``.json``, ``.yaml`` or ``.yml``)."""
+    """Read a case file (``.json``, ``.yaml`` or ``.yml``).
+
+    Parameters
+    ----------
+    path
+        The file; unknown fields and drug names are errors, so a typo cannot drop a fact.
+
+    Returns
+    -------
+    Case
+        The validated case.
+
+    Raises
+    ------
+    CaseError
+        Naming every bad field (``problems``), or the file that cannot be read.
+
+    Examples
+    --------
+    >>> from importlib import resources
+    >>> case = read_case(resources.files("mbctwin.case") / "examples" / "her2-positive-brain.yaml")
+    >>> case.ecog
+    1
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -76,7 +99,13 @@ def example_names() -> list[str]:
 
 
 def example_case(name: str) -> Case:
-    """Load a bundled example case by name (see :func:`example_names`)."""
+    """Load a bundled example case by name (see :func:`example_names`).
+
+    Examples
+    --------
+    >>> example_case("triple-negative-first-line").tumor.er
+    'negative'
+    """
     if name not in example_names():
         raise CaseError([FieldProblem("example", f"unknown example {name!r}; choose from {example_names()}")])
     text = resources.files("mbctwin.case").joinpath("examples", f"{name}.yaml").read_text()

@@ -455,10 +455,34 @@ def run_cohort(
 ) -> CohortRun:
     """Draw the cohort (first child of ``SeedSequence(seed)``) and simulate it (second child).
 
-    ``treated_from`` dates the cohort: each patient's metastatic course begins at a uniform calendar
-    year in ``[first, last]`` (third child) and every line uses only the drugs approved for her subtype
-    by then (:mod:`mbctwin.course.availability`), e.g. ``(2008, 2016)`` for the ESME registry's era;
-    ``None`` treats everyone with today's options."""
+    Parameters
+    ----------
+    subtype
+        ``HR+/HER2-``, ``HR+/HER2+``, ``HR-/HER2+``, ``triple-negative`` or an alias (``TNBC``).
+    presentation
+        ``de_novo``, ``recurrent`` or ``any`` (the published de novo share).
+    patients, seed, years, params, kb, progress, scheduler
+        As :func:`mbctwin.simulate`.
+    definitions
+        The published distributions (default: ``knowledge/data/course/cohorts.yaml``).
+    treated_from
+        Dates the cohort: each patient's metastatic course begins at a uniform calendar year in
+        ``[first, last]`` (third child) and every line uses only the drugs approved for her subtype
+        by then (:mod:`mbctwin.course.availability`), e.g. ``(2008, 2016)`` for the ESME registry's
+        era; ``None`` treats everyone with today's options.
+
+    Returns
+    -------
+    CohortRun
+        The drawn cohort and its simulated course.
+
+    Examples
+    --------
+    >>> from mbctwin import run_cohort
+    >>> run = run_cohort("TNBC", "de_novo", patients=100, seed=1, years=2)
+    >>> run.to_dict()["subtype"], run.to_dict()["de_novo_percent"]
+    ('triple-negative', 100.0)
+    """
     definitions = definitions or packaged_definitions()
     name = definitions.resolve(subtype)
     check_presentation(presentation)

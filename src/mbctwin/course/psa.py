@@ -497,9 +497,43 @@ def run_psa(
 ) -> PsaResult:
     """``draws`` simulations of ``patients`` copies of ``case``, each with its own parameter draw.
 
-    ``scheduler``: ``None`` runs here, ``"dask"`` on a local cluster, ``"tcp://HOST:PORT"`` on
-    an existing one (``mbctwin.parallel``); results are identical. ``draws_per_task`` only
-    changes how draws travel (default: one at a time here, about eight tasks on Dask).
+    Parameters
+    ----------
+    case
+        The patient whose likely course is simulated.
+    draws, patients, years
+        Parameter draws, virtual patients per draw, and years of follow-up.
+    policy
+        As :func:`mbctwin.simulate`.
+    seed
+        Draw *d* uses the child ``SeedSequence(seed).spawn(draws)[d]``: same seed, same table.
+    uncertainty, params, kb
+        What is uncertain and how (default: ``knowledge/data/course/uncertainty.yaml``), the base
+        parameters and knowledge base (default: the packaged ones).
+    scheduler
+        ``None`` runs here, ``"dask"`` on a local cluster, ``"tcp://HOST:PORT"`` on an existing one
+        (``mbctwin.parallel``); results are identical.
+    draws_per_task
+        Only how draws travel (default: one at a time here, about eight tasks on Dask).
+    progress
+        Called with (draws done, draws).
+
+    Returns
+    -------
+    PsaResult
+        One row per draw (outcomes, drawn values); ``summary`` gives each outcome's distribution.
+
+    Raises
+    ------
+    UncertaintyError
+        Naming the field of the uncertainty file whose spread cannot be drawn.
+
+    Examples
+    --------
+    >>> from mbctwin import example_case, run_psa
+    >>> psa = run_psa(example_case("hr-positive-first-line"), draws=2, patients=60, years=2, seed=3)
+    >>> len(psa.table), list(psa.summary.columns)
+    (2, ['mean', 'median', 'p2_5', 'p97_5', 'not_reached'])
     """
     kb = kb or load_kb()
     uncertainty = uncertainty or Uncertainty.from_file()

@@ -197,7 +197,30 @@ def _comorbidities_used(kb: KnowledgeBase) -> set[str]:
 
 
 def build_plan(case: Case, kb: KnowledgeBase | None = None) -> Plan:
-    """Turn a validated case into a ranked, cited plan (deterministic for a given KB)."""
+    """Turn a validated case into a ranked, cited plan (deterministic for a given knowledge base).
+
+    Parameters
+    ----------
+    case
+        A validated case (:func:`mbctwin.read_case`, :func:`mbctwin.example_case`).
+    kb
+        The knowledge base; the packaged one unless given.
+
+    Returns
+    -------
+    Plan
+        Ranked systemic options with doses and evidence, local and supportive care, urgent flags,
+        goals, what not to give and why, and a plain-language explanation.
+
+    Examples
+    --------
+    >>> from mbctwin import build_plan, example_case
+    >>> plan = build_plan(example_case("hr-positive-first-line"))
+    >>> plan.subtype, plan.line
+    ('HR+/HER2-', 1)
+    >>> plan.systemic[0].evidence[0].source_id in {e.source_id for e in plan.systemic[0].evidence}
+    True
+    """
     kb = kb or load_kb()
     derived = Derived.of(case)
     facts = case_facts(case, derived)

@@ -122,7 +122,32 @@ def _rules(data: Traversable, stem: str, model: type[Record], origin: dict[str, 
 
 
 def load_kb(root: str | Path | None = None) -> KnowledgeBase:
-    """Load and validate the knowledge base (the packaged one unless ``root`` is given)."""
+    """Load and validate the knowledge base (the packaged one unless ``root`` is given).
+
+    The packaged knowledge base is loaded once per process; its files are read through the
+    parsed-data cache of :mod:`mbctwin.datafiles`.
+
+    Parameters
+    ----------
+    root
+        A data folder of the same layout as ``mbctwin/knowledge/data``.
+
+    Returns
+    -------
+    KnowledgeBase
+        Sources, regimens and rules, every cross-reference checked.
+
+    Raises
+    ------
+    KnowledgeError
+        Naming the file and record that is malformed or refers to something unknown.
+
+    Examples
+    --------
+    >>> kb = load_kb()
+    >>> kb.regimens["letrozole_ribociclib"].drugs
+    ['letrozole', 'ribociclib']
+    """
     if root is None:
         return _packaged_kb()
     return _load(Path(root))
