@@ -29,6 +29,26 @@ def classes_in_systemic(plan: Plan) -> set[str]:
     return {c for option in plan.systemic for c in vocabulary().classes_of(option.drugs)}
 
 
+def assert_guidelines_postdate_no_drug(plan: Plan) -> None:
+    """No option cites a guideline older than the first trial evidence of one of its drugs (contract §2)."""
+    kb = load_kb()
+    for option in plan.systemic:
+        for item in option.evidence:
+            source = kb.sources[item.source_id]
+            if source.kind != "guideline" or source.year is None:
+                continue
+            for drug in option.drugs:
+                trials = [
+                    s.first_year
+                    for s in kb.sources.values()
+                    if s.kind in ("trial", "meta_analysis", "study") and s.first_year is not None
+                    for e in s.effects
+                    if drug in {*e.experimental.drugs, *(d for p in e.experimental.partner_choice for d in p)}
+                ]
+                if trials:
+                    assert source.year >= min(trials), f"{source.id} ({source.year}) cited for {drug} ({min(trials)})"
+
+
 def assert_plan_invariants(case: Case, plan: Plan) -> None:
     """The contract's safety rules (case-and-plan.md §2)."""
     vocab = vocabulary()
@@ -39,7 +59,9 @@ def assert_plan_invariants(case: Case, plan: Plan) -> None:
         assert option.evidence, f"{option.regimen} cites no source"
         assert set(option.drugs) <= set(vocab.drugs)
         if derived.her2_category != "positive":
-            allowed = {"trastuzumab_deruxtecan"} if derived.her2_category in ("low", "ultralow") else set()
+            # the drug's own attribute says which HER2 expression it needs (not its name)
+            low = derived.her2_category in ("low", "ultralow")
+            allowed = vocab.drugs_where("her2_target", ["any_expression"]) if low else frozenset()
             offered = set(option.drugs) & ANTI_HER2_DRUGS - allowed
             assert not offered, f"anti-HER2 therapy {offered} offered with HER2 {derived.her2_category}"
         failed = set(derived.failed_drugs) - {"trastuzumab"}

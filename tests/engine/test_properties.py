@@ -10,7 +10,7 @@ from mbctwin.case.io import parse_case
 from mbctwin.case.vocabulary import vocabulary
 from mbctwin.engine.contract import Plan
 from mbctwin.engine.plan import build_plan
-from tests._assertions import assert_plan_invariants
+from tests._assertions import assert_guidelines_postdate_no_drug, assert_plan_invariants
 from tests.strategies import cases
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -22,6 +22,7 @@ def test_random_valid_cases_give_safe_plans(data: dict) -> None:
     case = parse_case(data)
     plan = build_plan(case)
     assert_plan_invariants(case, plan)
+    assert_guidelines_postdate_no_drug(plan)
 
 
 @SETTINGS

@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mbctwin.engine.contract import Dosing, Plan
+from mbctwin.engine.families import grouped, members_text, separation
 
 
 def _systemic_table(plan: Plan) -> Table:
@@ -25,6 +26,21 @@ def _systemic_table(plan: Plan) -> Table:
         doses = Text("\n").join(_dose_text(d) for d in option.dosing)
         table.add_row(str(option.rank), option.regimen, doses, option.why, evidence or guidelines, option.level or "")
     return table
+
+
+def family_lines(plan: Plan) -> list[str]:
+    """One line per family of options (in the rank of its best member): its members as words and, for a
+    family of several, what the evidence says about each ("ribociclib: MONALEESA-2 OS ... HR 0.76")."""
+    lines = []
+    for group in grouped(plan.systemic):
+        ranks = ", ".join(str(o.rank) for o in group)
+        line = f"{group[0].family}: {members_text(group)} (rank {ranks})"
+        if len(group) > 1:
+            line += "".join(
+                f"\n    {' + '.join(d.replace('_', ' ') for d in o.drugs)} - {separation(o)}" for o in group
+            )
+        lines.append(line)
+    return lines
 
 
 def _dose_text(entry: Dosing) -> Text:
@@ -52,6 +68,10 @@ def render_plan(plan: Plan, console: Console) -> None:
     if plan.warnings:
         parts.append(_list_panel("Check these values", plan.warnings, "yellow"))
     parts.append(_systemic_table(plan) if plan.systemic else Text("No systemic therapy: best supportive care."))
+    if plan.systemic:
+        parts.append(_list_panel("Families of options (what separates their members)", family_lines(plan), "blue"))
+    if plan.assumptions:
+        parts.append(_list_panel("Assumed (missing from the case)", plan.assumptions, "magenta"))
     if plan.local:
         parts.append(
             _list_panel("Local treatment", [f"{x.modality} → {x.site}: {x.regimen} ({x.why})" for x in plan.local])

@@ -56,6 +56,10 @@ class _Index:
 
     effects: tuple[tuple[Source, Effect], ...]
     first_year: dict[str, int]
+    by_core: dict[frozenset[str], tuple[tuple[Source, Effect], ...]] = field(default_factory=dict)  # filled lazily
+    split: dict[int, tuple[Eligibility, Eligibility]] = field(
+        default_factory=dict
+    )  # id(effect) -> (sequence, population)
 
 
 _INDEXES: dict[int, tuple[KnowledgeBase, _Index]] = {}
@@ -95,19 +99,28 @@ def _alternative(vocab: Vocabulary, drug: str, classes: set[str]) -> bool:
     return bool(theirs & classes) or "ovarian_function_suppression" in theirs
 
 
-def _judge(source: Source, effect: Effect, case: Case, lines: tuple[int, int], cytotoxic: bool) -> Match:
+def _split(index: _Index, effect: Effect) -> tuple[Eligibility, Eligibility]:
+    """The effect's eligibility as its sequence criteria (prior classes and lines) and the rest."""
+    found = index.split.get(id(effect))
+    if found is None:
+        eligibility = effect.eligibility
+        sequence = Eligibility(
+            prior_required=eligibility.prior_required,
+            prior_excluded=eligibility.prior_excluded,
+            prior_metastatic_lines=eligibility.prior_metastatic_lines,
+        )
+        population = eligibility.model_copy(
+            update={"prior_required": [], "prior_excluded": [], "prior_metastatic_lines": {}}
+        )
+        found = index.split[id(effect)] = (sequence, population)
+    return found
+
+
+def _judge(index: _Index, source: Source, effect: Effect, case: Case, lines: tuple[int, int], cytotoxic: bool) -> Match:
     """Population misfits (who the patient is) apart from sequence misfits (where in the disease):
     prior classes and lines, and the trial's line range (chemotherapy lines for a cytotoxic arm, as
     the effect schema counts them)."""
-    eligibility = effect.eligibility
-    sequence_only = Eligibility(
-        prior_required=eligibility.prior_required,
-        prior_excluded=eligibility.prior_excluded,
-        prior_metastatic_lines=eligibility.prior_metastatic_lines,
-    )
-    population = eligibility.model_copy(
-        update={"prior_required": [], "prior_excluded": [], "prior_metastatic_lines": {}}
-    )
+    sequence_only, population = _split(index, effect)
     sequence = list(misfits(sequence_only, case))
     line = lines[1] if cytotoxic else lines[0]
     arm = effect.experimental
@@ -124,10 +137,21 @@ def matches(kb: KnowledgeBase, case: Case, derived: Derived, core: frozenset[str
     vocab = kb.vocabulary
     cytotoxic = any(vocab.drugs[d].attribute("cytotoxic") is True for d in core)
     lines = (derived.line, chemo_lines + 1)
-    found = []
-    for source, effect in _index(kb).effects:
-        if effect.endpoint in ("pfs", "os", "ttp", "orr") and arm_gives(vocab, effect.experimental, core):
-            found.append(_judge(source, effect, case, lines, cytotoxic))
+    index = _index(kb)
+    return [_judge(index, source, effect, case, lines, cytotoxic) for source, effect in _giving(kb, core)]
+
+
+def _giving(kb: KnowledgeBase, core: frozenset[str]) -> tuple[tuple[Source, Effect], ...]:
+    """Effects whose experimental arm gives these drugs (the same for every case: kept per knowledge base)."""
+    index = _index(kb)
+    found = index.by_core.get(core)
+    if found is None:
+        found = tuple(
+            (source, effect)
+            for source, effect in index.effects
+            if effect.endpoint in ("pfs", "os", "ttp", "orr") and arm_gives(kb.vocabulary, effect.experimental, core)
+        )
+        index.by_core[core] = found
     return found
 
 

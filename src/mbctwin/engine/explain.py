@@ -41,7 +41,9 @@ SUBTYPE_WORDS = {
     "HR+/HER2-": "Hormones help your cancer grow. It does not have extra HER2, a protein on some cancer cells.",
     "HR+/HER2+": "Hormones help your cancer grow. It also has extra HER2, a protein on some cancer cells.",
     "HR-/HER2+": "Your cancer has extra HER2, a protein on some cancer cells. Hormones do not drive it.",
-    "triple-negative": "Your cancer is triple-negative. Hormones and the HER2 protein do not drive its growth.",
+    "triple-negative": (
+        "Your cancer is triple-negative. Hormones and HER2, a protein on some cancer cells, do not drive it."
+    ),
 }
 UNKNOWN_HER2 = "A test for HER2, a protein on some cancer cells, is still needed."
 URGENT_WORDS = {

@@ -28,7 +28,7 @@ def grouped(options: list[SystemicOption]) -> list[list[SystemicOption]]:
     return list(groups.values())
 
 
-def members_text(vocab: Vocabulary, group: list[SystemicOption]) -> str:
+def members_text(group: list[SystemicOption]) -> str:
     """The drugs that differ between the members, as words ("ribociclib, abemaciclib or palbociclib")."""
     shared = set.intersection(*(set(o.drugs) for o in group))
     names = [" + ".join(_word(d) for d in o.drugs if d not in shared) or o.regimen for o in group]

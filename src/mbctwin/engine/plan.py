@@ -171,7 +171,7 @@ def _rationale(
                 sources=[kb.sources[s].name for s in rule.sources],
             )
         )
-    used = _comorbidities_used(kb)
+    used = _comorbidities_used(kb) if case.comorbidities else set()
     for code in case.comorbidities:
         if code not in used:
             entries.append(

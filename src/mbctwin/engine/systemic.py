@@ -16,11 +16,12 @@ from mbctwin.case.derived import Derived
 from mbctwin.case.models import Case
 from mbctwin.engine.evidence import EvidenceChoice, choose
 from mbctwin.engine.exclusions import Exclusions, render
+from mbctwin.engine.families import family
 from mbctwin.knowledge.conditions import Trace, evaluate
 from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.knowledge.schema import Regimen, SystemicRule
 
-MAX_OPTIONS = 10  # enough for every family at a decision point; more is noise
+MAX_OPTIONS = 10  # the list is cut here, but never so that a family of options disappears
 
 
 @dataclass
@@ -146,4 +147,17 @@ def match_systemic(context: Context) -> tuple[list[Candidate], list[Rejected], l
             if current is None or found.sort_key() < current.sort_key():
                 best[found.key] = found
     ranked = sorted(best.values(), key=Candidate.sort_key)
-    return ranked[:MAX_OPTIONS], rejected, fired
+    return _shortlist(context.kb, ranked), rejected, fired
+
+
+def _shortlist(kb: KnowledgeBase, ranked: list[Candidate]) -> list[Candidate]:
+    """The first ``MAX_OPTIONS``, then the best member of each family not yet among them: a family
+    the rules proposed (the chemotherapy option after a CDK4/6 inhibitor) is never dropped for length."""
+    kept = ranked[:MAX_OPTIONS]
+    seen = {family(kb.vocabulary, c.drugs) for c in kept}
+    for candidate in ranked[MAX_OPTIONS:]:
+        name = family(kb.vocabulary, candidate.drugs)
+        if name not in seen:
+            seen.add(name)
+            kept.append(candidate)
+    return kept
