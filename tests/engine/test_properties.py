@@ -66,3 +66,22 @@ def test_no_option_holds_a_drug_whose_mechanism_a_comorbidity_or_preference_forb
     if case.preferences.declines_chemotherapy:
         barred |= vocab.drugs_where("cytotoxic", [True])
     assert not offered & barred
+
+
+AFTER_CDK46_CHEMOTHERAPY = {"capecitabine", "paclitaxel", "nab_paclitaxel", "eribulin", "vinorelbine"}
+
+
+@SETTINGS
+@given(cases())
+def test_after_a_cdk46_inhibitor_hr_positive_plans_hold_a_chemotherapy_option(data: dict) -> None:
+    """Contract (issue 16 item 8): HR+/HER2- after CDK4/6 always includes chemotherapy or a cytotoxic ADC,
+    unless each candidate is barred for this patient (and then it says so in not_recommended)."""
+    case = parse_case(data)
+    plan = build_plan(case)
+    exposed = {d for p in case.prior_therapies for d in p.drugs} & vocabulary().members("cdk4_6_inhibitor")
+    applies = plan.subtype == "HR+/HER2-" and plan.line >= 2 and exposed and case.ecog <= 3
+    if not applies or not plan.systemic or any(r.factor == "er_low" for r in plan.rationale):
+        return
+    cytotoxic = vocabulary().drugs_where("cytotoxic", [True])
+    barred = {d for n in plan.not_recommended for d in n.drugs}
+    assert any(set(o.drugs) & cytotoxic for o in plan.systemic) or barred >= AFTER_CDK46_CHEMOTHERAPY
