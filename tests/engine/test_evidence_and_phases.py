@@ -109,3 +109,12 @@ def test_an_uncounted_lesion_is_an_assumption_and_never_oligometastatic() -> Non
     plan = plan_for(metastases=[{"site": "bone"}])
     assert any("not treated as oligometastatic" in a for a in plan.assumptions)
     assert all("oligometastatic" not in s.why for s in plan.supportive)
+
+
+def test_an_ongoing_line_whose_dose_the_labs_change_is_continued_adjusted() -> None:
+    ongoing = {"setting": "metastatic", "drugs": ["capecitabine"], "ended_because": "ongoing", "months_on_treatment": 3}
+    plan = plan_for(prior_therapies=[ongoing], labs={"creatinine_clearance_ml_min": 40})
+    assert plan.systemic[0].drugs == ["capecitabine"]
+    phase = next(r for r in plan.rationale if r.factor == "treatment_phase")
+    assert phase.value == "adjust"
+    assert "creatinine clearance" in phase.effect.lower()

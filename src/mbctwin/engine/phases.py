@@ -1,4 +1,4 @@
-"""Treatment phases of an ongoing line (contract §2): continue it, adjust it, switch, or end the
+"""Treatment phases of an ongoing line (contract §2): continue it, adjust its dose, switch, or end the
 induction and go on to maintenance, and say which and why.
 
 Maintenance regimens themselves are knowledge-base rules (``rules/systemic_0_maintenance.yaml``,
@@ -58,6 +58,9 @@ def apply_phase(
     kept = same[0].model_copy(update={"notes": [why, *same[0].notes]}) if same else make_continuation(drugs, why)
     rest = [o for o in options if set(o.drugs) != set(drugs)]
     ranked = [o.model_copy(update={"rank": i}) for i, o in enumerate([kept, *rest], start=1)]
+    changes = [f"{d.drug.replace('_', ' ')}: {d.adjustment}" for d in kept.dosing if d.adjustment]
+    if changes:  # the labs now call for another dose: continue, adjusted (contract §2)
+        return Phase(ranked, _entry("adjust", f"{why}, with the dose adjusted ({'; '.join(changes)})"))
     return Phase(ranked, _entry("continue", why))
 
 
