@@ -1,4 +1,4 @@
-"""MMP-2 and ECM updates: conservation, monotonicity, bounds and the closed-form mean."""
+"""MMP-2 and ECM updates: conservation, monotonicity, bounds, the closed-form mean, and in place = pure."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mbctwin.cascade.fields import laplacian_zero_flux, step_fields, update_ecm, update_mmp2
+from mbctwin.cascade.fields import (
+    FieldScratch,
+    advance_fields,
+    count_mesenchymal,
+    laplacian_zero_flux,
+    step_fields,
+    update_ecm,
+    update_mmp2,
+)
+from mbctwin.cascade.state import Cells
 from mbctwin.cascade.stats import expected_mean_mmp2
 from tests.cascade._small import small
 
@@ -56,3 +65,31 @@ def test_ecm_with_extreme_degradation_is_clipped_at_zero() -> None:
     cfg = small(ecm_degradation_mmp2=1e6)
     w = update_ecm(np.ones((1, 11, 11)), np.ones((1, 11, 11)), np.zeros((1, 11, 11)), cfg)
     assert (w == 0).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), updated=st.booleans(), grids=st.integers(1, 3))
+def test_the_in_place_update_with_scratch_is_bit_identical_to_the_pure_step(
+    seed: int, updated: bool, grids: int
+) -> None:
+    """A run's scratch covers all its grids; updating the first ``grids`` of them in place reuses it
+    step after step and must give exactly what the pure functions give."""
+    cfg = small(ecm_uses_updated_mmp2=updated)
+    rng = np.random.default_rng(seed)
+    m, w = rng.random((grids, 11, 11)), rng.random((grids, 11, 11))
+    m_in_place, w_in_place = m.copy(), w.copy()
+    scratch = FieldScratch((3, 11, 11))
+    for _ in range(5):
+        n_mes = rng.integers(0, 5, size=m.shape)
+        m, w = step_fields(m, w, n_mes, cfg)
+        advance_fields(m_in_place, w_in_place, n_mes.astype(float), cfg, scratch)
+        assert np.array_equal(m_in_place, m)
+        assert np.array_equal(w_in_place, w)
+
+
+def test_mesenchymal_counts_cover_the_grids_from_the_first_one_given() -> None:
+    cells = Cells.build(grid=[1, 1, 2, 1, 2], x=[0, 0, 3, 4, 5], y=[1, 1, 2, 4, 6], mesenchymal=[1, 1, 1, 0, 1])
+    counts = count_mesenchymal(cells, 1, np.full((2, 11, 11), 7.0))
+    expected = np.zeros((2, 11, 11))
+    expected[0, 0, 1], expected[1, 3, 2], expected[1, 5, 6] = 2, 1, 1
+    assert np.array_equal(counts, expected)

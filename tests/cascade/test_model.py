@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mbctwin.cascade.config import CascadeConfig
-from mbctwin.cascade.model import CascadeModel, CascadeResult
+from mbctwin.cascade.fields import step_fields
+from mbctwin.cascade.model import CascadeModel, CascadeResult, update_fields
 from mbctwin.cascade.state import Snapshot
 
 FAST = CascadeConfig(
@@ -76,3 +77,31 @@ def test_division_happens_at_the_doubling_times_only() -> None:
 def test_run_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError, match="save_every"):
         CascadeModel(FAST).run(10, seed=1, save_every=0)
+
+
+def test_fields_of_active_grids_that_are_not_adjacent_update_as_each_grid_alone() -> None:
+    """Grids 1 and 3 active, grid 2 not: the fields phase takes the copy path, and must leave grid 2
+    untouched and give grids 1 and 3 what the pure step gives each of them."""
+    model = CascadeModel(FAST)
+    run = model.start(5)
+    run.state.active[2] = True
+    run.state.m[2] = np.random.default_rng(0).random((21, 21))
+    before_m, before_w = run.state.m.copy(), run.state.w.copy()
+    n_mes = np.bincount(run.state.cells.take(run.state.cells.mesenchymal).flat(21), minlength=3 * 21 * 21)
+    n_mes = n_mes.reshape(3, 21, 21)
+    update_fields(run)
+    for g in (0, 2):
+        m, w = step_fields(before_m[g : g + 1], before_w[g : g + 1], n_mes[g : g + 1], FAST)
+        assert np.array_equal(run.state.m[g : g + 1], m)
+        assert np.array_equal(run.state.w[g : g + 1], w)
+    assert np.array_equal(run.state.m[1], before_m[1])
+    assert np.array_equal(run.state.w[1], before_w[1])
+
+
+def test_occupancy_counts_every_cell_on_its_point_each_time_it_is_asked() -> None:
+    model = CascadeModel(FAST)
+    run = model.start(6)
+    for _ in range(30):
+        model.step(run)
+        expected = np.bincount(run.state.cells.flat(21), minlength=3 * 21 * 21)
+        assert np.array_equal(run.occupancy(), expected)

@@ -70,10 +70,20 @@ class Run:
     rng: dict[str, np.random.Generator]
     sequence: np.random.SeedSequence
     events: list[dict[str, int | str]] = field(default_factory=list)
+    scratch: fields.FieldScratch = field(init=False, repr=False)
+    _occupancy: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.scratch = fields.FieldScratch(self.state.m.shape)
+        self._occupancy = np.zeros(self.state.m.size, dtype=np.int64)
 
     def occupancy(self) -> np.ndarray:
-        cfg = self.cfg
-        return np.bincount(self.state.cells.flat(cfg.grid_size), minlength=cfg.grids * cfg.grid_size**2)
+        """Cells on each flat point, int64 (n_grids·W·H,); one array reused by every call of the run
+        (see :class:`~mbctwin.cascade.fields.FieldScratch` for why), valid until the next call."""
+        counts = self._occupancy
+        counts.fill(0)
+        np.add.at(counts, self.state.cells.flat(self.cfg.grid_size), 1)
+        return counts
 
     def event(self, kind: str, cluster: int, grid: int, vessel: int, n_mes: int, n_epi: int, lost: int = 0) -> None:
         """One row of the event table; ``grid`` 1-based (0: the blood), vessel -1: none."""
@@ -229,16 +239,18 @@ def end_step(run: Run) -> None:
 
 
 def update_fields(run: Run) -> None:
-    """MMP-2 and ECM on the active grids (untouched secondary grids stay m = 0, w = 1)."""
-    state, cfg = run.state, run.cfg
-    cells = state.cells.take(state.cells.mesenchymal)
-    n_mes = np.bincount(cells.flat(cfg.grid_size), minlength=state.m.size).reshape(state.m.shape)
+    """MMP-2 and ECM on the active grids (untouched secondary grids stay m = 0, w = 1), in place."""
+    state, cfg, scratch = run.state, run.cfg, run.scratch
     idx = np.flatnonzero(state.active)
-    if idx[-1] - idx[0] + 1 == idx.size:  # a contiguous block (usually): views, no copies
-        block = slice(int(idx[0]), int(idx[-1]) + 1)
-        state.m[block], state.w[block] = fields.step_fields(state.m[block], state.w[block], n_mes[block], cfg)
+    first, k = int(idx[0]), idx.size
+    if idx[-1] - first + 1 == k:  # a contiguous block (usually): views, no copies
+        n_mes = fields.count_mesenchymal(state.cells, first, scratch.mesenchymal[:k])
+        fields.advance_fields(state.m[first : first + k], state.w[first : first + k], n_mes, cfg, scratch)
         return
-    state.m[idx], state.w[idx] = fields.step_fields(state.m[idx], state.w[idx], n_mes[idx], cfg)
+    n_mes = fields.count_mesenchymal(state.cells, 0, scratch.mesenchymal)[idx]
+    m, w = state.m[idx], state.w[idx]
+    fields.advance_fields(m, w, n_mes, cfg, scratch)
+    state.m[idx], state.w[idx] = m, w
 
 
 def rank_within_groups(keys: np.ndarray, rng: np.random.Generator) -> np.ndarray:
