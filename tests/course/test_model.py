@@ -354,3 +354,22 @@ def test_an_endocrine_regimen_leaves_no_carry_over(kb: KnowledgeBase) -> None:
     after_experimental = _next_line_median(kb, case, ("ribociclib", "letrozole"), then, 1.0)
     after_control = _next_line_median(kb, case, ("letrozole",), then, 1.0)
     assert after_experimental == pytest.approx(after_control, rel=0.04)
+
+
+@pytest.mark.parametrize("by_exposure", [True, False])
+def test_a_regimen_after_a_class_takes_the_trial_that_enrolled_after_it(kb: KnowledgeBase, by_exposure: bool) -> None:
+    """Abemaciclib + fulvestrant after a CDK4/6 inhibitor takes postMONARCH's PFS (CDK4/6-pretreated), not
+    MONARCH 2's (CDK4/6-naive), when efficacy reads prior exposure; the exposure comes from the
+    simulated first line, not from the template."""
+    params = _quiet_params(efficacy_by_prior_exposure=by_exposure)
+    policy = FixedPolicy((("palbociclib", "letrozole"), ("abemaciclib", "fulvestrant")))
+    durations, events = (
+        CourseModel(params=params, policy=policy, kb=kb)
+        .simulate(from_case(case_with(), 20_000), years=30, seed=2)
+        .line_pfs(2)
+    )
+    table = EfficacyTable.for_params(kb, params)
+    regimen = frozenset({"abemaciclib", "fulvestrant"})
+    after_cdk = table.lookup(regimen, "HR+/HER2-", 2, exposed=frozenset({"cdk4_6_inhibitor", "aromatase_inhibitor"}))
+    assert after_cdk.sources == ("postmonarch",) if by_exposure else "monarch2" in after_cdk.sources
+    assert survival.km_median(durations, events)[0] == pytest.approx(after_cdk.median_months, rel=0.05)

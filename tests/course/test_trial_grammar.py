@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from mbctwin.course.agreement import published_disagreements
+from mbctwin.course.params import CourseParams
 from mbctwin.course.trial import Crossover, Population, TrialReport, TrialSpec, enrol, run_trial
 from mbctwin.knowledge.loader import KnowledgeBase
 from tests.course.test_trial import SHIPPED, TRIALS
@@ -111,6 +112,9 @@ def test_a_published_crossover_share_reaches_that_share_of_controls_and_no_more(
     assert 30 <= shares[0.5] <= 55  # drawn for half, given to those who progress and are treated before the cut-off
     engine = _crossover(run_trial(base, seed=3, kb=kb))
     assert engine > shares[0.5]  # the engine alone gives it to every control it would treat with it
+    switched_off = CourseParams.from_file().model_copy(update={"published_crossover": False})
+    spec = base.model_copy(update={"subsequent_therapy": Crossover(crossover_share=0.5)})
+    assert _crossover(run_trial(spec, seed=3, kb=kb, params=switched_off)) == engine
 
 
 def test_start_year_dates_a_trial_without_a_source(kb: KnowledgeBase) -> None:

@@ -80,6 +80,19 @@ class ArmResult:
     derived: bool = False  # median not reported: filled from the other arm and the HR
     hr_vs_control: float | None = None  # an experimental arm's PFS HR against its trial's control
     partners: frozenset[frozenset[str]] = frozenset()  # the arm's partner_choice regimens
+    prior_required: frozenset[str] = frozenset()  # classes/groups its trial required before (eligibility)
+    prior_excluded: frozenset[str] = frozenset()  # classes/groups its trial excluded before
+
+    def admits_exposure(self, exposed: frozenset[str]) -> bool:
+        """Whether a patient who received these vocabulary classes before would have been eligible."""
+        return all(_covers(name, exposed) for name in self.prior_required) and not any(
+            _covers(name, exposed) for name in self.prior_excluded
+        )
+
+
+def _covers(name: str, exposed: frozenset[str]) -> bool:
+    """A class, or a group (``endocrine``) any of whose classes, is among the exposed classes."""
+    return name in exposed or bool(vocabulary().groups.get(name, frozenset()) & exposed)
 
 
 @dataclass(frozen=True)
@@ -153,6 +166,8 @@ def arm_results(kb: KnowledgeBase, shape: float, frailty: float = 0.0) -> list[A
                         derived=arm.median_months is None,
                         hr_vs_control=effect.hr if role == "experimental" else None,
                         partners=frozenset(_core(p) for p in arm.partner_choice),
+                        prior_required=frozenset(effect.eligibility.prior_required),
+                        prior_excluded=frozenset(effect.eligibility.prior_excluded),
                     )
                 )
     return results
@@ -196,7 +211,8 @@ def _fits(arm: ArmResult, subtype: str, line: int, brain: bool) -> tuple[bool, b
 
 
 class EfficacyTable:
-    """PFS medians by (drugs, subtype, line, brain metastases), memoised; built once per knowledge base."""
+    """PFS medians by (drugs, subtype, line, brain metastases, classes received before), memoised; built once
+    per knowledge base."""
 
     def __init__(
         self,
@@ -205,22 +221,49 @@ class EfficacyTable:
         fallback: dict[tuple[str, int], float],
         ratio: float = 1.0,
         frailty: float = 0.0,
+        by_prior_exposure: bool = False,
     ):
         self._arms = arm_results(kb, shape, frailty)
         self._fallback = fallback
         self._ratio = ratio
+        self.by_prior_exposure = by_prior_exposure
         self.lookup = cache(self._lookup)
 
     @classmethod
     def for_params(cls, kb: KnowledgeBase, params: CourseParams) -> EfficacyTable:
         """The table the course model reads with these structural parameters."""
-        return cls(kb, params.weibull_shape, params.fallback(), params.pfs_ratio_per_line, params.frailty_variance)
+        return cls(
+            kb,
+            params.weibull_shape,
+            params.fallback(),
+            params.pfs_ratio_per_line,
+            params.frailty_variance,
+            params.efficacy_by_prior_exposure,
+        )
+
+    def exposure_classes(self) -> tuple[str, ...]:
+        """The vocabulary classes some trial's eligibility required or excluded before (groups expanded): the
+        only earlier exposures a lookup can tell apart, so the model keys patients by these alone."""
+        if not self.by_prior_exposure:
+            return ()
+        vocab = vocabulary()
+        names = {n for arm in self._arms for n in arm.prior_required | arm.prior_excluded}
+        return tuple(sorted({c for n in names for c in vocab.groups.get(n, frozenset({n}))}))
 
     def _lookup(
-        self, drugs: frozenset[str], subtype: str, line: int, brain: bool = False, prefer: frozenset[str] = frozenset()
+        self,
+        drugs: frozenset[str],
+        subtype: str,
+        line: int,
+        brain: bool = False,
+        prefer: frozenset[str] = frozenset(),
+        exposed: frozenset[str] = frozenset(),
     ) -> Efficacy:
         """``prefer``: sources whose arms come first when they fit the subtype (an in-silico trial's own
-        report for its randomised line, so the simulated trial starts from its published PFS)."""
+        report for its randomised line, so the simulated trial starts from its published PFS); ``exposed``:
+        the vocabulary classes the patient received before (read only with ``by_prior_exposure``), so that
+        a regimen after a class takes the trial that enrolled patients after that class (abemaciclib +
+        fulvestrant after a CDK4/6 inhibitor: postMONARCH, 6.0 months, not MONARCH 2's 16.4)."""
         core = _core(drugs)
         scored = []
         for arm in self._arms:
@@ -230,10 +273,12 @@ class EfficacyTable:
             if kind is None:
                 continue
             subtype_ok, unspecific, distance, width = _fits(arm, subtype, line, brain)
+            prior_ok = not self.by_prior_exposure or arm.admits_exposure(exposed)
             alternatives = len(arm.drugs - core)  # a choice arm listing fewer alternatives is closer
             breadth = len(arm.subtypes) or ALL_SUBTYPES  # a TNBC-only trial beats a HER2-negative one
             other = arm.source_id not in prefer
-            scored.append(((not subtype_ok, other, unspecific, distance, kind, breadth, width, alternatives), arm))
+            key = (not subtype_ok, other, not prior_ok, unspecific, distance, kind, breadth, width, alternatives)
+            scored.append((key, arm))
         if scored:
             best = min(key for key, _ in scored)
             chosen = _reported_first([arm for key, arm in scored if key == best])

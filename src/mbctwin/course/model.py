@@ -32,6 +32,7 @@ import numpy as np
 
 from mbctwin.case.derived import line as case_line
 from mbctwin.case.models import Case
+from mbctwin.case.vocabulary import vocabulary
 from mbctwin.course.cohort import SITE_INDEX, Cohort
 from mbctwin.course.efficacy import Efficacy, EfficacyTable, weibull_scale
 from mbctwin.course.frailty import draw_frailty
@@ -156,12 +157,14 @@ class _Shared:
     efficacy: EfficacyTable
     care: CareActions
     first_line_sources: frozenset[str]
+    exposure_classes: tuple[str, ...]  # classes whose earlier use changes a regimen's efficacy (bit order)
 
     @classmethod
     def build(cls, model: CourseModel, cohort: Cohort, registry: RegimenRegistry) -> _Shared:
         efficacy = EfficacyTable.for_params(model.kb, model.params)
         decider = StateDecider(cohort.templates, model.policy, registry, model.kb, dict(model.template_policies))
-        return cls(registry, decider, efficacy, CareActions(decider), model.first_line_sources)
+        care = CareActions(decider)
+        return cls(registry, decider, efficacy, care, model.first_line_sources, efficacy.exposure_classes())
 
 
 @dataclass(frozen=True)
@@ -253,7 +256,8 @@ class _BlockRunner:
         brain = block.sites[:, SITE_INDEX["brain"]]
         own = self.shared.first_line_sources
         first = (block.line == block.start_line) & bool(own)  # only an in-silico trial's own report tells lines apart
-        combos = np.column_stack([block.regimen, template, self._efficacy_line(block), brain, first])
+        exposure = self._exposure(block)
+        combos = np.column_stack([block.regimen, template, self._efficacy_line(block), brain, first, exposure])
         unique, inverse = unique_rows(combos)
         default = self.params.weibull_shape
         laws = np.array(
@@ -267,14 +271,38 @@ class _BlockRunner:
                         int(line),
                         bool(b),
                         own if f else frozenset(),
+                        self._classes_of_bits(int(bits)),
                     ),
                     default,
                 )
-                for r, s, line, b, f in unique
+                for r, s, line, b, f, bits in unique
             ]
         ).reshape(-1, 3)
         laws = laws[inverse]
         return laws[:, 0], laws[:, 1], laws[:, 2]
+
+    def _exposure(self, block: _Block) -> np.ndarray:
+        """Bit mask per patient of the classes received before the current line (template history in any
+        setting, then the simulated lines), over the classes some trial's eligibility names (zero when
+        efficacy ignores prior exposure)."""
+        classes = self.shared.exposure_classes
+        if not classes:
+            return np.zeros(block.cohort.size, dtype=np.int64)
+        bit = {name: 1 << i for i, name in enumerate(classes)}
+        vocab = vocabulary()
+
+        def mask(drugs: list[str] | tuple[str, ...]) -> int:
+            return sum(bit[c] for c in {c for d in drugs for c in vocab.drugs[d].classes} if c in bit)
+
+        templates = np.array(
+            [mask([d for p in t.prior_therapies for d in p.drugs]) for t in block.cohort.templates], dtype=np.int64
+        )
+        regimens = np.array([mask(drugs) for drugs in self.shared.registry.drugs] + [0], dtype=np.int64)
+        received = np.bitwise_or.reduce(regimens[block.history], axis=1)
+        return templates[block.cohort.template] | received
+
+    def _classes_of_bits(self, bits: int) -> frozenset[str]:
+        return frozenset(name for i, name in enumerate(self.shared.exposure_classes) if bits >> i & 1)
 
     def _efficacy_line(self, block: _Block) -> np.ndarray:
         """The line a regimen's trial would count: cytotoxic regimens (chemotherapy, antibody-drug

@@ -79,6 +79,8 @@ class CourseParams(_Frozen):
     weibull_shape: Positive
     frailty_variance: Annotated[float, Field(ge=0, le=5)] = 0.0  # absent from older files: no frailty
     benefit_carryover: Annotated[float, Field(ge=0, le=2)] = 0.0  # absent from older files: no carry-over
+    efficacy_by_prior_exposure: bool = False  # absent from older files: efficacy ignores earlier classes
+    published_crossover: bool = False  # absent from older files: crossover follows the engine alone
     max_lines: Annotated[int, Field(ge=1, le=20)]
     next_line_probability: dict[str, Annotated[list[Probability], Field(min_length=1)]]
     pfs_ratio_per_line: Annotated[float, Field(gt=0, le=1)]

@@ -74,11 +74,14 @@ class EnginePolicy:
                 return backbone
         return None
 
-    def _available(self, kb: KnowledgeBase, drugs: Drugs, evidence: list, plan: Plan, year: int | None) -> bool:
+    def _available(
+        self, kb: KnowledgeBase, drugs: Drugs, evidence: list, plan: Plan, year: int | None, blocked: bool = True
+    ) -> bool:
+        """In practice in ``year``; ``blocked``: the ``unavailable`` drugs count as not available."""
         approved = None
         if year is not None and self.availability is not None:
             approved = self.availability.in_practice(drugs, plan.subtype, plan.her2_category, year)
-        investigational = bool(set(drugs) & self.unavailable)
+        investigational = blocked and bool(set(drugs) & self.unavailable)
         if approved is not None:
             return approved and (self.crossover or not investigational)
         limits = [y for y in (self.as_of_year, year) if y is not None]
@@ -114,22 +117,24 @@ class EnginePolicy:
 class CrossoverPolicy(EnginePolicy):
     """The engine, for a control patient known to cross over: at her first progression where the
     engine's plan holds an option with one of the ``give`` drugs (the experimental arm's added classes),
-    she receives the best-ranked such option, approved or not (a published crossover share counts what
-    patients received, through trials and access programmes included); every other line is the engine's.
-    Which controls cross over is drawn once per patient from the published share
-    (``subsequent_therapy: {policy: engine, crossover_share: X}``)."""
+    she receives the best-ranked such option. The trial's own experimental drugs (``own``) reach her
+    approved or not (a published crossover share counts what patients received, through the trial and
+    access programmes); every other drug of the option must be in practice that year, so a 2011 control
+    crossing over to trastuzumab emtansine cannot receive trastuzumab deruxtecan, its class-mate of 2019.
+    Every other line is the engine's. Which controls cross over is drawn once per patient from the
+    published share (``subsequent_therapy: {policy: engine, crossover_share: X}``)."""
 
     give: frozenset[str] = frozenset()
+    own: frozenset[str] = frozenset()
 
     def choose_for(self, case: Case, plan: Plan, year: int | None = None) -> Drugs | None:
         received = {d for p in case.prior_therapies for d in p.drugs}
         if not received & self.give:
             kb = self.knowledge()
             for option in plan.systemic:
-                partners = tuple(d for d in option.drugs if d not in self.give)
-                if len(partners) < len(option.drugs) and (
-                    not partners or self._available(kb, partners, option.evidence, plan, year)
-                ):
+                rest = tuple(d for d in option.drugs if d not in self.own)
+                crosses = bool(set(option.drugs) & self.give)
+                if crosses and (not rest or self._available(kb, rest, option.evidence, plan, year, blocked=False)):
                     return tuple(option.drugs)
         return self.choose(plan, year)
 

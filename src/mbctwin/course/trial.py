@@ -410,7 +410,10 @@ def _crossover_policies(spec: TrialSpec, kb: KnowledgeBase, templates: int) -> t
     to the experimental classes, copy 2 never receives them; the experimental arm keeps the engine."""
     base = _subsequent_policy(spec, kb)
     assert isinstance(base, EnginePolicy)  # a crossover share is an engine policy by the grammar
-    crossing = CrossoverPolicy(kb, as_of_year=base.as_of_year, availability=base.availability, give=base.unavailable)
+    own = frozenset(_arm_drugs(spec.arms[0]) - _arm_drugs(spec.arms[1]))
+    crossing = CrossoverPolicy(
+        kb, as_of_year=base.as_of_year, availability=base.availability, give=base.unavailable, own=own
+    )
     never = replace(base, crossover=False)
     return tuple((t + templates, crossing) for t in range(templates)) + tuple(
         (t + 2 * templates, never) for t in range(templates)
@@ -454,15 +457,16 @@ def run_trial(
     start = calendar_start(spec, kb)
     if start is not None and spec.treated_after_progression:
         cohort = replace(cohort, calendar=start + entry / 12.0)
+    params = params or CourseParams.from_file()
     templates = len(cohort.templates)
     template_policies: tuple[tuple[int, Policy], ...] = ()
-    if spec.crossover_share is not None:
+    if spec.crossover_share is not None and params.published_crossover:
         crosses = rng.random(arm_of.size) < spec.crossover_share
         group = np.where(arm_of == 0, 0, np.where(crosses, 1, 2))
         cohort = with_template_groups(cohort, group, 3)
         template_policies = _crossover_policies(spec, kb, templates)
     model = CourseModel(
-        params=params or CourseParams.from_file(),
+        params=params,
         policy=_subsequent_policy(spec, kb),
         kb=kb,
         first_line_sources=frozenset({own.id}) if own else frozenset(),
