@@ -283,7 +283,7 @@ class EfficacyTable:
             best = min(key for key, _ in scored)
             chosen = _reported_first([arm for key, arm in scored if key == best])
             return Efficacy(
-                self._pooled(chosen, line),
+                self._pooled(chosen, line, prefer),
                 tuple(a.source_id for a in chosen),
                 "; ".join(a.how for a in chosen),
                 _pooled_shape(chosen),
@@ -291,9 +291,17 @@ class EfficacyTable:
             )
         return self._from_fallback(core, line)
 
-    def _pooled(self, arms: list[ArmResult], line: int) -> float:
-        """Median over trials of each trial's median (a trial reporting two analyses votes once)."""
-        by_trial = _by_trial(arms, lambda arm: arm.median_months * self._ratio ** _line_offset(arm, line))
+    def _pooled(self, arms: list[ArmResult], line: int, own: frozenset[str] = frozenset()) -> float:
+        """Median over trials of each trial's median (a trial reporting two analyses votes once), moved by
+        ``pfs_ratio_per_line`` for lines outside the trial's. An in-silico trial's own report (``own``) is
+        the median of the mixture of lines it enrolled, so every patient of that mixture takes it unmoved
+        (PALOMA-3: 0 to >= 3 earlier lines for advanced disease, 9.5 vs 4.6 months overall)."""
+
+        def median(arm: ArmResult) -> float:
+            offset = 0 if arm.source_id in own else _line_offset(arm, line)
+            return arm.median_months * self._ratio**offset
+
+        by_trial = _by_trial(arms, median)
         return statistics.median(statistics.median(values) for values in by_trial)
 
     def _from_fallback(self, drugs: frozenset[str], line: int) -> Efficacy:
