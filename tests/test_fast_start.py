@@ -34,6 +34,40 @@ def test_mbc_plan_imports_no_heavy_library() -> None:
     assert json.loads(run.stderr.strip().splitlines()[-1]) == []
 
 
+def _console_script(*arguments: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run ``mbc ARGUMENTS`` through ``main`` in a fresh interpreter; also return the modules it loaded."""
+    code = (
+        "import sys, json\n"
+        "from mbctwin.cli import main\n"
+        "sys.argv = ['mbc', *sys.argv[1:]]\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code, *arguments], capture_output=True, text=True)
+    return run, json.loads(run.stderr.strip().splitlines()[-1])
+
+
+def test_the_console_script_loads_only_the_asked_command_and_no_rich_for_json() -> None:
+    run, modules = _console_script("plan", EXAMPLE, "--format", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["systemic"]
+    commands = {m for m in modules if m.startswith("mbctwin.cli.")}
+    assert commands == {"mbctwin.cli._console", "mbctwin.cli.plan"}
+    assert not [m for m in modules if m == "rich" or m.startswith("rich.")]
+
+
+def test_the_console_script_knows_every_command_for_help_and_typos() -> None:
+    from mbctwin.cli import COMMANDS
+
+    helped, _ = _console_script("--help")
+    assert all(f" {command} " in helped.stdout for command in COMMANDS)
+    typo, _ = _console_script("plna")
+    assert typo.returncode == 2
+    assert "No such command 'plna'" in typo.stderr
+
+
 def test_import_mbctwin_loads_nothing_until_asked() -> None:
     code = "import sys, mbctwin; print(sorted(m for m in sys.modules if m.startswith('mbctwin.')))"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -150,3 +150,7 @@ def rotate_command(
         session.commit()
     err.print(f"Revoked '{old.name}' ({old.prefix}); its successor is {new.prefix}. Store it now.")
     typer.echo(plain)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="apikey")

@@ -206,3 +206,7 @@ def compare_command(
             "final": {arm: data["final"] for arm, data in result["arms"].items()},
         }
     )
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="cascade")

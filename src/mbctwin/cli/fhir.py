@@ -51,3 +51,7 @@ def fhir_command(
         print_json(data)
     else:
         typer.echo(yaml.safe_dump(data, sort_keys=False), nl=False)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="import")

@@ -91,3 +91,7 @@ def validate_command(
         f"Knowledge base {kb.version}: {len(kb.regimens)} regimens, {len(kb.systemic)} systemic rules, "
         f"{len(kb.sources)} sources — valid ({len(report.warnings)} warnings)."
     )
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="kb")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 import yaml
 
-from mbctwin.cli._console import err, fail_on_input_error, out, print_json
+from mbctwin.cli._console import console, fail_on_input_error, print_json
 from mbctwin.errors import InputError
 
 DEMO_CASE = "hr-positive-first-line"
@@ -25,17 +25,20 @@ class Format(StrEnum):
 
 
 def _emit(case: Case, fmt: Format) -> None:
-    from mbctwin.cli.render import render_plan
-    from mbctwin.engine.explain import markdown
+    """Each format imports its own renderer: JSON needs neither rich nor the markdown writer."""
     from mbctwin.engine.plan import build_plan
 
     plan = build_plan(case)
     if fmt is Format.json:
         print_json(plan.model_dump(mode="json"))
     elif fmt is Format.markdown:
+        from mbctwin.engine.explain import markdown
+
         typer.echo(markdown(plan))
     else:
-        render_plan(plan, out)
+        from mbctwin.cli.render import render_plan
+
+        render_plan(plan, console(stderr=False))
 
 
 def plan_command(
@@ -58,7 +61,7 @@ def demo_command(
     """Plan the bundled example case (a first-line HR+/HER2- patient)."""
     from mbctwin.case.io import example_case
 
-    err.print(f"Demo: planning the bundled example case '{DEMO_CASE}' (see `mbc example --list`).")
+    console(stderr=True).print(f"Demo: planning the bundled example case '{DEMO_CASE}' (see `mbc example --list`).")
     _emit(example_case(DEMO_CASE), fmt)
 
 

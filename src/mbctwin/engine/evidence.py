@@ -149,7 +149,9 @@ def _giving(kb: KnowledgeBase, core: frozenset[str]) -> tuple[tuple[Source, Effe
         found = tuple(
             (source, effect)
             for source, effect in index.effects
-            if effect.endpoint in ("pfs", "os", "ttp", "orr") and arm_gives(kb.vocabulary, effect.experimental, core)
+            if effect.endpoint in ("pfs", "os", "ttp", "orr")
+            and core <= _drugs_of(effect.experimental)  # cheap necessary condition first
+            and arm_gives(kb.vocabulary, effect.experimental, core)
         )
         index.by_core[core] = found
     return found

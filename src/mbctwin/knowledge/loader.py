@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from mbctwin.case.vocabulary import Vocabulary, VocabularyError, load_vocabulary
+from mbctwin.case.vocabulary import vocabulary as packaged_vocabulary
 from mbctwin.datafiles import read_data
 from mbctwin.errors import KnowledgeError
 from mbctwin.knowledge.conditions import fact_names
@@ -155,14 +156,16 @@ def load_kb(root: str | Path | None = None) -> KnowledgeBase:
 
 @cache
 def _packaged_kb() -> KnowledgeBase:
-    return _load(resources.files("mbctwin.knowledge").joinpath("data"))
+    """The packaged vocabulary is the one every case was checked against: parsed once for both."""
+    return _load(resources.files("mbctwin.knowledge").joinpath("data"), packaged_vocabulary())
 
 
-def _load(data: Traversable) -> KnowledgeBase:
+def _load(data: Traversable, vocabulary: Vocabulary | None = None) -> KnowledgeBase:
+    """The knowledge base of ``data``, with its own vocabulary unless that is given already parsed."""
     origin: dict[str, str] = {}
     manifest = read_data(data.joinpath("manifest.yaml").read_text(encoding="utf-8"))
     try:
-        vocabulary = load_vocabulary(data)
+        vocabulary = vocabulary or load_vocabulary(data)
     except VocabularyError as error:
         raise KnowledgeError("vocabulary.yaml", str(error)) from None
     kb = KnowledgeBase(
