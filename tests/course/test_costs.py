@@ -335,9 +335,10 @@ def _psa_strategies() -> dict[str, Policy]:
     return {t: parse_policy(t) for t in ("fixed:letrozole+palbociclib;fulvestrant", "fixed:letrozole;fulvestrant")}
 
 
-def test_probabilistic_cea_gives_one_row_per_draw_and_curves_that_sum_to_one():
+def test_probabilistic_cea_gives_one_row_per_draw_and_curves_that_sum_to_one(tmp_path):
     from mbctwin.case.io import read_case
     from mbctwin.course.cea import run_cea
+    from mbctwin.results import Result
 
     result = run_cea(read_case(CASE), _psa_strategies(), patients=60, years=5.0, seed=4, draws=2)
     assert result.psa is not None
@@ -346,6 +347,30 @@ def test_probabilistic_cea_gives_one_row_per_draw_and_curves_that_sum_to_one():
     partial = result.to_dict()["psa"]["evppi_per_patient"]["20000"]
     assert set(partial) >= {"utilities", "frailty_variance"}
     assert partial["utilities"] is None  # two draws cannot fit a spline of three utilities: not estimable
+    _check_result_object(result, tmp_path)
+    assert isinstance(result, Result)
+
+
+def _check_result_object(result, folder):
+    """The CEA as a Result: the summary holds each strategy's figures of the JSON, save writes that JSON
+    and the PSA's draws, plots and page, and the plots draw on given Axes."""
+    from matplotlib.figure import Figure
+
+    data = result.to_dict()
+    summary = result.summary
+    assert list(summary.index) == [s["name"] for s in data["strategies"]]
+    for s in data["strategies"]:
+        row = summary.loc[s["name"]]
+        assert (row["costs"], row["qalys"], row["status"]) == (s["costs"], s["qalys"], s["status"])
+        assert [row[f"nmb {t}"] for t in s["nmb"]] == list(s["nmb"].values())
+    saved = {p.name for p in result.save(folder)}
+    assert saved == {"summary.json", "cea_draws.parquet", "cea_plane.png", "cea_acceptability.png", "cea.html"}
+    assert json.loads((folder / "summary.json").read_text()) == json.loads(json.dumps(data))
+    pd.testing.assert_frame_equal(pd.read_parquet(folder / "cea_draws.parquet"), result.psa.table)
+    assert "<img" in (folder / "cea.html").read_text()
+    ax = Figure().subplots()
+    assert result.plot_acceptability(ax) is ax
+    assert result.plot_ce_plane().figure is not ax.figure
 
 
 def test_probabilistic_cea_on_a_local_dask_cluster_equals_the_serial_run():

@@ -28,7 +28,7 @@ def cea_command(
     ] = None,
     psa: Annotated[bool, typer.Option("--psa", help="Probabilistic analysis: CE plane, CEAC, EVPI.")] = False,
     draws: Annotated[int, typer.Option(min=2, max=100_000, help="PSA draws (with --psa).")] = 100,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Write cea.json (+ draws, PNGs, HTML).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write summary.json (+ draws, PNGs, HTML).")] = None,
     fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
     scheduler: Scheduler = None,
 ) -> None:

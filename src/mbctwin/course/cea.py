@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,11 @@ from mbctwin.course.policy import Policy
 from mbctwin.course.prices import PriceSet
 from mbctwin.course.result import CourseResult
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
+from mbctwin.results import Result, figure_of
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 BODY_SIZE_STREAM = 0xB0D7  # the body sizes' own random stream beside the simulation's seed
 CEAC_POINTS = 61
@@ -154,8 +159,9 @@ class CeaPsa:
 
 
 @dataclass(frozen=True)
-class CeaResult:
-    """What ``mbc cea`` reports; ``to_dict()`` is its JSON."""
+class CeaResult(Result):
+    """What ``mbc cea`` reports: ``summary`` one row per strategy, ``to_dict()`` its JSON, ``save(folder)``
+    that JSON with (PSA) the draws, the CE plane, the acceptability curves and one HTML page."""
 
     case_id: str
     patients: int
@@ -169,6 +175,17 @@ class CeaResult:
     @property
     def thresholds(self) -> list[float]:
         return list(self.prices.thresholds.per_qaly)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Per strategy: discounted costs and QALYs, life-years, status and ICER against the strategy
+        compared with, and the net monetary benefit at each threshold of the price set (``nmb THRESHOLD``)."""
+        rows = []
+        for strategy in self.strategies:
+            data = strategy.to_dict(self.thresholds)
+            headline = {key: data[key] for key in SUMMARY_COLUMNS}
+            rows.append(headline | {f"nmb {t}": value for t, value in data["nmb"].items()})
+        return pd.DataFrame(rows).set_index("name").rename_axis("strategy")
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -191,17 +208,52 @@ class CeaResult:
             data["psa"] = self.psa.to_dict()
         return data
 
-    def save(self, folder: str | Path) -> list[Path]:
-        """``cea.json``, and with PSA ``cea_draws.parquet``, the two plots and ``cea.html``."""
-        import json
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """With PSA, ``cea_draws``: each draw's mean costs and QALYs per strategy and its parameters."""
+        return {} if self.psa is None else {"cea_draws": self.psa.table}
 
-        from mbctwin.course.cea_plot import write_cea_outputs
+    def figures(self) -> dict[str, Figure]:
+        """With PSA, ``cea_plane`` and ``cea_acceptability``."""
+        if self.psa is None:
+            return {}
+        return {"cea_plane": figure_of(self.plot_ce_plane()), "cea_acceptability": figure_of(self.plot_acceptability())}
 
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "cea.json"
-        path.write_text(json.dumps(self.to_dict(), sort_keys=True, indent=2), encoding="utf-8")
-        return [path, *write_cea_outputs(self, folder)]
+    def save(self, folder: str | Path, plots: bool = True) -> list[Path]:
+        """``summary.json`` (the JSON of ``mbc cea``), and with PSA ``cea_draws.parquet``, the two plots
+        and ``cea.html`` (the table, EVPI and the plots in one page)."""
+        from mbctwin.course.cea_plot import render_html
+
+        paths = super().save(folder, plots)
+        if self.psa is None:
+            return paths
+        page = Path(folder) / "cea.html"
+        page.write_text(render_html(self, [p for p in paths if p.suffix == ".png"]), encoding="utf-8")
+        return [*paths, page]
+
+    def plot_ce_plane(self, ax: Axes | None = None) -> Axes:
+        """Incremental costs against incremental QALYs of each strategy vs the first, one point per draw (PSA)."""
+        from mbctwin.course.cea_plot import plot_ce_plane
+
+        return plot_ce_plane(self, ax)
+
+    def plot_acceptability(self, ax: Axes | None = None) -> Axes:
+        """Acceptability curve of every strategy and the frontier (PSA)."""
+        from mbctwin.course.cea_plot import plot_acceptability
+
+        return plot_acceptability(self, ax)
+
+
+SUMMARY_COLUMNS = (
+    "name",
+    "costs",
+    "qalys",
+    "life_years",
+    "status",
+    "icer",
+    "compared_with",
+    "incremental_costs",
+    "incremental_qalys",
+)
 
 
 def strategy_means(costed: CostedCourse) -> dict[str, Any]:

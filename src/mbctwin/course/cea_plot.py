@@ -1,5 +1,6 @@
 """Pictures of a probabilistic CEA: the cost-effectiveness plane and the acceptability curves with the
-frontier, as PNGs and in one self-contained HTML page (images embedded)."""
+frontier, and one self-contained HTML page (images embedded); :class:`~mbctwin.course.cea.CeaResult`
+draws and saves them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mbctwin.results import figure_of, new_axes
+from mbctwin.results import new_axes
 
 if TYPE_CHECKING:
     from mbctwin.course.cea import CeaResult
@@ -61,22 +62,6 @@ def plot_acceptability(result: CeaResult, ax: Any = None) -> Any:
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     return ax
-
-
-def write_cea_outputs(result: CeaResult, folder: Path) -> list[Path]:
-    """With PSA: ``cea_draws.parquet``, ``cea_plane.png``, ``cea_acceptability.png`` and ``cea.html``."""
-    if result.psa is None:
-        return []
-    result.psa.table.to_parquet(folder / "cea_draws.parquet")
-    pictures = []
-    for name, plot in (("cea_plane.png", plot_ce_plane), ("cea_acceptability.png", plot_acceptability)):
-        figure = figure_of(plot(result))
-        figure.tight_layout()
-        figure.savefig(folder / name, dpi=120)
-        pictures.append(folder / name)
-    page = folder / "cea.html"
-    page.write_text(render_html(result, pictures), encoding="utf-8")
-    return [folder / "cea_draws.parquet", *pictures, page]
 
 
 def render_html(result: CeaResult, pictures: list[Path]) -> str:
