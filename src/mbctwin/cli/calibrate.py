@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 
 from mbctwin.cli._console import err, fail_on_input_error, out, print_json
-from mbctwin.cli._options import Scheduler, check_scheduler
-from mbctwin.cli.course import Output, _run_with_bar
+from mbctwin.cli._options import Format, Output, Scheduler, check_scheduler
+from mbctwin.cli.course import _run_with_bar
 from mbctwin.errors import InputError
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ def calibrate_command(
     scale: Annotated[float, typer.Option(min=0.01, max=50, help="Patients per arm = published size x scale.")] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed; each trial and cohort gets its own child seed.")] = 1,
     scheduler: Scheduler = None,
-    fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+    fmt: Format = Output.text,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any target is missed.")] = False,
     trial: Annotated[
         list[Path] | None, typer.Option("--trial", help="Run only this trial spec (repeatable); default: all shipped.")

@@ -9,13 +9,23 @@ import typer
 from rich.table import Table
 
 from mbctwin.cli._console import err, fail_on_input_error, out, print_json
-from mbctwin.cli._options import Scheduler, Seed, Years, check_scheduler
-from mbctwin.cli.course import Output, _run_with_bar
+from mbctwin.cli._options import (
+    CaseFile,
+    Format,
+    Output,
+    Scheduler,
+    Seed,
+    Years,
+    check_scheduler,
+    policies_or_exit,
+    read_case_or_exit,
+)
+from mbctwin.cli.course import _run_with_bar
 from mbctwin.errors import InputError
 
 
 def cea_command(
-    case: Annotated[Path, typer.Argument(help="Case file (.json/.yaml).")],
+    case: CaseFile,
     strategies: Annotated[
         str, typer.Option(help="Comma-separated, as mbc compare --policies: engine,none,fixed:DRUG+DRUG;DRUG[;engine]")
     ] = "engine,none",
@@ -29,27 +39,15 @@ def cea_command(
     psa: Annotated[bool, typer.Option("--psa", help="Probabilistic analysis: CE plane, CEAC, EVPI.")] = False,
     draws: Annotated[int, typer.Option(min=2, max=100_000, help="PSA draws (with --psa).")] = 100,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write summary.json (+ draws, PNGs, HTML).")] = None,
-    fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+    fmt: Format = Output.text,
     scheduler: Scheduler = None,
 ) -> None:
     """Costs, QALYs and ICERs of strategies; with --psa the CE plane, acceptability and value of information."""
-    from mbctwin.case.io import read_case
     from mbctwin.course.cea import run_cea
-    from mbctwin.course.policy import parse_policy
     from mbctwin.course.prices import PriceSet
 
-    try:
-        loaded = read_case(case)
-    except InputError as error:
-        raise fail_on_input_error(error, "nothing was simulated") from None
-    try:
-        chosen = {text: parse_policy(text) for text in strategies.split(",") if text}
-    except ValueError as error:
-        err.print(f"[red]strategies[/]: {error}")
-        raise typer.Exit(2) from None
-    if len(chosen) < 2:
-        err.print("[red]strategies[/]: give at least two, separated by commas")
-        raise typer.Exit(2)
+    loaded = read_case_or_exit(case)
+    chosen = policies_or_exit(strategies, "strategies")
     check_scheduler(scheduler)
     try:
         price_set = PriceSet.load(prices)

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from mbctwin.cli._console import err, fail_on_input_error, out, print_json
-from mbctwin.cli._options import Patients, Scheduler, Seed, Years, check_scheduler
-from mbctwin.cli.course import Output, _print_summary, _run_with_bar
+from mbctwin.cli._options import Format, Output, Patients, Scheduler, Seed, Years, check_scheduler
+from mbctwin.cli.course import _print_summary, _run_with_bar
 from mbctwin.errors import FieldProblem, InputError, OptionError
 
 
@@ -24,7 +24,7 @@ def cohort_command(
     years: Years = 10.0,
     seed: Seed = 0,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write cohort/patients/lines tables (Parquet).")] = None,
-    fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+    fmt: Format = Output.text,
     scheduler: Scheduler = None,
     treated_from: Annotated[
         str | None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,13 +10,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mbctwin.cli._console import err, fail_on_input_error, out, print_json
-from mbctwin.cli._options import Patients, Scheduler, Seed, Years, check_scheduler
+from mbctwin.cli._options import (
+    CaseFile,
+    Format,
+    Output,
+    Patients,
+    PolicyText,
+    Scheduler,
+    Seed,
+    Years,
+    check_scheduler,
+    policies_or_exit,
+    policy_or_exit,
+    read_case_or_exit,
+)
 from mbctwin.errors import InputError
-
-
-class Output(StrEnum):
-    json = "json"
-    text = "text"
 
 
 def _progress_bar(label: str) -> Progress:
@@ -37,28 +44,20 @@ def _run_with_bar(label: str, work: Any) -> Any:
 
 
 def simulate_command(
-    case: Annotated[Path, typer.Argument(help="Case file (.json/.yaml).")],
+    case: CaseFile,
     patients: Patients = 10_000,
     years: Years = 10.0,
-    policy: Annotated[str, typer.Option(help="engine, none, or fixed:DRUG+DRUG;DRUG...")] = "engine",
+    policy: PolicyText = "engine",
     seed: Seed = 0,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Write patients/lines tables (Parquet).")] = None,
-    fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+    fmt: Format = Output.text,
     scheduler: Scheduler = None,
 ) -> None:
     """What is likely to happen to this patient: survival, lines, sites, QALYs."""
-    from mbctwin.case.io import read_case
-    from mbctwin.course.policy import parse_policy
     from mbctwin.course.simulation import simulate
 
-    try:
-        loaded = read_case(case)
-        chosen = parse_policy(policy)
-    except InputError as error:
-        raise fail_on_input_error(error, "nothing was simulated") from None
-    except ValueError as error:
-        err.print(f"[red]policy[/]: {error}")
-        raise typer.Exit(2) from None
+    loaded = read_case_or_exit(case)
+    chosen = policy_or_exit(policy)
     check_scheduler(scheduler)
     result = _run_with_bar(
         "simulating",
@@ -79,7 +78,7 @@ def simulate_command(
 def trial_command(
     spec: Annotated[Path, typer.Argument(help="Trial spec YAML (see docs/course.md).")],
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+    fmt: Format = Output.text,
 ) -> None:
     """Replicate a trial in silico: KM medians per arm and Cox hazard ratios beside the published ones."""
     from mbctwin.course.trial import TrialSpec, run_trial
@@ -121,29 +120,18 @@ def _shown(value: Any) -> str:
 
 
 def compare_command(
-    case: Annotated[Path, typer.Argument(help="Case file (.json/.yaml).")],
+    case: CaseFile,
     policies: Annotated[str, typer.Option(help="Comma-separated: engine,none,fixed:DRUG+DRUG;DRUG")] = "engine,none",
     patients: Annotated[int, typer.Option(min=10, max=1_000_000)] = 5_000,
     years: Annotated[float, typer.Option(min=0.1, max=40)] = 10.0,
     seed: Annotated[int, typer.Option()] = 0,
-    fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+    fmt: Format = Output.text,
 ) -> None:
     """Strategies side by side: life-years and QALYs, paired differences with 95 % CIs."""
-    from mbctwin.case.io import read_case
     from mbctwin.course.compare import compare_policies
-    from mbctwin.course.policy import parse_policy
 
-    try:
-        loaded = read_case(case)
-        chosen = {text: parse_policy(text) for text in policies.split(",") if text}
-    except InputError as error:
-        raise fail_on_input_error(error, "nothing was simulated") from None
-    except ValueError as error:
-        err.print(f"[red]policies[/]: {error}")
-        raise typer.Exit(2) from None
-    if len(chosen) < 2:
-        err.print("[red]policies[/]: give at least two, separated by commas")
-        raise typer.Exit(2)
+    loaded = read_case_or_exit(case)
+    chosen = policies_or_exit(policies, "policies")
     with _progress_bar("comparing") as bar:
         bar.add_task("comparing", total=None)
         report = compare_policies(loaded, chosen, patients, years, seed)

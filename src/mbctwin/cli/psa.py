@@ -9,17 +9,28 @@ import typer
 from rich.table import Table
 
 from mbctwin.cli._console import err, fail_on_input_error, out, print_json
-from mbctwin.cli._options import Scheduler, Seed, Years, check_scheduler
-from mbctwin.cli.course import Output, _run_with_bar
+from mbctwin.cli._options import (
+    CaseFile,
+    Format,
+    Output,
+    PolicyText,
+    Scheduler,
+    Seed,
+    Years,
+    check_scheduler,
+    policy_or_exit,
+    read_case_or_exit,
+)
+from mbctwin.cli.course import _run_with_bar
 from mbctwin.errors import InputError
 
 
 def psa_command(
-    case: Annotated[Path, typer.Argument(help="Case file (.json/.yaml).")],
+    case: CaseFile,
     draws: Annotated[int, typer.Option(min=1, max=100_000, help="Parameter draws.")] = 100,
     patients: Annotated[int, typer.Option(min=1, max=1_000_000, help="Virtual patients per draw.")] = 1_000,
     years: Years = 10.0,
-    policy: Annotated[str, typer.Option(help="engine, none, or fixed:DRUG+DRUG;DRUG...")] = "engine",
+    policy: PolicyText = "engine",
     seed: Seed = 0,
     uncertainty: Annotated[
         Path | None, typer.Option(help="Uncertainty YAML; default: knowledge/data/course/uncertainty.yaml.")
@@ -27,24 +38,15 @@ def psa_command(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Write draws.parquet and PNG plots of the distributions.")
     ] = None,
-    fmt: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+    fmt: Format = Output.text,
     scheduler: Scheduler = None,
 ) -> None:
     """Outcome distributions when model parameters are drawn from their uncertainty."""
-    from mbctwin.case.io import read_case
     from mbctwin.course.params import CourseParams
-    from mbctwin.course.policy import parse_policy
     from mbctwin.course.psa import Uncertainty, run_psa
 
-    try:
-        loaded = read_case(case)
-    except InputError as error:
-        raise fail_on_input_error(error, "nothing was simulated") from None
-    try:
-        chosen = parse_policy(policy)
-    except ValueError as error:
-        err.print(f"[red]policy[/]: {error}")
-        raise typer.Exit(2) from None
+    loaded = read_case_or_exit(case)
+    chosen = policy_or_exit(policy)
     check_scheduler(scheduler)
     if uncertainty is not None and not uncertainty.is_file():
         err.print(f"[red]uncertainty[/]: no such file {uncertainty}")

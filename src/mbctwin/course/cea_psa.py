@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,43 +23,25 @@ from mbctwin.course.model import CourseModel
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import Policy
 from mbctwin.course.prices import PriceSet
-from mbctwin.course.psa import Uncertainty, _Memoised, draw_kb, draw_params, draw_seeds, flat_values
+from mbctwin.course.psa import DrawSetup, SeedPair, Uncertainty, _Memoised, flat_values, run_draws
 from mbctwin.knowledge.loader import KnowledgeBase
-from mbctwin.parallel import map_tasks
 
 Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
-class _Setup:
-    case: Case
+class _Setup(DrawSetup):
     strategies: Mapping[str, Policy]
-    patients: int
-    years: float
     prices: PriceSet
-    params: CourseParams
-    kb: KnowledgeBase
-    uncertainty: Uncertainty
-
-
-@dataclass(frozen=True)
-class _Task:
-    setup: _Setup
-    draws: tuple[int, ...]
-    seeds: tuple[tuple[np.random.SeedSequence, np.random.SeedSequence], ...]
 
 
 def _body_seed(simulation: np.random.SeedSequence) -> np.random.SeedSequence:
     return np.random.SeedSequence(simulation.entropy, spawn_key=(*simulation.spawn_key, BODY_SIZE_STREAM))
 
 
-def run_draw(
-    setup: _Setup, index: int, seeds: tuple[np.random.SeedSequence, np.random.SeedSequence]
-) -> dict[str, float]:
+def run_draw(setup: _Setup, index: int, seeds: SeedPair) -> dict[str, float]:
     """One draw: every strategy's mean discounted costs and QALYs, then the drawn parameter values."""
-    rng = np.random.default_rng(seeds[0])
-    params = draw_params(setup.params, setup.uncertainty, rng)
-    kb = draw_kb(setup.kb, setup.uncertainty.efficacy, params.weibull_shape, rng)
+    params, kb = setup.drawn(seeds)
     cohort = from_case(setup.case, setup.patients)
     costing = Costing.build(setup.prices, params.utilities, setup.kb, setup.patients, _body_seed(seeds[1]))
     row: dict[str, float] = {"draw": index}
@@ -71,10 +52,6 @@ def run_draw(
         row[f"qalys.{name}"] = means["qalys"]
         row[f"life_years.{name}"] = means["life_years"]
     return {**row, **flat_values(params, setup.uncertainty)}
-
-
-def _run_task(task: _Task) -> list[dict[str, float]]:
-    return [run_draw(task.setup, i, s) for i, s in zip(task.draws, task.seeds, strict=True)]
 
 
 def parameter_groups(table: pd.DataFrame, uncertainty: Uncertainty) -> dict[str, list[str]]:
@@ -103,20 +80,12 @@ def run_cea_psa(
     """``draws`` probabilistic draws of every strategy; curves and value of information over them."""
     uncertainty = uncertainty or Uncertainty.from_file()
     memoised = {name: _Memoised(policy, kb) for name, policy in strategies.items()}
-    setup = _Setup(case, memoised, patients, years, prices, params, kb, uncertainty)
-    seeds = draw_seeds(seed, draws)
-    size = 1 if scheduler is None else max(1, -(-draws // 8))
-    tasks = [
-        _Task(setup, tuple(range(start, min(start + size, draws))), tuple(seeds[start : start + size]))
-        for start in range(0, draws, size)
-    ]
-    offset = len(strategies)
+    setup = _Setup(case, patients, years, params, kb, uncertainty, strategies=memoised, prices=prices)
+    offset = len(strategies)  # the deterministic runs came first
 
     def report(done: int, total: int) -> None:
         if progress:
-            progress(offset + done * draws // total, offset + draws)
+            progress(offset + done, offset + total)
 
-    done = map_tasks(_run_task, tasks, scheduler=scheduler, progress=report)
-    rows: list[dict[str, Any]] = [row for task_rows in done for row in task_rows]
-    table = pd.DataFrame(rows).sort_values("draw", ignore_index=True)
+    table = run_draws(run_draw, setup, draws, seed, scheduler, progress=report)
     return curves(table, list(strategies), list(prices.thresholds.per_qaly), parameter_groups(table, uncertainty))

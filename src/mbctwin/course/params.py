@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mbctwin.case.models import SITES
-from mbctwin.errors import CourseParamsError
+from mbctwin.errors import CourseParamsError, FieldProblem, InputError
 
 Probability = Annotated[float, Field(ge=0, le=1)]
 Positive = Annotated[float, Field(gt=0)]
@@ -30,6 +30,14 @@ def course_file_text(packaged: str, path: str | Path | None = None) -> str:
     if path is None:
         return resources.files("mbctwin.knowledge").joinpath("data", "course", packaged).read_text()
     return Path(path).read_text(encoding="utf-8")
+
+
+def parse_yaml(text: str, error: type[InputError], where: str) -> Any:
+    """The data of a user's YAML text; a syntax error becomes ``error`` on ``where`` naming the problem."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as problem:
+        raise error([FieldProblem(where, f"not valid YAML: {problem}")]) from None
 
 
 class _Frozen(BaseModel):

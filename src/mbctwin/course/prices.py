@@ -31,6 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mbctwin.case.vocabulary import vocabulary
+from mbctwin.course.params import parse_yaml
 from mbctwin.errors import FieldProblem, PriceFileError
 from mbctwin.knowledge.schema import AdverseEvent
 
@@ -253,11 +254,7 @@ class PriceSet(_Strict):
                 raw_text = Path(path).read_text(encoding="utf-8")
             except OSError as error:
                 raise PriceFileError([FieldProblem("prices", f"cannot read {path}: {error.strerror}")]) from None
-        try:
-            raw = yaml.safe_load(raw_text)
-        except yaml.YAMLError as error:
-            raise PriceFileError([FieldProblem("prices", f"not valid YAML: {error}")]) from None
-        return cls.from_dict(raw)
+        return cls.from_dict(parse_yaml(raw_text, PriceFileError, "prices"))
 
     @classmethod
     def from_dict(cls, raw: Any) -> PriceSet:

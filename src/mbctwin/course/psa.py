@@ -33,18 +33,17 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mbctwin.case.models import Case
 from mbctwin.course.cohort import from_case
 from mbctwin.course.efficacy import implied_shape
 from mbctwin.course.model import CourseModel
-from mbctwin.course.params import CourseParams, course_file_text
+from mbctwin.course.params import CourseParams, course_file_text, parse_yaml
 from mbctwin.course.policy import Drugs, EnginePolicy, Planner, Policy, parse_policy
 from mbctwin.course.result import CourseResult
 from mbctwin.engine.contract import Plan
@@ -136,12 +135,7 @@ class Uncertainty(_Strict):
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> Uncertainty:
         """The packaged file, or a user's YAML of the same shape; errors name every bad field."""
-        text = course_file_text("uncertainty.yaml", path)
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            raise UncertaintyError([FieldProblem("uncertainty", f"not valid YAML: {error}")]) from None
-        return cls.from_dict(raw)
+        return cls.from_dict(parse_yaml(course_file_text("uncertainty.yaml", path), UncertaintyError, "uncertainty"))
 
     @classmethod
     def from_dict(cls, raw: Any) -> Uncertainty:
@@ -367,22 +361,77 @@ class _Memoised:
         return str(self.policy)
 
 
+SeedPair = tuple[np.random.SeedSequence, np.random.SeedSequence]  # (parameter seed, simulation seed)
+
+
 @dataclass(frozen=True)
-class _Setup:
+class DrawSetup:
+    """What every draw of a probabilistic analysis starts from: the case, cohort size and horizon, the
+    base parameters and knowledge base, and what is uncertain (PSA and probabilistic CEA extend it)."""
+
     case: Case
     patients: int
     years: float
-    policy: Policy
     params: CourseParams
     kb: KnowledgeBase
     uncertainty: Uncertainty
 
+    def drawn(self, seeds: SeedPair) -> tuple[CourseParams, KnowledgeBase]:
+        """The draw's parameters and knowledge-base efficacy, both from its parameter seed."""
+        rng = np.random.default_rng(seeds[0])
+        params = draw_params(self.params, self.uncertainty, rng)
+        return params, draw_kb(self.kb, self.uncertainty.efficacy, params.weibull_shape, rng)
+
+
+Setup = TypeVar("Setup", bound=DrawSetup)
+DrawRow = Callable[[Setup, int, SeedPair], dict[str, float]]
+
 
 @dataclass(frozen=True)
-class _Task:
-    setup: _Setup
+class _Task(Generic[Setup]):
+    """Consecutive draws travelling together to a worker; ``run_draw`` is a module-level function."""
+
+    run_draw: DrawRow[Setup]
+    setup: Setup
     draws: tuple[int, ...]
-    seeds: tuple[tuple[np.random.SeedSequence, np.random.SeedSequence], ...]
+    seeds: tuple[SeedPair, ...]
+
+
+def _run_task(task: _Task[Setup]) -> list[dict[str, float]]:
+    """On a worker (or here): the task's draws."""
+    return [task.run_draw(task.setup, i, seeds) for i, seeds in zip(task.draws, task.seeds, strict=True)]
+
+
+def run_draws(
+    run_draw: DrawRow[Setup],
+    setup: Setup,
+    draws: int,
+    seed: int,
+    scheduler: str | None = None,
+    draws_per_task: int | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """``run_draw(setup, d, draw_seeds(seed, draws)[d])`` for every draw, here or on a Dask scheduler (one
+    draw a task here, about eight tasks on Dask unless ``draws_per_task``): one row per draw, by draw.
+    ``progress`` is called with (draws done, draws)."""
+    seeds = draw_seeds(seed, draws)
+    size = draws_per_task or (1 if scheduler is None else max(1, -(-draws // 8)))
+    tasks = [
+        _Task(run_draw, setup, tuple(range(start, min(start + size, draws))), tuple(seeds[start : start + size]))
+        for start in range(0, draws, size)
+    ]
+    done = map_tasks(
+        _run_task,
+        tasks,
+        scheduler=scheduler,
+        progress=(lambda d, t: progress(d * draws // t, draws)) if progress else None,
+    )
+    return pd.DataFrame([row for rows in done for row in rows]).sort_values("draw", ignore_index=True)
+
+
+@dataclass(frozen=True)
+class _Setup(DrawSetup):
+    policy: Policy
 
 
 def outcomes(result: CourseResult) -> dict[str, float]:
@@ -395,17 +444,10 @@ def run_draw(
     setup: _Setup, index: int, seeds: tuple[np.random.SeedSequence, np.random.SeedSequence]
 ) -> dict[str, float]:
     """One draw: parameters and efficacy from ``seeds[0]``, the simulation seeded with ``seeds[1]``."""
-    rng = np.random.default_rng(seeds[0])
-    params = draw_params(setup.params, setup.uncertainty, rng)
-    kb = draw_kb(setup.kb, setup.uncertainty.efficacy, params.weibull_shape, rng)
+    params, kb = setup.drawn(seeds)
     model = CourseModel(params=params, policy=setup.policy, kb=kb)
     result = model.simulate(from_case(setup.case, setup.patients), years=setup.years, seed=seeds[1])
     return {"draw": index, **outcomes(result), **flat_values(params, setup.uncertainty)}
-
-
-def _run_task(task: _Task) -> list[dict[str, float]]:
-    """On a worker (or here): the task's draws."""
-    return [run_draw(task.setup, index, seeds) for index, seeds in zip(task.draws, task.seeds, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -540,20 +582,8 @@ def run_psa(
     params = params or CourseParams.from_file()
     chosen = parse_policy(policy, kb) if isinstance(policy, str) else policy
     draw_params(params, uncertainty, np.random.default_rng(0))  # value errors surface here, not on a worker
-    setup = _Setup(case, patients, years, _Memoised(chosen, kb), params, kb, uncertainty)
-    seeds = draw_seeds(seed, draws)
-    size = draws_per_task or (1 if scheduler is None else max(1, -(-draws // 8)))
-    tasks = [
-        _Task(setup, tuple(range(start, min(start + size, draws))), tuple(seeds[start : start + size]))
-        for start in range(0, draws, size)
-    ]
-    done = map_tasks(
-        _run_task,
-        tasks,
-        scheduler=scheduler,
-        progress=(lambda d, t: progress(d * draws // t, draws)) if progress else None,
-    )
-    table = pd.DataFrame([row for rows in done for row in rows]).sort_values("draw", ignore_index=True)
+    setup = _Setup(case, patients, years, params, kb, uncertainty, policy=_Memoised(chosen, kb))
+    table = run_draws(run_draw, setup, draws, seed, scheduler, draws_per_task, progress)
     settings = {
         "draws": draws,
         "patients": patients,

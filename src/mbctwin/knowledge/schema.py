@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -58,6 +59,14 @@ def _class_names(names: list[str]) -> list[str]:
     return names
 
 
+def _known(names: list[str], allowed: Sequence[str], what: str, note: str = "") -> list[str]:
+    """``names`` when each is one of ``allowed``; else an error listing the unknown ones and the choices."""
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise ValueError(f"unknown {what}(s) {unknown}: use {list(allowed)}{note}")
+    return names
+
+
 class Eligibility(_Record):
     """Who the effect's trial (or subgroup) enrolled, as data: the engine chooses citations and the course
     simulator chooses efficacy by these fields, never by the ``population`` label.
@@ -95,18 +104,12 @@ class Eligibility(_Record):
     @field_validator("biomarkers", "biomarkers_any")
     @classmethod
     def _biomarker_names(cls, names: list[str]) -> list[str]:
-        unknown = [n for n in names if n not in BIOMARKERS]
-        if unknown:
-            raise ValueError(f"unknown biomarker(s) {unknown}: use {list(BIOMARKERS)} (PD-L1 has its own thresholds)")
-        return names
+        return _known(names, BIOMARKERS, "biomarker", " (PD-L1 has its own thresholds)")
 
     @field_validator("sites_required")
     @classmethod
     def _site_names(cls, names: list[str]) -> list[str]:
-        unknown = [n for n in names if n not in SITES]
-        if unknown:
-            raise ValueError(f"unknown site(s) {unknown}: use {list(SITES)}")
-        return names
+        return _known(names, SITES, "site")
 
     @model_validator(mode="after")
     def _consistent(self) -> Eligibility:
