@@ -249,6 +249,34 @@ def test_every_packaged_price_set_loads_by_id_and_lists_its_gaps(price_set):
     assert not set(prices.gaps()) & {p.drug for p in prices.packs}
 
 
+def test_the_default_price_set_leaves_no_unlisted_gap():
+    """Every cost the accrual reads with the packaged knowledge base (administration, monitoring, best
+    supportive care, end of life; each scheduled drug, each adverse event with rates, each care action the
+    rules can trigger) has a value in the default set or an entry in its not_priced list."""
+    from mbctwin.course.cea import cost_items
+    from mbctwin.knowledge.loader import load_kb
+
+    prices = PriceSet.from_file()
+    drugs, events, actions = cost_items(load_kb())
+    assert {"letrozole", "paclitaxel"} <= drugs
+    assert "febrile_neutropenia" in events
+    assert "radiotherapy (bone)" in actions
+    assert prices.unlisted(drugs, events, actions) == []
+    assert all(why.strip() for why in prices.not_priced.values())
+
+
+def test_an_unlisted_gap_is_reported_by_name():
+    raw = yaml.safe_load(PriceSet.from_file().model_dump_json())
+    del raw["not_priced"]["end_of_life"], raw["not_priced"]["paclitaxel"]
+    raw["care_actions"].pop("radiotherapy (bone)")
+    prices = PriceSet.from_dict(raw)
+    assert prices.unlisted(["paclitaxel", "letrozole"], ["febrile_neutropenia"], ["radiotherapy (bone)"]) == [
+        "end_of_life",
+        "paclitaxel",
+        "radiotherapy (bone)",
+    ]
+
+
 def test_an_unknown_packaged_price_set_is_an_error_naming_the_field():
     with pytest.raises(PriceFileError) as error:
         PriceSet.packaged("nowhere_2030")

@@ -73,6 +73,18 @@ def knowledge_adverse_events(kb: KnowledgeBase) -> dict[frozenset[str], dict[str
     return rates
 
 
+def cost_items(kb: KnowledgeBase) -> tuple[set[str], set[str], set[str]]:
+    """What the accrual can be asked to price with this knowledge base: the drugs that have a dose schedule
+    in some regimen, the grade >= 3 adverse events some regimen has rates for, and the care actions the
+    local and supportive rules can trigger (``modality (site)`` and supportive classes)."""
+    schedule_of = knowledge_schedules(kb)
+    drugs = {d for r in kb.regimens.values() for d in r.drugs if schedule_of(tuple(r.drugs), d) is not None}
+    events = {e for rates in knowledge_adverse_events(kb).values() for e in rates}
+    actions = {f"{rule.modality} ({rule.site})" for rule in kb.local}
+    actions |= {c for rule in kb.supportive for c in rule.classes}
+    return drugs, events, actions
+
+
 def body_size_seed(seed: int) -> np.random.SeedSequence:
     return np.random.SeedSequence((seed, BODY_SIZE_STREAM))
 

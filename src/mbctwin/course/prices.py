@@ -22,6 +22,7 @@ Loading is cheap and happens only when costs are asked for; a bad file raises
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -217,6 +218,25 @@ class PriceSet(_Strict):
         other events...): reported beside every result, since they cost 0 there."""
         drugs = set(vocabulary().drugs)
         return {item: why for item, why in self.not_priced.items() if item not in drugs}
+
+    def unlisted(self, drugs: Iterable[str], events: Iterable[str], actions: Iterable[str]) -> list[str]:
+        """What the accrual reads that this set neither prices nor lists in ``not_priced``: the administration,
+        monitoring, best supportive care and end-of-life fields (by field name), and the given ``drugs`` (those
+        with a dose schedule), grade >= 3 ``events`` (those with rates) and care ``actions`` (those the rules
+        can trigger). Empty for a complete set: every zero is then said, not silent."""
+        listed = set(self.not_priced)
+        fields: dict[str, Components] = {
+            **{name: getattr(self.administration, name) for name in Administration.model_fields},
+            "monitoring_per_cycle": self.monitoring.per_cycle,
+            "monitoring_per_month": self.monitoring.per_month,
+            "supportive_care_per_month": self.supportive_care_per_month,
+            "end_of_life": self.end_of_life,
+        }
+        missing = [name for name, components in fields.items() if not components and name not in listed]
+        missing += sorted(d for d in set(drugs) if not self.packs_of(d) and d not in listed)
+        missing += sorted(e for e in set(events) if e not in self.adverse_events and e not in listed)
+        missing += sorted(a for a in set(actions) if a not in self.care_actions and a not in listed)
+        return missing
 
     def off_year(self) -> list[str]:
         """Items whose price date is not the set's price year (reported beside the results)."""
