@@ -213,6 +213,23 @@ def test_supportive_care_qalys_and_life_years_accrue_as_flows():
     assert row["life_years_discounted"] == pytest.approx((1 - 1.035**-2) / np.log(1.035))
 
 
+def test_a_new_bone_metastasis_costs_radiotherapy_once_and_denosumab_every_4_weeks():
+    prices = PriceSet.from_file()
+    utilities = CourseParams.from_file().utilities
+    bodies = BodySizes(np.array([1.7]), np.array([70.0]))
+    result = _result([(0, BEST_SUPPORTIVE_CARE, 0.0, 12.0, "death")], [12.0], [True])
+    actions = ["radiotherapy (bone)", "bone_modifying_agent"]
+    result = CourseResult(
+        result.patients, result.lines, 10.0, "test", pd.DataFrame({"patient": [0, 0], "months": 2.0, "action": actions})
+    )
+    costed = accrue(result, prices, utilities, bodies, Book(), Rates(0.0, 0.0))
+    doses = len(np.arange(2.0, 12.0, _months(28)))  # from month 2 until death at month 12
+    radiotherapy = prices.total(prices.care_actions["radiotherapy (bone)"].once)
+    denosumab = prices.unit_costs["denosumab_120mg_vial"].cost
+    assert doses == 11
+    assert costed.patients.iloc[0]["costs_care_actions"] == pytest.approx(radiotherapy + doses * denosumab)
+
+
 def test_undiscounted_qalys_equal_the_simulators_own(engine_course):
     result, params = engine_course
     bodies = BodySizes.draw(PriceSet.from_file().body_size, len(result.patients), np.random.SeedSequence(1))
