@@ -20,7 +20,8 @@ from then until death, 3 % a year) beside the course model's own (utility of wha
 The paper's 40-year horizon and 3 % discount rate are already the defaults of this benchmark and price
 set. Its survival inputs (a PFS hazard ratio of 0.56 for palbociclib vs letrozole, ribociclib equal to
 palbociclib, an OS hazard ratio of 0.84 for both) cannot be imposed on the course model, whose overall
-survival emerges from the chain of lines: see docs/cea.md.
+survival emerges from the chain of lines; only their equivalence assumption can be applied (palbociclib
+priced on the ribociclib course, printed as a scenario): see docs/cea.md.
 
     python benchmarks/cea_validation.py [--patients 20000] [--seed 1] [--later fixed|engine] [--paper-inputs]
 """
@@ -28,6 +29,7 @@ survival emerges from the chain of lines: see docs/cea.md.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 import numpy as np
 
@@ -39,7 +41,7 @@ from mbctwin.course.model import CourseModel
 from mbctwin.course.params import CourseParams, Utilities
 from mbctwin.course.policy import parse_policy
 from mbctwin.course.prices import PriceSet
-from mbctwin.course.result import CourseResult
+from mbctwin.course.result import CourseResult, regimen_label
 from mbctwin.knowledge.loader import load_kb
 
 LATER = {"fixed": "exemestane+everolimus;capecitabine;eribulin", "engine": "engine"}
@@ -74,6 +76,15 @@ def three_state_qalys(result: CourseResult, utilities: Utilities, rate: float) -
     pf = discount.flow(utilities.progression_free / 12.0, 0.0, stop, rate)
     pd_ = discount.flow(utilities.progressed / 12.0, stop, np.maximum(stop, end), rate)
     return float(np.mean(pf + pd_))
+
+
+def as_palbociclib(result: CourseResult) -> CourseResult:
+    """The ribociclib course with palbociclib in its place: Mistry et al.'s assumption that the two CDK4/6
+    inhibitors are clinically equivalent in PFS and OS (their assumption (f)), priced at palbociclib's costs
+    and adverse-event rates. Validation only."""
+    ribociclib, palbociclib = regimen_label(("letrozole", "ribociclib")), regimen_label(("letrozole", "palbociclib"))
+    lines = result.lines.assign(regimen=result.lines["regimen"].replace(ribociclib, palbociclib))
+    return replace(result, lines=lines)
 
 
 def _first_line(result: CourseResult) -> str:
@@ -140,6 +151,15 @@ def main() -> None:
                 f"ratio {d_qalys / paper_qalys:.2f}) ICER {icer:,.0f} {'same' if same_side else 'OPPOSITE'} side"
             )
         print(f"  letrozole QALYs {states['letrozole']:.3f}")
+        equivalent = as_palbociclib(results["ribociclib + letrozole"])
+        costed = costing.compare({"letrozole": results["letrozole"], "palbociclib + letrozole": equivalent})[0]
+        d_costs = costed[1].costs - costed[0].costs
+        d_qalys = three_state_qalys(equivalent, params.utilities, rate) - states["letrozole"]
+        print(
+            "  palbociclib equivalent to ribociclib (Mistry's assumption f: the ribociclib course at palbociclib's"
+            f" costs): dQALY {d_qalys:.3f} (paper 0.48, ratio {d_qalys / 0.48:.2f}), dCosts {d_costs:,.0f},"
+            f" ICER {d_costs / d_qalys:,.0f}"
+        )
     print("incremental analysis:", ", ".join(f"{s.name}: {s.status.value}" for s in compared))
     print("not priced:", "; ".join(sorted(unpriced)) or "-")
 
