@@ -26,6 +26,9 @@ def test_a_premenopausal_woman_gets_the_trial_that_enrolled_premenopausal_women(
     assert "monaleesa2" not in cited
     assert ribociclib.mcbs is not None
     assert ribociclib.mcbs.score == "5"
+    assert ribociclib.mcbs.scorecard is not None
+    assert "scorecard 158" in ribociclib.mcbs.scorecard  # what was read travels with the score
+    assert ribociclib.mcbs.scale.startswith("non-curative scale 1")
     palbociclib = _option(plan, {"letrozole", "palbociclib"})
     assert any(e.extrapolated_from and "menopausal status pre" in " ".join(e.misfits) for e in palbociclib.evidence)
     assert palbociclib.level is not None

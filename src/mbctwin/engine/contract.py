@@ -40,10 +40,38 @@ class Evidence(_Out):
 
 
 class Mcbs(_Out):
-    """A published ESMO-MCBS score for the indication of the cited trial, with where it was read."""
+    """A published ESMO-MCBS score for the indication of the cited trial, with where it was read.
+
+    ``source`` is the scorecard's address (or its description when it has none); ``scorecard`` says
+    what was read (version, indication, and whether the table is ESMO's own or one citing it), so a
+    reader can tell a scorecard from a secondary tabulation. Absent in plans made before it existed.
+    """
 
     score: str
     source: str
+    scorecard: str | None = None
+
+    @property
+    def scale(self) -> str:
+        """The scale the score belongs to, in words: a bare "4" reads like a rank or an evidence level,
+        and the two ESMO-MCBS scales (non-curative 1-5, curative A-C) put substantial benefit at
+        different grades. Every view (page, report, terminal, markdown) says it the same way."""
+        if self.score.isdigit():
+            return "non-curative scale 1\u20135; 4\u20135 = substantial benefit"
+        return "curative scale A\u2013C; A\u2013B = substantial benefit"
+
+    @property
+    def source_text(self) -> str:
+        """What was read and where, for views without links (terminal, markdown, print): the address
+        alone would hide whether the score came from ESMO's scorecard or a table citing it."""
+        if self.scorecard and self.scorecard != self.source:
+            return f"{self.scorecard}, {self.source}"
+        return self.source
+
+    @property
+    def source_is_link(self) -> bool:
+        """Whether ``source`` is an address to link to, rather than a description to print."""
+        return self.source.startswith(("https://", "http://"))
 
 
 class Reason(_Out):

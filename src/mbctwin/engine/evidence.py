@@ -20,7 +20,7 @@ from mbctwin.case.vocabulary import Vocabulary
 from mbctwin.engine.contract import Evidence, Mcbs
 from mbctwin.knowledge.eligibility import misfits
 from mbctwin.knowledge.loader import KnowledgeBase
-from mbctwin.knowledge.schema import LEVEL_OF_DESIGN, Arm, Effect, Eligibility, Source
+from mbctwin.knowledge.schema import LEVEL_OF_DESIGN, Arm, Effect, Eligibility, McbsScore, Source
 
 ROMAN = ("I", "II", "III", "IV", "V")
 GUIDELINE_LEVEL = LEVEL_OF_DESIGN["consensus"]
@@ -198,9 +198,17 @@ def choose(
         evidence=evidence,
         level=level,
         level_rank=rank,
-        mcbs=Mcbs(score=score.score, source=score.url or score.scorecard) if score else None,
+        mcbs=_mcbs(score),
         out_of_sequence=list(chosen[0].sequence_misfits) if chosen and not chosen[0].fits else [],
     )
+
+
+def _mcbs(score: McbsScore | None) -> Mcbs | None:
+    """The contract's score: linked to its scorecard when it has an address, and always saying what
+    was read, so a page can show the score with its source and version."""
+    if score is None:
+        return None
+    return Mcbs(score=score.score, source=score.url or score.scorecard, scorecard=score.scorecard)
 
 
 def _guideline_covers(kb: KnowledgeBase, guideline: Source, drugs: Iterable[str]) -> bool:
