@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,40 @@ def test_trial_command_prints_json(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["name"] == "HER2CLIMB"
     assert len(report["os_hr"]) == 3
+
+
+def test_markdown_gives_each_scored_options_mcbs_and_the_plans_assumptions(tmp_path: Path) -> None:
+    from mbctwin.case.io import example_case
+    from mbctwin.engine.plan import build_plan
+
+    case = example_case("triple-negative-first-line")  # no labs: the plan assumes normal organ function
+    plan = build_plan(case)
+    path = _write(tmp_path, case.model_dump(mode="json", exclude_defaults=True))
+    result = runner.invoke(app, ["plan", str(path), "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert plan.assumptions
+    assumed = result.stdout.split("## Assumed because the case lacks it")[1].split("\n## ")[0]
+    assert all(f"- {a}" in assumed for a in plan.assumptions)
+    systemic = result.stdout.split("## Systemic therapy")[1].split("\n## ")[0].strip()
+    blocks = re.split(r"\n(?=\d+\. )", systemic)
+    assert len(blocks) == len(plan.systemic)
+    for option, block in zip(plan.systemic, blocks, strict=True):
+        assert block.startswith(f"{option.rank}. ")
+        if option.mcbs:
+            assert f"ESMO-MCBS score {option.mcbs.score} (non-curative scale 1\u20135" in block
+            assert option.mcbs.source in block
+        else:
+            assert "MCBS" not in block
+
+
+def test_the_terminal_view_lists_each_mcbs_source_once_with_the_ranks_it_scores() -> None:
+    from mbctwin.case.io import example_case
+    from mbctwin.cli.render import mcbs_lines
+    from mbctwin.engine.plan import build_plan
+
+    plan = build_plan(example_case("triple-negative-first-line"))
+    scored = [o.rank for o in plan.systemic if o.mcbs]
+    lines = mcbs_lines(plan)
+    assert len(lines) == len({(o.mcbs.score, o.mcbs.source) for o in plan.systemic if o.mcbs})
+    assert lines[0].startswith(f"rank {', '.join(map(str, scored))}: score 4 (non-curative scale")
+    assert mcbs_lines(build_plan(example_case("her2-positive-brain"))) == []

@@ -343,3 +343,21 @@ def test_an_expired_session_keeps_the_form(browser: Any, server: dict[str, str])
     assert page.get_by_label("Age (years)").input_value() == "71"
     page.screenshot(path=SHOTS / "case-session-expired-desktop.png")
     ctx.close()
+
+
+def test_an_options_mcbs_score_reads_as_words_beside_its_evidence_on_a_phone(page: Any) -> None:
+    """Score and scale in text (no colour-only badge), before the evidence, the long source wrapped."""
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto("/ui/case?example=hr-positive-first-line")
+    _submit(page)
+    line = page.locator("#mcbs-1")
+    assert line.is_visible()
+    assert "score 4 (non-curative scale 1\u20135; 4\u20135 = substantial benefit)" in line.inner_text()
+    assert line.get_by_role("link").get_attribute("href", timeout=1_000).startswith("https://")
+    evidence = page.locator("article.option.first details.evidence").first.bounding_box()
+    box = line.bounding_box()
+    assert box is not None
+    assert evidence is not None
+    assert box["y"] < evidence["y"]
+    assert page.evaluate(OVERFLOW) <= 0
+    line.screenshot(path=SHOTS / "13-plan-mcbs-phone.png")

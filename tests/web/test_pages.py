@@ -269,6 +269,7 @@ def test_html_report_download(client: TestClient) -> None:
     assert "attachment" in response.headers["content-disposition"]
     assert "<svg" in response.text
     assert "Evidence" in response.text
+    assert "ESMO-MCBS score 4" in response.text  # letrozole + ribociclib, first line (MONALEESA-2)
     assert "<link" not in response.text
 
 
@@ -407,3 +408,76 @@ def test_the_report_shows_warnings_first_and_doses(client: TestClient) -> None:
     assert plan.warnings
     assert html.index('id="r-warnings"') < html.index("Systemic therapy options")
     assert html.count('class="r-dosing"') == len([o for o in plan.systemic if o.dosing])
+
+
+def _stored_plan(client: TestClient, api_key: str, plan_id: str):
+    """The plan the page renders, read back through the API (the contract, not the HTML)."""
+    from mbctwin.engine.contract import Plan
+
+    response = client.get(f"/v1/plans/{plan_id}", headers={"X-API-Key": api_key})
+    assert response.status_code == 200, response.text[:300]
+    return Plan.model_validate(response.json()["plan"])
+
+
+def _option_html(html: str, rank: int) -> str:
+    """The part of the plan page that belongs to the option of this rank (its card or its sibling block)."""
+    start = html.index(f'id="opt-{rank}"')
+    following = html.find('id="opt-', start + 1)
+    return html[start : following if following > 0 else len(html)]
+
+
+def test_plan_page_shows_each_options_esmo_mcbs_with_its_scale_and_source(client: TestClient, api_key: str) -> None:
+    plan_id = _plan_id(client.post("/ui/case", data=valid_form()))
+    plan = _stored_plan(client, api_key, plan_id)
+    scored = [o for o in plan.systemic if o.mcbs]
+    unscored = [o for o in plan.systemic if not o.mcbs]
+    assert scored
+    assert unscored  # so the test also sees an option without a score
+    html = client.get(f"/ui/plans/{plan_id}").text
+    assert html.count('class="mcbs"') == len(scored)  # one line per scored option, none empty
+    for option in scored:
+        part = _option_html(html, option.rank)
+        line = part.split(f'id="mcbs-{option.rank}"')[1].split("</p>")[0]
+        assert f"score {option.mcbs.score}" in line
+        assert "non-curative scale 1\u20135; 4\u20135 = substantial benefit" in line
+        assert f'href="{option.mcbs.source}"' in line
+        assert "v1.1" in line  # the scorecard read, with its version
+        assert part.index(f'id="mcbs-{option.rank}"') < part.index("Evidence (")  # beside its evidence
+    for option in unscored:
+        assert "MCBS" not in _option_html(html, option.rank)
+
+
+def test_the_report_shows_mcbs_scores_and_the_plans_assumptions() -> None:
+    from markupsafe import escape
+
+    from mbctwin.engine.plan import build_plan
+    from mbctwin.report.render import render_html
+
+    case = example_case("triple-negative-first-line")  # no labs: the plan assumes normal organ function
+    plan = build_plan(case)
+    html = render_html(case, plan)
+    assert plan.assumptions
+    section = html.split('id="r-assumptions"')[1].split("</section>")[0]
+    assert html.index('id="r-assumptions"') < html.index("Systemic therapy options")
+    assert all(str(escape(a)) in section for a in plan.assumptions)
+    scored = [o for o in plan.systemic if o.mcbs]
+    assert scored
+    assert html.count('class="r-mcbs"') == len(scored)
+    for option in scored:
+        line = html.split(f'id="r-mcbs-{option.rank}"')[1].split("</p>")[0]
+        assert f"score {option.mcbs.score}" in line
+        assert "non-curative scale" in line
+        assert option.mcbs.source in line  # printed: a PDF reader sees the address
+
+
+def test_a_report_without_assumptions_or_scores_says_nothing_about_them() -> None:
+    from mbctwin.engine.plan import build_plan
+    from mbctwin.report.render import render_html
+
+    case = example_case("her2-positive-brain")
+    plan = build_plan(case)
+    assert not plan.assumptions
+    assert not any(o.mcbs for o in plan.systemic)
+    body = render_html(case, plan).split("<body>")[1]  # the inline style sheet names every class
+    assert "r-assumptions" not in body
+    assert "MCBS" not in body

@@ -24,8 +24,19 @@ def _systemic_table(plan: Plan) -> Table:
         evidence = "\n".join(f"{e.source}: {e.finding}" for e in trials[:2])
         guidelines = ", ".join(e.source for e in option.evidence if not e.finding)
         doses = Text("\n").join(_dose_text(d) for d in option.dosing)
-        table.add_row(str(option.rank), option.regimen, doses, option.why, evidence or guidelines, option.level or "")
+        cited = (evidence or guidelines) + (f"\nESMO-MCBS score {option.mcbs.score}" if option.mcbs else "")
+        table.add_row(str(option.rank), option.regimen, doses, option.why, cited, option.level or "")
     return table
+
+
+def mcbs_lines(plan: Plan) -> list[str]:
+    """Each ESMO-MCBS source once with the ranks it scores: the table keeps only the score, and the
+    scale and scorecard (version, ESMO's own or a table citing it) would repeat on every row."""
+    ranks: dict[tuple[str, str, str], list[str]] = {}
+    for option in plan.systemic:
+        if m := option.mcbs:
+            ranks.setdefault((m.score, m.scale, m.source_text), []).append(str(option.rank))
+    return [f"rank {', '.join(r)}: score {score} ({scale}); {source}" for (score, scale, source), r in ranks.items()]
 
 
 def family_lines(plan: Plan) -> list[str]:
@@ -70,6 +81,8 @@ def render_plan(plan: Plan, console: Console) -> None:
     parts.append(_systemic_table(plan) if plan.systemic else Text("No systemic therapy: best supportive care."))
     if plan.systemic:
         parts.append(_list_panel("Families of options (what separates their members)", family_lines(plan), "blue"))
+    if scored := mcbs_lines(plan):
+        parts.append(_list_panel("ESMO-MCBS scores (ESMO Magnitude of Clinical Benefit Scale)", scored))
     if plan.assumptions:
         parts.append(_list_panel("Assumed (missing from the case)", plan.assumptions, "magenta"))
     if plan.local:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mbctwin.case.models import Case
 from mbctwin.case.vocabulary import vocabulary
-from mbctwin.engine.contract import Dosing, Plan, SystemicOption
+from mbctwin.engine.contract import Dosing, Mcbs, Plan, SystemicOption
 
 PLAIN_CLASS = {
     "aromatase_inhibitor": "a pill that lowers the body's oestrogen",
@@ -97,6 +97,11 @@ def _dose_line(entry: Dosing) -> str:
     return line + (f" ({entry.source})" if entry.source else "")
 
 
+def _mcbs_line(mcbs: Mcbs) -> str:
+    """An indented bullet under its option, above the doses: the score with its scale and what was read."""
+    return f"    - ESMO-MCBS score {mcbs.score} ({mcbs.scale}); source: {mcbs.source_text}"
+
+
 def _er_low(plan: Plan) -> list[str]:
     low = any(entry.factor == "er_low" for entry in plan.rationale)
     return [
@@ -163,6 +168,8 @@ def markdown(plan: Plan) -> str:
         lines += ["## Urgent", ""] + [f"- **{u.code}**: {u.action}" for u in plan.urgent] + [""]
     if plan.warnings:
         lines += ["## Check these values", ""] + [f"- {w}" for w in plan.warnings] + [""]
+    if plan.assumptions:
+        lines += ["## Assumed because the case lacks it", ""] + [f"- {a}" for a in plan.assumptions] + [""]
     lines += ["## Systemic therapy", ""]
     if not plan.systemic:
         lines.append("No systemic anticancer therapy: best supportive care.")
@@ -171,6 +178,7 @@ def markdown(plan: Plan) -> str:
         lines.append(
             f"{option.rank}. **{option.regimen}** — {option.why}. Level: {option.level or 'n/a'}. Evidence: {evidence}"
         )
+        lines += [_mcbs_line(option.mcbs)] if option.mcbs else []
         lines += [_dose_line(entry) for entry in option.dosing]
     lines.append("")
     if plan.local:
