@@ -15,11 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from mbctwin.case.derived import Derived
-from mbctwin.case.models import Case
 from mbctwin.case.vocabulary import Vocabulary
 from mbctwin.engine.contract import Evidence, Mcbs
-from mbctwin.knowledge.eligibility import misfits
-from mbctwin.knowledge.loader import KnowledgeBase
+from mbctwin.knowledge.eligibility import Patient
+from mbctwin.knowledge.loader import KnowledgeBase, per_knowledge_base
 from mbctwin.knowledge.schema import LEVEL_OF_DESIGN, Arm, Effect, Eligibility, McbsScore, Source
 
 ROMAN = ("I", "II", "III", "IV", "V")
@@ -62,23 +61,17 @@ class _Index:
     )  # id(effect) -> (sequence, population)
 
 
-_INDEXES: dict[int, tuple[KnowledgeBase, _Index]] = {}
-
-
+@per_knowledge_base
 def _index(kb: KnowledgeBase) -> _Index:
-    found = _INDEXES.get(id(kb))
-    if found is None or found[0] is not kb:
-        effects = tuple(
-            (s, e) for s in kb.sources.values() if s.kind in CITABLE for e in s.effects if _drugs_of(e.experimental)
-        )
-        first: dict[str, int] = {}
-        for source, effect in effects:
-            for drug in _drugs_of(effect.experimental):
-                if source.first_year is not None:
-                    first[drug] = min(first.get(drug, source.first_year), source.first_year)
-        found = (kb, _Index(effects, first))
-        _INDEXES[id(kb)] = found
-    return found[1]
+    effects = tuple(
+        (s, e) for s in kb.sources.values() if s.kind in CITABLE for e in s.effects if _drugs_of(e.experimental)
+    )
+    first: dict[str, int] = {}
+    for source, effect in effects:
+        for drug in _drugs_of(effect.experimental):
+            if source.first_year is not None:
+                first[drug] = min(first.get(drug, source.first_year), source.first_year)
+    return _Index(effects, first)
 
 
 def _drugs_of(arm: Arm) -> set[str]:
@@ -116,12 +109,14 @@ def _split(index: _Index, effect: Effect) -> tuple[Eligibility, Eligibility]:
     return found
 
 
-def _judge(index: _Index, source: Source, effect: Effect, case: Case, lines: tuple[int, int], cytotoxic: bool) -> Match:
+def _judge(
+    index: _Index, source: Source, effect: Effect, patient: Patient, lines: tuple[int, int], cytotoxic: bool
+) -> Match:
     """Population misfits (who the patient is) apart from sequence misfits (where in the disease):
     prior classes and lines, and the trial's line range (chemotherapy lines for a cytotoxic arm, as
     the effect schema counts them)."""
     sequence_only, population = _split(index, effect)
-    sequence = list(misfits(sequence_only, case))
+    sequence = patient.misfits(sequence_only)
     line = lines[1] if cytotoxic else lines[0]
     arm = effect.experimental
     low, high = (arm.line, arm.line_max) if arm.line is not None else (effect.line, effect.line_max)
@@ -129,16 +124,18 @@ def _judge(index: _Index, source: Source, effect: Effect, case: Case, lines: tup
         kind = "chemotherapy line" if cytotoxic else "line"
         span = f"{low}-{high}" if high is not None else f"{low} or later"
         sequence.append(f"{kind} {line}, the trial enrolled {kind}s {span}")
-    return Match(source, effect, tuple(misfits(population, case)), tuple(sequence))
+    return Match(source, effect, tuple(patient.misfits(population)), tuple(sequence))
 
 
-def matches(kb: KnowledgeBase, case: Case, derived: Derived, core: frozenset[str], chemo_lines: int) -> list[Match]:
+def matches(
+    kb: KnowledgeBase, patient: Patient, derived: Derived, core: frozenset[str], chemo_lines: int
+) -> list[Match]:
     """Every trial effect that gives the option's drugs, judged against the patient."""
     vocab = kb.vocabulary
     cytotoxic = any(vocab.drugs[d].attribute("cytotoxic") is True for d in core)
     lines = (derived.line, chemo_lines + 1)
     index = _index(kb)
-    return [_judge(index, source, effect, case, lines, cytotoxic) for source, effect in _giving(kb, core)]
+    return [_judge(index, source, effect, patient, lines, cytotoxic) for source, effect in _giving(kb, core)]
 
 
 def _giving(kb: KnowledgeBase, core: frozenset[str]) -> tuple[tuple[Source, Effect], ...]:
@@ -173,14 +170,14 @@ def _rank(match: Match) -> tuple[int, int]:
 
 def choose(
     kb: KnowledgeBase,
-    case: Case,
+    patient: Patient,
     derived: Derived,
     core: list[str],
     source_ids: list[str],
     chemo_lines: int,
 ) -> EvidenceChoice:
     """The evidence an option cites, its level and ESMO-MCBS score, and any misfit in sequence."""
-    found = _best_per_source(matches(kb, case, derived, frozenset(core), chemo_lines))
+    found = _best_per_source(matches(kb, patient, derived, frozenset(core), chemo_lines))
     listed = {s: i for i, s in enumerate(source_ids)}
     found.sort(key=lambda m: (_rank(m)[0], listed.get(m.source.id, len(listed)), _rank(m)[1]))
     chosen = [m for m in found if m.fits] or found[:1]

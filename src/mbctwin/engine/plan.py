@@ -26,7 +26,8 @@ from mbctwin.engine.phases import apply_phase
 from mbctwin.engine.systemic import Candidate, Context, Rejected, match_systemic
 from mbctwin.engine.warnings import plausibility_warnings
 from mbctwin.knowledge.conditions import Trace, leaves
-from mbctwin.knowledge.loader import KnowledgeBase, load_kb
+from mbctwin.knowledge.eligibility import Patient
+from mbctwin.knowledge.loader import KnowledgeBase, load_kb, per_knowledge_base
 from mbctwin.knowledge.schema import SystemicRule
 
 CONTINUE_SOURCES = ["abc7"]
@@ -68,7 +69,7 @@ def _continuation_option(
     kb = context.kb
     regimen = next((r for r in kb.regimens.values() if set(r.drugs) == set(drugs)), None)
     sources = [*(regimen.sources if regimen else []), *CONTINUE_SOURCES]
-    chosen = choose(kb, context.case, context.derived, drugs, sources, context.facts["metastatic_chemo_lines"])
+    chosen = choose(kb, context.patient, context.derived, drugs, sources, context.facts["metastatic_chemo_lines"])
     return SystemicOption(
         rank=1,
         regimen=regimen.display_name if regimen else " + ".join(drugs),
@@ -184,8 +185,10 @@ def _plain(value: Any) -> str:
     return ",".join(sorted(value)) if isinstance(value, frozenset | set) else str(value)
 
 
-def _comorbidities_used(kb: KnowledgeBase) -> set[str]:
-    """Comorbidity codes that some rule of the knowledge base tests."""
+@per_knowledge_base
+def _comorbidities_used(kb: KnowledgeBase) -> frozenset[str]:
+    """Comorbidity codes that some rule of the knowledge base tests (walking every rule is dearer than
+    the rest of a plan's rationale, so once per knowledge base)."""
     rules: list[Any] = [*kb.systemic, *kb.exclusions, *kb.supportive, *kb.local, *kb.modifiers]
     used: set[str] = set()
     for rule in rules:
@@ -193,7 +196,7 @@ def _comorbidities_used(kb: KnowledgeBase) -> set[str]:
             if leaf["fact"] == "comorbidities":
                 value = leaf.get("has") or leaf.get("has_any") or []
                 used.update([value] if isinstance(value, str) else value)
-    return used
+    return frozenset(used)
 
 
 def build_plan(case: Case, kb: KnowledgeBase | None = None) -> Plan:
@@ -226,7 +229,7 @@ def build_plan(case: Case, kb: KnowledgeBase | None = None) -> Plan:
     facts = case_facts(case, derived)
     labs = lab_findings(kb, facts)
     excluded = find_exclusions(kb, facts, derived.failed_drugs, derived.intolerant_drugs, avoided(labs))
-    context = Context(kb, case, derived, facts, excluded)
+    context = Context(kb, Patient.of(case), derived, facts, excluded)
     candidates, rejected, fired = match_systemic(context)
     options = [_option(kb, rank, c, facts, labs) for rank, c in enumerate(candidates, start=1)]
     phase = apply_phase(

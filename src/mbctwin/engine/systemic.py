@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mbctwin.case.derived import Derived
-from mbctwin.case.models import Case
 from mbctwin.engine.evidence import EvidenceChoice, choose
 from mbctwin.engine.exclusions import Exclusions, render
 from mbctwin.engine.families import family
 from mbctwin.knowledge.conditions import Trace, evaluate
+from mbctwin.knowledge.eligibility import Patient
 from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.knowledge.schema import Regimen, SystemicRule
 
@@ -52,10 +52,11 @@ class Rejected:
 
 @dataclass(frozen=True)
 class Context:
-    """What ranking needs beyond the facts: the case and its derived facts (for evidence fit)."""
+    """What ranking needs beyond the facts: the case as trial eligibility reads it, and its derived
+    facts (for evidence fit)."""
 
     kb: KnowledgeBase
-    case: Case
+    patient: Patient
     derived: Derived
     facts: dict[str, Any]
     excluded: Exclusions
@@ -115,7 +116,7 @@ def _candidate(
         return Rejected(drugs, blocked)
     evidence = choose(
         kb,
-        context.case,
+        context.patient,
         context.derived,
         list(regimen.drugs),
         [*regimen.sources, *rule.sources],

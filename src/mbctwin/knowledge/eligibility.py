@@ -9,6 +9,11 @@ held against the patient, because the engine's rules decide on tests, not the ci
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
 from mbctwin.case.derived import her2_category, metastatic_lines, subtype
 from mbctwin.case.models import Case
 from mbctwin.case.vocabulary import vocabulary
@@ -17,74 +22,103 @@ from mbctwin.knowledge.schema import Eligibility
 ALTERED = frozenset({"mutated", "brca1", "brca2", "carrier", True})  # values of case.models.Biomarkers
 
 
+@cache
 def class_members(name: str) -> frozenset[str]:
-    """The drugs of a vocabulary class, or of every class of a group (``chemotherapy``)."""
+    """The drugs of a vocabulary class, or of every class of a group (``chemotherapy``); kept, since
+    the packaged vocabulary never changes in a process and a plan asks for the same names many times."""
     vocab = vocabulary()
     classes = vocab.groups.get(name, frozenset({name}))
     return frozenset(d for c in classes for d in vocab.classes[c])
 
 
-def exposed_classes(drugs: set[str], names: list[str]) -> set[str]:
+def exposed_classes(drugs: set[str] | frozenset[str], names: list[str]) -> set[str]:
     """Those of ``names`` (classes or groups) that ``drugs`` contains a member of."""
     return {name for name in names if drugs & class_members(name)}
 
 
+@dataclass(frozen=True)
+class Patient:
+    """What the criteria read of a case, worked out once: a plan judges one case against every trial
+    effect behind every option, and each check would otherwise derive the same facts again."""
+
+    case: Case
+    subtype: str
+    her2: str
+    given: frozenset[str]  # every drug received, any setting
+    finished_lines: tuple[frozenset[str], ...]  # drugs of each metastatic line that has ended
+    biomarkers: dict[str, Any]
+    sites: frozenset[str]
+
+    @classmethod
+    def of(cls, case: Case) -> Patient:
+        return cls(
+            case=case,
+            subtype=subtype(case.tumor),
+            her2=her2_category(case.tumor),
+            given=frozenset(d for p in case.prior_therapies for d in p.drugs),
+            finished_lines=tuple(frozenset(p.drugs) for p in metastatic_lines(case) if p.ended_because != "ongoing"),
+            biomarkers=case.biomarkers.model_dump(),
+            sites=frozenset(m.site for m in case.metastases),
+        )
+
+    def misfits(self, eligibility: Eligibility) -> list[str]:
+        """Why the patient falls outside the eligibility, one reason per criterion; empty = eligible."""
+        return [reason for check in _CHECKS if (reason := check(eligibility, self))]
+
+
 def misfits(eligibility: Eligibility, case: Case) -> list[str]:
     """Why the case falls outside the eligibility, one reason per criterion; empty = eligible."""
-    return [reason for check in _CHECKS if (reason := check(eligibility, case))]
+    return Patient.of(case).misfits(eligibility)
 
 
 def admits(eligibility: Eligibility, case: Case) -> bool:
     return not misfits(eligibility, case)
 
 
-def _subtype(e: Eligibility, case: Case) -> str | None:
-    found = subtype(case.tumor)
-    return f"subtype {found} not in {e.subtypes}" if e.subtypes and found not in e.subtypes else None
+def _subtype(e: Eligibility, p: Patient) -> str | None:
+    return f"subtype {p.subtype} not in {e.subtypes}" if e.subtypes and p.subtype not in e.subtypes else None
 
 
-def _her2(e: Eligibility, case: Case) -> str | None:
-    found = her2_category(case.tumor)
-    known = found != "unknown"
-    return f"HER2 {found} not in {e.her2}" if e.her2 and known and found not in e.her2 else None
+def _her2(e: Eligibility, p: Patient) -> str | None:
+    known = p.her2 != "unknown"
+    return f"HER2 {p.her2} not in {e.her2}" if e.her2 and known and p.her2 not in e.her2 else None
 
 
-def _menopause(e: Eligibility, case: Case) -> str | None:
-    status = case.menopausal_status
-    if e.menopausal_status and case.sex == "female" and status not in e.menopausal_status:
+def _menopause(e: Eligibility, p: Patient) -> str | None:
+    status = p.case.menopausal_status
+    if e.menopausal_status and p.case.sex == "female" and status not in e.menopausal_status:
         return f"menopausal status {status} not in {e.menopausal_status}"
     return None
 
 
-def _sex(e: Eligibility, case: Case) -> str | None:
-    return f"sex {case.sex} not in {e.sex}" if e.sex and case.sex not in e.sex else None
+def _sex(e: Eligibility, p: Patient) -> str | None:
+    return f"sex {p.case.sex} not in {e.sex}" if e.sex and p.case.sex not in e.sex else None
 
 
-def _presentation(e: Eligibility, case: Case) -> str | None:
-    found = case.presentation
+def _presentation(e: Eligibility, p: Patient) -> str | None:
+    found = p.case.presentation
     return f"presentation {found} not in {e.presentation}" if e.presentation and found not in e.presentation else None
 
 
-def _prior(e: Eligibility, case: Case) -> str | None:
-    given = {d for p in case.prior_therapies for d in p.drugs}
-    missing = [c for c in e.prior_required if c not in exposed_classes(given, [c])]
-    present = sorted(exposed_classes(given, e.prior_excluded))
+def _prior(e: Eligibility, p: Patient) -> str | None:
+    missing = [c for c in e.prior_required if not p.given & class_members(c)]
+    present = sorted(exposed_classes(p.given, e.prior_excluded))
     if missing:
         return f"no prior {', '.join(missing)}"
     return f"prior {', '.join(present)} excluded" if present else None
 
 
-def _prior_lines(e: Eligibility, case: Case) -> str | None:
-    lines = [set(p.drugs) for p in metastatic_lines(case) if p.ended_because != "ongoing"]
+def _prior_lines(e: Eligibility, p: Patient) -> str | None:
     for name, allowed in e.prior_metastatic_lines.items():
-        count = sum(bool(exposed_classes(drugs, [name])) for drugs in lines)
+        members = class_members(name)
+        count = sum(bool(drugs & members) for drugs in p.finished_lines)
         if not allowed.admits(count):
             return f"{count} prior metastatic {name} lines outside {allowed.min}-{allowed.max}"
     return None
 
 
-def _biomarkers(e: Eligibility, case: Case) -> str | None:
-    values = case.biomarkers.model_dump()
+def _biomarkers(e: Eligibility, p: Patient) -> str | None:
+    values = p.biomarkers
     wild = [b for b in e.biomarkers if values[b] is not None and values[b] not in ALTERED]
     if wild:
         return f"{', '.join(wild)} not altered"
@@ -94,8 +128,8 @@ def _biomarkers(e: Eligibility, case: Case) -> str | None:
     return None
 
 
-def _pd_l1(e: Eligibility, case: Case) -> str | None:
-    cps, ic = case.biomarkers.pd_l1_cps, case.biomarkers.pd_l1_sp142_ic_percent
+def _pd_l1(e: Eligibility, p: Patient) -> str | None:
+    cps, ic = p.case.biomarkers.pd_l1_cps, p.case.biomarkers.pd_l1_sp142_ic_percent
     if e.pd_l1_cps_min is not None and cps is not None and cps < e.pd_l1_cps_min:
         return f"PD-L1 CPS {cps:g} below {e.pd_l1_cps_min:g}"
     if e.pd_l1_sp142_ic_min_percent is not None and ic is not None and ic < e.pd_l1_sp142_ic_min_percent:
@@ -103,8 +137,8 @@ def _pd_l1(e: Eligibility, case: Case) -> str | None:
     return None
 
 
-def _brain(e: Eligibility, case: Case) -> str | None:
-    brain = [m for m in case.metastases if m.site in ("brain", "leptomeninges")]
+def _brain(e: Eligibility, p: Patient) -> str | None:
+    brain = [m for m in p.case.metastases if m.site in ("brain", "leptomeninges")]
     if e.brain_metastases == "required" and not brain:
         return "no brain metastases"
     if e.brain_metastases == "excluded" and brain:
@@ -114,12 +148,12 @@ def _brain(e: Eligibility, case: Case) -> str | None:
     return None
 
 
-def _sites(e: Eligibility, case: Case) -> str | None:
-    missing = set(e.sites_required) - {m.site for m in case.metastases}
+def _sites(e: Eligibility, p: Patient) -> str | None:
+    missing = set(e.sites_required) - p.sites
     return f"no {', '.join(sorted(missing))} metastases" if missing else None
 
 
-_CHECKS = (
+_CHECKS: tuple[Callable[[Eligibility, Patient], str | None], ...] = (
     _subtype,
     _her2,
     _menopause,

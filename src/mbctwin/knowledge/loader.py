@@ -7,9 +7,9 @@ and record, so a typo in the data can never silently drop a contraindication.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, wraps
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -42,6 +42,7 @@ from mbctwin.knowledge.schema import (
 )
 
 Record = TypeVar("Record", bound=BaseModel)
+T = TypeVar("T")
 TEMPLATE_FIELD = re.compile(r"\{([a-z0-9_]+)\}")
 
 
@@ -69,6 +70,23 @@ class KnowledgeBase:
     origin: dict[str, str] = field(default_factory=dict)  # record id -> file it came from
     dosing: DoseBook = field(default_factory=DoseBook)
     plausibility: list[PlausibilityRule] = field(default_factory=list)
+
+
+def per_knowledge_base(build: Callable[[KnowledgeBase], T]) -> Callable[[KnowledgeBase], T]:
+    """``build(kb)`` worked out once per knowledge base and kept: what depends only on the rules (an
+    index of trial effects, the comorbidity codes the rules test) is then not redone for every plan.
+    Kept by identity, since a knowledge base holds dicts and has no hash; the entry holds the
+    knowledge base itself, so an id reused by a later one never returns a stale result."""
+    kept: dict[int, tuple[KnowledgeBase, T]] = {}
+
+    @wraps(build)
+    def cached(kb: KnowledgeBase) -> T:
+        found = kept.get(id(kb))
+        if found is None or found[0] is not kb:
+            found = kept[id(kb)] = (kb, build(kb))
+        return found[1]
+
+    return cached
 
 
 def _read_list(path: Traversable, model: type[Record], origin: dict[str, str]) -> list[Record]:
