@@ -59,6 +59,7 @@ class _Index:
     split: dict[int, tuple[Eligibility, Eligibility]] = field(
         default_factory=dict
     )  # id(effect) -> (sequence, population)
+    findings: dict[tuple[str, tuple[str, ...], str | None], str | None] = field(default_factory=dict)
 
 
 @per_knowledge_base
@@ -185,10 +186,11 @@ def choose(
     others = [kb.sources[s] for s in dict.fromkeys(source_ids) if s not in trial_ids]
     unmatched_trials = [s for s in others if s.kind in CITABLE and not chosen]
     guidelines = [s for s in others if s.kind == "guideline" and _guideline_covers(kb, s, core)]
-    evidence = [_evidence(m.source, core, m) for m in chosen]
-    evidence += [_evidence(s, core, None) for s in [*unmatched_trials, *guidelines]]
+    index = _index(kb)
+    evidence = [_evidence(index, m.source, core, m) for m in chosen]
+    evidence += [_evidence(index, s, core, None) for s in [*unmatched_trials, *guidelines]]
     if not evidence:  # every option cites something: the rule's own sources, dated or not
-        evidence = [_evidence(kb.sources[s], core, None) for s in dict.fromkeys(source_ids)]
+        evidence = [_evidence(index, kb.sources[s], core, None) for s in dict.fromkeys(source_ids)]
     rank, level = _level(chosen, unmatched_trials)
     score = kb.mcbs.get(chosen[0].source.id) if chosen and chosen[0].fits else None
     return EvidenceChoice(
@@ -224,7 +226,7 @@ def _level(chosen: list[Match], trials: list[Source]) -> tuple[int, str]:
     return rank + extrapolated, f"LoE {ROMAN[rank - 1]}" + (" (extrapolated)" if extrapolated else "")
 
 
-def _evidence(source: Source, drugs: list[str], match: Match | None) -> Evidence:
+def _evidence(index: _Index, source: Source, drugs: list[str], match: Match | None) -> Evidence:
     extrapolated = match is not None and not match.fits
     return Evidence(
         source=source.name,
@@ -233,7 +235,7 @@ def _evidence(source: Source, drugs: list[str], match: Match | None) -> Evidence
         citation=source.citation,
         pmid=source.pmid,
         doi=source.doi,
-        finding=_finding(source, drugs, match),
+        finding=_finding(index, source, drugs, match.effect.population if match else None),
         version=source.version,
         date=source.date,
         extrapolated_from=match.effect.population if extrapolated and match else None,
@@ -241,10 +243,16 @@ def _evidence(source: Source, drugs: list[str], match: Match | None) -> Evidence
     )
 
 
-def _finding(source: Source, drugs: list[str], match: Match | None) -> str | None:
-    """The PFS and OS results closest to this option (the matched effect's population first), one line."""
-    population = match.effect.population if match else None
+def _finding(index: _Index, source: Source, drugs: list[str], population: str | None) -> str | None:
+    """The PFS and OS results closest to this option (the matched effect's population first), one line;
+    they depend on the knowledge base alone, so each is worked out once."""
+    key = (source.id, tuple(drugs), population)
+    if key not in index.findings:
+        index.findings[key] = _closest_results(source, drugs, population)
+    return index.findings[key]
 
+
+def _closest_results(source: Source, drugs: list[str], population: str | None) -> str | None:
     def closeness(effect: Effect) -> tuple[bool, int]:
         return (effect.population == population, len(set(effect.experimental.drugs) & set(drugs)))
 

@@ -17,7 +17,7 @@ from mbctwin.engine.contract import (
     SystemicOption,
 )
 from mbctwin.engine.dosing import LabFinding, avoided, lab_findings, option_dosing
-from mbctwin.engine.evidence import choose, describe_fit
+from mbctwin.engine.evidence import describe_fit
 from mbctwin.engine.exclusions import Exclusions, find_exclusions, render
 from mbctwin.engine.explain import explanation
 from mbctwin.engine.facts import case_facts
@@ -69,7 +69,7 @@ def _continuation_option(
     kb = context.kb
     regimen = next((r for r in kb.regimens.values() if set(r.drugs) == set(drugs)), None)
     sources = [*(regimen.sources if regimen else []), *CONTINUE_SOURCES]
-    chosen = choose(kb, context.patient, context.derived, drugs, sources, context.facts["metastatic_chemo_lines"])
+    chosen = context.evidence_for(drugs, sources)
     return SystemicOption(
         rank=1,
         regimen=regimen.display_name if regimen else " + ".join(drugs),

@@ -60,6 +60,17 @@ class Context:
     derived: Derived
     facts: dict[str, Any]
     excluded: Exclusions
+    chosen: dict[tuple[tuple[str, ...], tuple[str, ...]], EvidenceChoice] = field(default_factory=dict)
+
+    def evidence_for(self, drugs: list[str], sources: list[str]) -> EvidenceChoice:
+        """The evidence an option cites; several rules often propose the same regimen on the same
+        sources, and judging the patient against its trials once per plan is enough."""
+        key = (tuple(drugs), tuple(sources))
+        found = self.chosen.get(key)
+        if found is None:
+            chemo_lines = self.facts["metastatic_chemo_lines"]
+            found = self.chosen[key] = choose(self.kb, self.patient, self.derived, drugs, sources, chemo_lines)
+        return found
 
 
 def _apply_modifiers(kb: KnowledgeBase, drugs: list[str], facts: dict[str, Any]) -> dict[str, str]:
@@ -114,14 +125,7 @@ def _candidate(
     blocked = context.excluded.blocks(drugs)
     if blocked:
         return Rejected(drugs, blocked)
-    evidence = choose(
-        kb,
-        context.patient,
-        context.derived,
-        list(regimen.drugs),
-        [*regimen.sources, *rule.sources],
-        facts["metastatic_chemo_lines"],
-    )
+    evidence = context.evidence_for(regimen.drugs, [*regimen.sources, *rule.sources])
     candidate = Candidate(regimen, rule, drugs, trace, order, evidence, added)
     candidate.penalties = _penalties(context, candidate)
     candidate.cns_active = _cns_active(context, drugs)
