@@ -32,30 +32,79 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 COMBINATORS = ("all", "any", "not")
 
 
+Test = Callable[[Mapping[str, Any]], tuple[bool, Trace]]
+_COMPILED: dict[int, tuple[Mapping[str, Any], Test]] = {}
+_MAX_COMPILED = 4096  # the packaged rules hold a few hundred conditions; a bound keeps ad-hoc ones from piling up
+
+
 def evaluate(condition: Mapping[str, Any], facts: Mapping[str, Any]) -> tuple[bool, Trace]:
     """Evaluate a condition; the trace lists the facts (with values) that made it true."""
+    return _compiled(condition)(facts)
+
+
+def _compiled(condition: Mapping[str, Any]) -> Test:
+    """The condition as nested functions, built once per condition: every plan evaluates the same rules,
+    and reading the mapping's keys each time costs more than the tests themselves. Kept by identity
+    (the knowledge base's conditions are never changed once loaded), holding the condition so that
+    its id cannot be reused while kept."""
+    found = _COMPILED.get(id(condition))
+    if found is None or found[0] is not condition:
+        if len(_COMPILED) >= _MAX_COMPILED:
+            _COMPILED.clear()
+        found = _COMPILED[id(condition)] = (condition, _compile(condition))
+    return found[1]
+
+
+def _compile(condition: Mapping[str, Any]) -> Test:
     if "all" in condition:
+        return _all([_compile(part) for part in condition["all"]])
+    if "any" in condition:
+        return _any([_compile(part) for part in condition["any"]])
+    if "not" in condition:
+        return _not(_compile(condition["not"]))
+    name = condition["fact"]
+    (operator,) = (k for k in condition if k != "fact")
+    return _test(name, OPERATORS[operator], condition[operator])
+
+
+def _all(parts: list[Test]) -> Test:
+    def test(facts: Mapping[str, Any]) -> tuple[bool, Trace]:
         trace: Trace = []
-        for part in condition["all"]:
-            ok, sub = evaluate(part, facts)
+        for part in parts:
+            ok, sub = part(facts)
             if not ok:
                 return False, []
             trace += sub
         return True, trace
-    if "any" in condition:
-        for part in condition["any"]:
-            ok, sub = evaluate(part, facts)
+
+    return test
+
+
+def _any(parts: list[Test]) -> Test:
+    def test(facts: Mapping[str, Any]) -> tuple[bool, Trace]:
+        for part in parts:
+            ok, sub = part(facts)
             if ok:
                 return True, sub
         return False, []
-    if "not" in condition:
-        ok, _ = evaluate(condition["not"], facts)
-        return (not ok), []
-    name = condition["fact"]
-    (operator,) = (k for k in condition if k != "fact")
-    value = facts[name]
-    ok = OPERATORS[operator](value, condition[operator])
-    return ok, ([(name, value)] if ok else [])
+
+    return test
+
+
+def _not(part: Test) -> Test:
+    def test(facts: Mapping[str, Any]) -> tuple[bool, Trace]:
+        return not part(facts)[0], []
+
+    return test
+
+
+def _test(name: str, operator: Callable[[Any, Any], bool], reference: Any) -> Test:
+    def test(facts: Mapping[str, Any]) -> tuple[bool, Trace]:
+        value = facts[name]
+        ok = operator(value, reference)
+        return ok, ([(name, value)] if ok else [])
+
+    return test
 
 
 def leaves(condition: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
