@@ -19,7 +19,7 @@ from mbctwin.case.vocabulary import Vocabulary
 from mbctwin.engine.contract import Evidence, Mcbs
 from mbctwin.knowledge.eligibility import Patient
 from mbctwin.knowledge.loader import KnowledgeBase, per_knowledge_base
-from mbctwin.knowledge.schema import LEVEL_OF_DESIGN, Arm, Effect, Eligibility, McbsScore, Source
+from mbctwin.knowledge.schema import LEVEL_OF_DESIGN, Arm, Effect, McbsScore, Source
 
 ROMAN = ("I", "II", "III", "IV", "V")
 GUIDELINE_LEVEL = LEVEL_OF_DESIGN["consensus"]
@@ -56,9 +56,6 @@ class _Index:
     effects: tuple[tuple[Source, Effect], ...]
     first_year: dict[str, int]
     by_core: dict[frozenset[str], tuple[tuple[Source, Effect], ...]] = field(default_factory=dict)  # filled lazily
-    split: dict[int, tuple[Eligibility, Eligibility]] = field(
-        default_factory=dict
-    )  # id(effect) -> (sequence, population)
     findings: dict[tuple[str, tuple[str, ...], str | None], str | None] = field(default_factory=dict)
 
 
@@ -93,31 +90,11 @@ def _alternative(vocab: Vocabulary, drug: str, classes: set[str]) -> bool:
     return bool(theirs & classes) or "ovarian_function_suppression" in theirs
 
 
-def _split(index: _Index, effect: Effect) -> tuple[Eligibility, Eligibility]:
-    """The effect's eligibility as its sequence criteria (prior classes and lines) and the rest."""
-    found = index.split.get(id(effect))
-    if found is None:
-        eligibility = effect.eligibility
-        sequence = Eligibility(
-            prior_required=eligibility.prior_required,
-            prior_excluded=eligibility.prior_excluded,
-            prior_metastatic_lines=eligibility.prior_metastatic_lines,
-        )
-        population = eligibility.model_copy(
-            update={"prior_required": [], "prior_excluded": [], "prior_metastatic_lines": {}}
-        )
-        found = index.split[id(effect)] = (sequence, population)
-    return found
-
-
-def _judge(
-    index: _Index, source: Source, effect: Effect, patient: Patient, lines: tuple[int, int], cytotoxic: bool
-) -> Match:
+def _judge(source: Source, effect: Effect, patient: Patient, lines: tuple[int, int], cytotoxic: bool) -> Match:
     """Population misfits (who the patient is) apart from sequence misfits (where in the disease):
     prior classes and lines, and the trial's line range (chemotherapy lines for a cytotoxic arm, as
     the effect schema counts them)."""
-    sequence_only, population = _split(index, effect)
-    sequence = patient.misfits(sequence_only)
+    sequence = patient.sequence_misfits(effect.eligibility)
     line = lines[1] if cytotoxic else lines[0]
     arm = effect.experimental
     low, high = (arm.line, arm.line_max) if arm.line is not None else (effect.line, effect.line_max)
@@ -125,7 +102,7 @@ def _judge(
         kind = "chemotherapy line" if cytotoxic else "line"
         span = f"{low}-{high}" if high is not None else f"{low} or later"
         sequence.append(f"{kind} {line}, the trial enrolled {kind}s {span}")
-    return Match(source, effect, tuple(patient.misfits(population)), tuple(sequence))
+    return Match(source, effect, tuple(patient.population_misfits(effect.eligibility)), tuple(sequence))
 
 
 def matches(
@@ -135,8 +112,7 @@ def matches(
     vocab = kb.vocabulary
     cytotoxic = any(vocab.drugs[d].attribute("cytotoxic") is True for d in core)
     lines = (derived.line, chemo_lines + 1)
-    index = _index(kb)
-    return [_judge(index, source, effect, patient, lines, cytotoxic) for source, effect in _giving(kb, core)]
+    return [_judge(source, effect, patient, lines, cytotoxic) for source, effect in _giving(kb, core)]
 
 
 def _giving(kb: KnowledgeBase, core: frozenset[str]) -> tuple[tuple[Source, Effect], ...]:

@@ -63,7 +63,18 @@ class Patient:
 
     def misfits(self, eligibility: Eligibility) -> list[str]:
         """Why the patient falls outside the eligibility, one reason per criterion; empty = eligible."""
-        return [reason for check in _CHECKS if (reason := check(eligibility, self))]
+        return self._reasons(eligibility, _CHECKS)
+
+    def sequence_misfits(self, eligibility: Eligibility) -> list[str]:
+        """Misfits in where the patient is in her disease: the classes and lines received before."""
+        return self._reasons(eligibility, _SEQUENCE)
+
+    def population_misfits(self, eligibility: Eligibility) -> list[str]:
+        """Misfits in who the patient is: every criterion but the sequence of treatment."""
+        return self._reasons(eligibility, _POPULATION)
+
+    def _reasons(self, eligibility: Eligibility, checks: tuple[Check, ...]) -> list[str]:
+        return [reason for check in checks if (reason := check(eligibility, self))]
 
 
 def misfits(eligibility: Eligibility, case: Case) -> list[str]:
@@ -153,7 +164,8 @@ def _sites(e: Eligibility, p: Patient) -> str | None:
     return f"no {', '.join(sorted(missing))} metastases" if missing else None
 
 
-_CHECKS: tuple[Callable[[Eligibility, Patient], str | None], ...] = (
+Check = Callable[[Eligibility, Patient], str | None]
+_CHECKS: tuple[Check, ...] = (
     _subtype,
     _her2,
     _menopause,
@@ -166,3 +178,5 @@ _CHECKS: tuple[Callable[[Eligibility, Patient], str | None], ...] = (
     _brain,
     _sites,
 )
+_SEQUENCE: tuple[Check, ...] = (_prior, _prior_lines)  # where in the disease: prior classes and lines
+_POPULATION = tuple(check for check in _CHECKS if check not in _SEQUENCE)  # who the patient is
