@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from mbctwin.case.derived import line as case_line
 from mbctwin.case.io import example_case
 from mbctwin.course import survival
-from mbctwin.course.cohort import from_case, from_template
+from mbctwin.course.cohort import concatenate, from_case, from_template
 from mbctwin.course.efficacy import EfficacyTable
 from mbctwin.course.model import BLOCK_SIZE, CourseModel
-from mbctwin.course.params import CourseParams
+from mbctwin.course.params import CheckpointLongSurvivors, CourseParams
 from mbctwin.course.policy import FixedPolicy, NoFurtherTherapy, parse_policy
 from mbctwin.knowledge.loader import KnowledgeBase
 from tests.conftest import case_with
@@ -373,3 +374,49 @@ def test_a_regimen_after_a_class_takes_the_trial_that_enrolled_after_it(kb: Know
     after_cdk = table.lookup(regimen, "HR+/HER2-", 2, exposed=frozenset({"cdk4_6_inhibitor", "aromatase_inhibitor"}))
     assert after_cdk.sources == ("postmonarch",) if by_exposure else "monarch2" in after_cdk.sources
     assert survival.km_median(durations, events)[0] == pytest.approx(after_cdk.median_months, rel=0.05)
+
+
+def _checkpoint_course(kb: KnowledgeBase, **switch: object) -> tuple[np.ndarray, np.ndarray]:
+    """OS and first-line PFS of three groups of 2,500 under one seed: triple-negative on pembrolizumab +
+    paclitaxel, triple-negative on paclitaxel alone, HR+/HER2- on ribociclib + letrozole."""
+    tnbc, hr_positive = example_case("triple-negative-first-line"), example_case("hr-positive-first-line")
+    base = CourseParams.from_file()
+    params = base.model_copy(
+        update={"checkpoint_long_survivors": base.checkpoint_long_survivors.model_copy(update=switch)}
+    )
+    policies = (
+        FixedPolicy((("pembrolizumab", "paclitaxel"), ("capecitabine",), ("eribulin",))),
+        FixedPolicy((("paclitaxel",), ("capecitabine",), ("eribulin",))),
+        FixedPolicy((("ribociclib", "letrozole"), ("fulvestrant",), ("capecitabine",))),
+    )
+    cohort = concatenate([from_case(tnbc, 2500), from_case(tnbc, 2500), from_case(hr_positive, 2500)])
+    model = CourseModel(params=params, kb=kb, template_policies=tuple(enumerate(policies)))
+    result = model.simulate(cohort, years=10, seed=7)
+    lines = result.lines[result.lines["line"] == 1].sort_values("patient")
+    return result.patients["os_months"].to_numpy(), lines["stop_months"].to_numpy() - lines["start_months"].to_numpy()
+
+
+def test_checkpoint_long_survivors_change_only_triple_negative_patients_on_a_checkpoint_inhibitor(
+    kb: KnowledgeBase,
+) -> None:
+    """Switch off, fraction 0 and hazard ratio 1 give the same courses to the last digit; switched on,
+    only the triple-negative patients whose first line held a PD-1/PD-L1 inhibitor live longer, their
+    first-line PFS stays the published one, and every other patient (triple-negative on chemotherapy
+    alone, HR+/HER2-) keeps exactly the course she had."""
+    off_os, off_pfs = _checkpoint_course(kb, enabled=False)
+    for neutral in ({"enabled": True, "fraction": 0.0}, {"enabled": True, "hazard_ratio": 1.0}):
+        os_months, pfs = _checkpoint_course(kb, **neutral)
+        np.testing.assert_array_equal(os_months, off_os)
+        np.testing.assert_array_equal(pfs, off_pfs)
+    on_os, on_pfs = _checkpoint_course(kb, enabled=True, fraction=0.5, hazard_ratio=0.3)
+    ici, others = slice(0, 2500), slice(2500, None)
+    np.testing.assert_array_equal(on_os[others], off_os[others])
+    np.testing.assert_array_equal(on_pfs, off_pfs)
+    assert np.median(on_os[ici]) > 1.1 * np.median(off_os[ici])
+    assert (on_os[ici] >= off_os[ici] - 1e-9).mean() > 0.99  # nobody's course is cut short but by chance
+
+
+@pytest.mark.parametrize("value", [{"fraction": 1.5}, {"fraction": -0.1}, {"hazard_ratio": 0.0}, {"hazard_ratio": 1.2}])
+def test_checkpoint_long_survivors_refuses_values_outside_their_range(value: dict) -> None:
+    with pytest.raises(ValidationError):
+        CheckpointLongSurvivors.model_validate({"enabled": True, **value})

@@ -14,6 +14,10 @@ Every patient of a block advances together, one line per iteration, with NumPy a
   beat its trial's control with PFS hazard ratio :math:`h` leaves the hazard of whatever follows its
   progression (the next line or supportive care) multiplied by :math:`h^c`, ``benefit_carryover``
   (:meth:`_BlockRunner._carry_after`);
+* optionally (``checkpoint_long_survivors``, off unless switched on), a triple-negative patient whose
+  line with a PD-1/PD-L1 inhibitor held for at least ``SHORT_RESPONSE_MONTHS`` becomes a long survivor
+  with probability :math:`f`; every disease hazard after that line is multiplied by :math:`r`
+  (:meth:`_BlockRunner._long_survivors`);
 * background mortality competes throughout (life-table hazard at the current age).
 
 Overall survival is never an input: it emerges from this chain.
@@ -39,7 +43,7 @@ from mbctwin.course.frailty import draw_frailty
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import EnginePolicy, Policy
 from mbctwin.course.prognosis import relative_risk
-from mbctwin.course.regimen_kind import is_cytotoxic, regimen_utility
+from mbctwin.course.regimen_kind import has_checkpoint_inhibitor, is_cytotoxic, regimen_utility
 from mbctwin.course.result import CENSORED, DEATH, PROGRESSION, BlockOutcome, CourseResult
 from mbctwin.course.rows import unique_rows
 from mbctwin.course.state import SHORT_RESPONSE_MONTHS, CareActions, RegimenRegistry, StateDecider, state_keys
@@ -67,6 +71,7 @@ class _Block:
     cytotoxic_before: np.ndarray = field(init=False)  # cytotoxic metastatic lines before the simulated course
     start_line: np.ndarray = field(init=False)  # the line each patient's simulated course began with
     carry: np.ndarray = field(init=False)  # hazard multiplier the last regimen leaves on what follows it
+    durable: np.ndarray = field(init=False)  # long survivors' multiplier on every later disease hazard
 
     def __post_init__(self) -> None:
         n = self.cohort.size
@@ -81,6 +86,7 @@ class _Block:
         per_template = np.array([_cytotoxic_lines(case) for case in self.cohort.templates])
         self.cytotoxic_before = per_template[self.cohort.template]
         self.carry = np.ones(n)
+        self.durable = np.ones(n)
 
 
 @dataclass(frozen=True)
@@ -220,10 +226,13 @@ class _BlockRunner:
     params: CourseParams
     shared: _Shared
     horizon: float
+    long_survivor_rng: np.random.Generator | None = None
 
     def run(
         self, cohort: Cohort, rng: np.random.Generator, first_line: np.ndarray | None, risk: np.ndarray, offset: int
     ) -> BlockOutcome:
+        if self.params.checkpoint_long_survivors.on:  # its own stream: the main draws stay as they were
+            self.long_survivor_rng = rng.spawn(1)[0]
         block = _Block(
             cohort, self.params.max_lines, risk * draw_frailty(rng, self.params.frailty_variance, cohort.size)
         )
@@ -334,7 +343,7 @@ class _BlockRunner:
         site_draws = rng.random((n, block.sites.shape[1]))
         on_line = ~block.done & (block.regimen >= 0)
         on_bsc = ~block.done & (block.regimen < 0)
-        multiplier = self._hazard_multiplier(block, on_line) * block.carry
+        multiplier = self._hazard_multiplier(block, on_line) * block.carry * block.durable
         median, k, hr_vs_control = self._pfs_law(block)
         theta = p.frailty_variance
         scale = weibull_scale(np.nan_to_num(median, nan=1.0), k, theta)
@@ -358,6 +367,7 @@ class _BlockRunner:
         block.t = np.where(active, block.t + duration, block.t)
         block.done |= active & (censored | died_in_line)
         block.carry = np.where(progressed, self._carry_after(block, hr_vs_control), block.carry)
+        self._long_survivors(block, progressed & (duration >= SHORT_RESPONSE_MONTHS))
         self._progress(block, progressed, (site_draws, draws[3]), duration, outcome)
 
     def _carry_after(self, block: _Block, hr_vs_control: np.ndarray) -> np.ndarray:
@@ -372,6 +382,27 @@ class _BlockRunner:
         calibrated (structure.yaml), not published."""
         debulking = self._regimen_flags(is_cytotoxic)[block.regimen]
         return np.where(debulking, hr_vs_control**self.params.benefit_carryover, 1.0)
+
+    def _long_survivors(self, block: _Block, responded: np.ndarray) -> None:
+        r"""Long survivors after a PD-1/PD-L1 inhibitor in triple-negative disease (``checkpoint_long_survivors``).
+
+        A triple-negative patient who progresses after a line with an immune checkpoint inhibitor that
+        held at least ``SHORT_RESPONSE_MONTHS`` (a responder) becomes a long survivor with probability
+        :math:`f`; from then on every disease hazard of hers (later lines, supportive care) is multiplied by
+        :math:`r`: :math:`h_{\text{after}}(t) = r \, h(t)` for long survivors, :math:`h(t)` for everyone else.
+        The line's own PFS stays the published one (the trial's curve already holds its responders).
+        Cited: KEYNOTE-355 CPS >= 10 (Cortes, NEJM 2022) estimated 18-month OS 58.3 % with pembrolizumab +
+        chemotherapy vs 44.7 % with chemotherapy; :math:`f` and :math:`r` are assumptions calibrated jointly
+        (structure.yaml). The draw comes from a stream of its own, so patients of other subtypes or
+        regimens keep exactly the outcomes they have with the switch off."""
+        switch = self.params.checkpoint_long_survivors
+        if not switch.on or self.long_survivor_rng is None:
+            return
+        draws = self.long_survivor_rng.random(block.cohort.size)  # fixed consumption per iteration
+        ici = self._regimen_flags(has_checkpoint_inhibitor)[block.regimen]
+        tnbc = np.array([s == "triple-negative" for s in block.cohort.subtype])[block.cohort.template]
+        chosen = responded & ici & tnbc & (draws < switch.fraction)
+        block.durable = np.where(chosen, switch.hazard_ratio, block.durable)
 
     def _utility(self, block: _Block, on_line: np.ndarray) -> np.ndarray:
         u = self.params.utilities

@@ -83,12 +83,33 @@ class PrognosticReference(_Frozen):
         return self
 
 
+class CheckpointLongSurvivors(_Frozen):
+    """Long survivors among responders to a PD-1/PD-L1 inhibitor in triple-negative disease.
+
+    A triple-negative patient whose line with an immune checkpoint inhibitor (vocabulary class) held
+    her disease for at least ``SHORT_RESPONSE_MONTHS`` (a responder) becomes, with probability
+    ``fraction``, a long survivor: every disease hazard after that line (later lines, supportive care)
+    is multiplied by ``hazard_ratio`` for the rest of her course (``mbctwin.course.model``). The line's
+    own PFS stays the published one. ``enabled`` false, ``fraction`` 0 or ``hazard_ratio`` 1 is off;
+    the measured values stay in the file while the switch is off.
+    """
+
+    enabled: bool = False
+    fraction: Probability = 0.0
+    hazard_ratio: Annotated[float, Field(gt=0, le=1)] = 1.0
+
+    @property
+    def on(self) -> bool:
+        return self.enabled and self.fraction > 0 and self.hazard_ratio < 1
+
+
 class CourseParams(_Frozen):
     weibull_shape: Positive
     frailty_variance: Annotated[float, Field(ge=0, le=5)] = 0.0  # absent from older files: no frailty
     benefit_carryover: Annotated[float, Field(ge=0, le=2)] = 0.0  # absent from older files: no carry-over
     efficacy_by_prior_exposure: bool = False  # absent from older files: efficacy ignores earlier classes
     published_crossover: bool = False  # absent from older files: crossover follows the engine alone
+    checkpoint_long_survivors: CheckpointLongSurvivors = CheckpointLongSurvivors()  # absent: off
     max_lines: Annotated[int, Field(ge=1, le=20)]
     next_line_probability: dict[str, Annotated[list[Probability], Field(min_length=1)]]
     pfs_ratio_per_line: Annotated[float, Field(gt=0, le=1)]

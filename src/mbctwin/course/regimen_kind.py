@@ -21,6 +21,12 @@ def is_cytotoxic(drugs: tuple[str, ...]) -> bool:
     return any(vocab.drugs[d].attribute("cytotoxic") is True for d in drugs)
 
 
+@cache
+def has_checkpoint_inhibitor(drugs: tuple[str, ...]) -> bool:
+    """A PD-1/PD-L1 inhibitor in the regimen: the vocabulary's ``immune_checkpoint_inhibitor`` class."""
+    return "immune_checkpoint_inhibitor" in vocabulary().classes_of(list(drugs))
+
+
 def regimen_utility(drugs: tuple[str, ...], utilities: Utilities) -> float:
     """Utility while on a regimen (Lloyd 2006): progression-free, less the alopecia and chemotherapy
     disutilities when the regimen has them. The simulator's QALYs and the cost model's discounted QALYs
