@@ -14,7 +14,7 @@ Every patient of a block advances together, one line per iteration, with NumPy a
   beat its trial's control with PFS hazard ratio :math:`h` leaves the hazard of whatever follows its
   progression (the next line or supportive care) multiplied by :math:`h^c`, ``benefit_carryover``
   (:meth:`_BlockRunner._carry_after`);
-* optionally (``checkpoint_long_survivors``, off unless switched on), a triple-negative patient whose
+* with ``checkpoint_long_survivors`` on (the packaged structure.yaml), a triple-negative patient whose
   line with a PD-1/PD-L1 inhibitor held for at least ``SHORT_RESPONSE_MONTHS`` becomes a long survivor
   with probability :math:`f`; every disease hazard after that line is multiplied by :math:`r`
   (:meth:`_BlockRunner._long_survivors`);
