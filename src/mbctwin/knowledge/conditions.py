@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from mbctwin.knowledge.kept import kept_by_identity
+
 Trace = list[tuple[str, Any]]
 
 
@@ -33,8 +35,6 @@ COMBINATORS = ("all", "any", "not")
 
 
 Test = Callable[[Mapping[str, Any]], tuple[bool, Trace]]
-_COMPILED: dict[int, tuple[Mapping[str, Any], Test]] = {}
-_MAX_COMPILED = 4096  # the packaged rules hold a few hundred conditions; a bound keeps ad-hoc ones from piling up
 
 
 def evaluate(condition: Mapping[str, Any], facts: Mapping[str, Any]) -> tuple[bool, Trace]:
@@ -42,17 +42,11 @@ def evaluate(condition: Mapping[str, Any], facts: Mapping[str, Any]) -> tuple[bo
     return _compiled(condition)(facts)
 
 
+@kept_by_identity(limit=4096)  # the packaged rules hold a few hundred conditions
 def _compiled(condition: Mapping[str, Any]) -> Test:
     """The condition as nested functions, built once per condition: every plan evaluates the same rules,
-    and reading the mapping's keys each time costs more than the tests themselves. Kept by identity
-    (the knowledge base's conditions are never changed once loaded), holding the condition so that
-    its id cannot be reused while kept."""
-    found = _COMPILED.get(id(condition))
-    if found is None or found[0] is not condition:
-        if len(_COMPILED) >= _MAX_COMPILED:
-            _COMPILED.clear()
-        found = _COMPILED[id(condition)] = (condition, _compile(condition))
-    return found[1]
+    and reading the mapping's keys each time costs more than the tests themselves."""
+    return _compile(condition)
 
 
 def _compile(condition: Mapping[str, Any]) -> Test:

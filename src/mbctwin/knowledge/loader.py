@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache, wraps
+from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -23,6 +23,7 @@ from mbctwin.datafiles import read_data
 from mbctwin.errors import KnowledgeError
 from mbctwin.knowledge.conditions import fact_names
 from mbctwin.knowledge.dosing import DoseBook
+from mbctwin.knowledge.kept import kept_by_identity
 from mbctwin.knowledge.schema import (
     DrugLabel,
     Exclusion,
@@ -74,19 +75,8 @@ class KnowledgeBase:
 
 def per_knowledge_base(build: Callable[[KnowledgeBase], T]) -> Callable[[KnowledgeBase], T]:
     """``build(kb)`` worked out once per knowledge base and kept: what depends only on the rules (an
-    index of trial effects, the comorbidity codes the rules test) is then not redone for every plan.
-    Kept by identity, since a knowledge base holds dicts and has no hash; the entry holds the
-    knowledge base itself, so an id reused by a later one never returns a stale result."""
-    kept: dict[int, tuple[KnowledgeBase, T]] = {}
-
-    @wraps(build)
-    def cached(kb: KnowledgeBase) -> T:
-        found = kept.get(id(kb))
-        if found is None or found[0] is not kb:
-            found = kept[id(kb)] = (kb, build(kb))
-        return found[1]
-
-    return cached
+    index of trial effects, the comorbidity codes the rules test) is then not redone for every plan."""
+    return kept_by_identity(limit=16)(build)
 
 
 def _read_list(path: Traversable, model: type[Record], origin: dict[str, str]) -> list[Record]:

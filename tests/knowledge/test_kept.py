@@ -1,0 +1,33 @@
+"""Results kept by identity: built once per object, never for an equal but different one, bounded."""
+
+from __future__ import annotations
+
+from mbctwin.knowledge.kept import kept_by_identity
+
+
+def test_built_once_per_object_and_not_shared_between_equal_objects() -> None:
+    built: list[int] = []
+
+    @kept_by_identity(limit=4)
+    def size(values: dict[str, int]) -> int:
+        built.append(id(values))
+        return len(values)
+
+    first, twin = {"a": 1}, {"a": 1}
+    assert [size(first), size(first), size(twin)] == [1, 1, 1]
+    assert built == [id(first), id(twin)]
+
+
+def test_past_the_limit_the_store_starts_again() -> None:
+    built: list[int] = []
+
+    @kept_by_identity(limit=2)
+    def ident(values: list[int]) -> int:
+        built.append(id(values))
+        return id(values)
+
+    objects = [[n] for n in range(3)]
+    for obj in objects:
+        ident(obj)
+    ident(objects[0])  # dropped when the third one arrived, so built again
+    assert len(built) == 4
