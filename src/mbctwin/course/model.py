@@ -72,6 +72,7 @@ class _Block:
     start_line: np.ndarray = field(init=False)  # the line each patient's simulated course began with
     carry: np.ndarray = field(init=False)  # hazard multiplier the last regimen leaves on what follows it
     durable: np.ndarray = field(init=False)  # long survivors' multiplier on every later disease hazard
+    long_survivor_rng: np.random.Generator | None = None  # its own stream, when the switch is on
 
     def __post_init__(self) -> None:
         n = self.cohort.size
@@ -226,15 +227,17 @@ class _BlockRunner:
     params: CourseParams
     shared: _Shared
     horizon: float
-    long_survivor_rng: np.random.Generator | None = None
 
     def run(
         self, cohort: Cohort, rng: np.random.Generator, first_line: np.ndarray | None, risk: np.ndarray, offset: int
     ) -> BlockOutcome:
-        if self.params.checkpoint_long_survivors.on:  # its own stream: the main draws stay as they were
-            self.long_survivor_rng = rng.spawn(1)[0]
+        # the long survivors' draws come from a stream of their own: the main draws stay as they were
+        survivors = rng.spawn(1)[0] if self.params.checkpoint_long_survivors.on else None
         block = _Block(
-            cohort, self.params.max_lines, risk * draw_frailty(rng, self.params.frailty_variance, cohort.size)
+            cohort,
+            self.params.max_lines,
+            risk * draw_frailty(rng, self.params.frailty_variance, cohort.size),
+            long_survivor_rng=survivors,
         )
         outcome = BlockOutcome(offset=offset)
         block.line[:] = np.array([case_line(t) for t in cohort.templates])[cohort.template]
@@ -396,9 +399,9 @@ class _BlockRunner:
         (structure.yaml). The draw comes from a stream of its own, so patients of other subtypes or
         regimens keep exactly the outcomes they have with the switch off."""
         switch = self.params.checkpoint_long_survivors
-        if not switch.on or self.long_survivor_rng is None:
+        if block.long_survivor_rng is None:  # the switch is off
             return
-        draws = self.long_survivor_rng.random(block.cohort.size)  # fixed consumption per iteration
+        draws = block.long_survivor_rng.random(block.cohort.size)  # fixed consumption per iteration
         ici = self._regimen_flags(has_checkpoint_inhibitor)[block.regimen]
         tnbc = np.array([s == "triple-negative" for s in block.cohort.subtype])[block.cohort.template]
         chosen = responded & ici & tnbc & (draws < switch.fraction)
