@@ -32,12 +32,13 @@ import argparse
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from mbctwin.case.io import example_case
 from mbctwin.course import discount
 from mbctwin.course.cea import Costing, body_size_seed
 from mbctwin.course.cohort import from_case
-from mbctwin.course.model import CourseModel
+from mbctwin.course.compare import strategy_courses
 from mbctwin.course.params import CourseParams, Utilities
 from mbctwin.course.policy import parse_policy
 from mbctwin.course.prices import PriceSet
@@ -68,8 +69,7 @@ def three_state_qalys(result: CourseResult, utilities: Utilities, rate: float) -
     """Mean discounted QALYs on the paper's partitioned-survival states: progression-free from 0 until the
     first line ends (progression, death or the horizon), progressed disease from then until death or the
     horizon, whatever later lines the course model runs."""
-    lines = result.lines
-    first = lines.loc[lines.groupby("patient")["start_months"].idxmin()].set_index("patient")
+    first = _first_lines(result).set_index("patient")
     patients = result.patients.set_index("patient")
     end = patients["os_months"].to_numpy()
     stop = first["stop_months"].reindex(patients.index).fillna(0.0).to_numpy()
@@ -87,10 +87,15 @@ def as_palbociclib(result: CourseResult) -> CourseResult:
     return replace(result, lines=lines)
 
 
+def _first_lines(result: CourseResult) -> pd.DataFrame:
+    """Each patient's first line (one row per patient)."""
+    lines = result.lines
+    return lines.loc[lines.groupby("patient")["start_months"].idxmin()]
+
+
 def _first_line(result: CourseResult) -> str:
     """Median and mean time on the first line (months)."""
-    lines = result.lines
-    first = lines.loc[lines.groupby("patient")["start_months"].idxmin()]
+    first = _first_lines(result)
     time = first["stop_months"] - first["start_months"]
     return f"{np.median(time):.1f}/{np.mean(time):.1f}"
 
@@ -109,12 +114,8 @@ def main() -> None:
     if args.paper_inputs:
         params = params.model_copy(update={"utilities": PAPER_UTILITIES})
     cohort = from_case(example_case("hr-positive-first-line"), args.patients)
-    results = {
-        name: CourseModel(params=params, policy=parse_policy(f"fixed:{first};{LATER[args.later]}"), kb=kb).simulate(
-            cohort, years=args.years, seed=args.seed
-        )
-        for name, first in FIRST.items()
-    }
+    strategies = {name: parse_policy(f"fixed:{first};{LATER[args.later]}") for name, first in FIRST.items()}
+    results = strategy_courses(cohort, strategies, args.years, args.seed, params, kb)
     costing = Costing.build(prices, params.utilities, kb, args.patients, body_size_seed(args.seed))
     compared, unpriced = costing.compare(results)
     by_name = {s.name: s for s in compared}

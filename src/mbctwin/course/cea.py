@@ -23,9 +23,9 @@ import pandas as pd
 from mbctwin.case.models import Case
 from mbctwin.course import economics
 from mbctwin.course.cohort import from_case
+from mbctwin.course.compare import strategy_courses
 from mbctwin.course.costs import CATEGORIES, BodySizes, CostedCourse, Schedule, ScheduleOf, accrue
 from mbctwin.course.evppi import evppi
-from mbctwin.course.model import CourseModel
 from mbctwin.course.params import CourseParams, Utilities
 from mbctwin.course.policy import Policy
 from mbctwin.course.prices import PriceSet
@@ -350,13 +350,9 @@ def run_cea(
     kb = kb or load_kb()
     prices = prices or PriceSet.from_file()
     params = params or CourseParams.from_file()
-    cohort = from_case(case, patients)
-    results: dict[str, CourseResult] = {}
-    for done, (name, policy) in enumerate(strategies.items(), start=1):
-        model = CourseModel(params=params, policy=policy, kb=kb)
-        results[name] = model.simulate(cohort, years=years, seed=seed, scheduler=scheduler)
-        if progress:
-            progress(done, len(strategies) + draws)
+    total = len(strategies) + draws
+    step = (lambda done: progress(done, total)) if progress else None
+    results = strategy_courses(from_case(case, patients), strategies, years, seed, params, kb, scheduler, step)
     costing = Costing.build(prices, params.utilities, kb, patients, body_size_seed(seed))
     compared, unpriced = costing.compare(results)
     psa = None

@@ -7,18 +7,41 @@ per-patient differences.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from mbctwin.case.models import Case
-from mbctwin.course.cohort import from_case
+from mbctwin.course.cohort import Cohort, from_case
 from mbctwin.course.model import CourseModel
 from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import Policy
+from mbctwin.course.result import CourseResult
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 
 Z95 = 1.959964
+
+
+def strategy_courses(
+    cohort: Cohort,
+    strategies: Mapping[str, Policy],
+    years: float,
+    seed: int,
+    params: CourseParams,
+    kb: KnowledgeBase,
+    scheduler: str | None = None,
+    done: Callable[[int], None] | None = None,
+) -> dict[str, CourseResult]:
+    """Every strategy's course of the same cohort with the same seed (common random numbers, so the
+    differences between strategies are the strategies'); ``done(k)`` after the k-th strategy."""
+    results: dict[str, CourseResult] = {}
+    for count, (name, policy) in enumerate(strategies.items(), start=1):
+        model = CourseModel(params=params, policy=policy, kb=kb)
+        results[name] = model.simulate(cohort, years=years, seed=seed, scheduler=scheduler)
+        if done:
+            done(count)
+    return results
 
 
 def _paired(difference: np.ndarray) -> dict[str, Any]:
@@ -39,11 +62,7 @@ def compare_policies(
     """Summaries per policy and paired differences against the first policy."""
     kb = kb or load_kb()
     params = params or CourseParams.from_file()
-    cohort = from_case(case, patients)
-    results = {
-        name: CourseModel(params=params, policy=policy, kb=kb).simulate(cohort, years=years, seed=seed)
-        for name, policy in policies.items()
-    }
+    results = strategy_courses(from_case(case, patients), policies, years, seed, params, kb)
     names = list(results)
     reference = results[names[0]].patients
     differences = {}
