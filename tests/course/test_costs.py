@@ -167,6 +167,27 @@ def test_a_loading_first_cycle_replaces_cycle_zero():
     assert costed.patients.iloc[0]["costs_drugs_undiscounted"] == pytest.approx(2000.0 + 1000.0 + 1000.0)
 
 
+def test_intramuscular_doses_cost_an_injection_and_the_oral_partner_its_delivery():
+    prices = _prices()
+    book = Book(
+        {
+            "fulvestrant": Schedule(28, [Dose(500.0, "flat", "im", (1,))]),
+            # a non-endocrine oral stand-in (the test price set has packs for this drug and letrozole only)
+            "trastuzumab_deruxtecan": Schedule(28, [Dose(100.0, "flat", "oral", tuple(range(1, 22)))]),
+        }
+    )
+    bodies = BodySizes(np.array([1.7]), np.array([70.0]))
+    result = _result([(0, "fulvestrant + trastuzumab_deruxtecan", 0.0, _months(56.0), "death")], [3.0], [True])
+    admin = prices.administration
+    costed = accrue(result, prices, CourseParams.from_file().utilities, bodies, book, Rates(0.0, 0.0))
+    expected = 2 * (prices.total(admin.injection) + prices.total(admin.oral_cycle))  # days 0 and 28
+    assert costed.patients.iloc[0]["costs_administration_undiscounted"] == pytest.approx(expected)
+    without = _prices(administration={**admin.model_dump(), "injection": []})
+    costed = accrue(result, without, CourseParams.from_file().utilities, bodies, book, Rates(0.0, 0.0))
+    expected = 2 * prices.total(admin.parenteral_first_single)  # no injection price: a day-unit attendance
+    assert costed.patients.iloc[0]["costs_administration_undiscounted"] == pytest.approx(expected)
+
+
 def test_unscheduled_or_unpriced_drugs_are_reported_not_guessed():
     prices = _prices()
     bodies = BodySizes(np.array([1.7]), np.array([70.0]))
@@ -225,7 +246,7 @@ def test_a_new_bone_metastasis_costs_radiotherapy_once_and_denosumab_every_4_wee
     costed = accrue(result, prices, utilities, bodies, Book(), Rates(0.0, 0.0))
     doses = len(np.arange(2.0, 12.0, _months(28)))  # from month 2 until death at month 12
     radiotherapy = prices.total(prices.care_actions["radiotherapy (bone)"].once)
-    denosumab = prices.unit_costs["denosumab_120mg_vial"].cost
+    denosumab = prices.unit_costs["denosumab_120mg_vial"].cost + prices.total(prices.administration.injection)
     assert doses == 11
     assert costed.patients.iloc[0]["costs_care_actions"] == pytest.approx(radiotherapy + doses * denosumab)
 

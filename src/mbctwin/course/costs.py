@@ -17,7 +17,9 @@ For every line on regimen *R* from month :math:`a` to :math:`b` (progression, de
   vials. AUC-dosed drugs (carboplatin) need a renal function the model does not simulate: not priced.
 * **administration**: a parenteral first attendance on day 1 of each cycle (single or multiple drug),
   a subsequent attendance on the other parenteral days, or an oral-chemotherapy delivery per cycle
-  for regimens whose drugs are all oral and not all endocrine;
+  for regimens whose drugs are all oral and not all endocrine; when the price set prices an
+  ``injection``, subcutaneous and intramuscular doses cost one injection each dose day instead (and
+  the regimen's oral drugs their oral delivery);
 * **monitoring**: per cycle and a flow per month on treatment;
 * **adverse events**: at the start of the line, the expected cost :math:`\sum_e p_e c_e` of grade >= 3
   events from the rates ``ae_rates`` gives for the regimen's drug set (proportions; expected values,
@@ -60,6 +62,7 @@ CATEGORIES = (
     "care_actions",
 )
 PARENTERAL = frozenset({"iv", "sc", "im"})
+INJECTED = frozenset({"sc", "im"})
 
 
 class Dose(Protocol):
@@ -324,29 +327,48 @@ def _cover_table(vials: tuple[tuple[float, float], ...], step: float, top: int) 
 
 
 def _administration(line: _Line, schedules: Mapping[str, Schedule], prices: PriceSet) -> None:
-    """Attendances for parenteral days (first of the cycle, subsequent) or an oral delivery per cycle."""
+    """Attendances for parenteral days (first of the cycle, subsequent) or an oral delivery per cycle.
+
+    When the price set prices an ``injection``, subcutaneous and intramuscular doses cost one injection
+    on their days instead of a parenteral attendance (unless an intravenous attendance falls on the same
+    day of the same cycle, where the injection is given), and the regimen's other drugs are charged as if
+    the injected drugs were not there (an oral delivery per cycle for oral drugs that are not all
+    endocrine). Without an ``injection`` price every sc/im day is a parenteral attendance, as before."""
     admin = prices.administration
-    parenteral = {d: s for d, s in schedules.items() if any(x.route in PARENTERAL for x in s.doses)}
+    attended = PARENTERAL - INJECTED if admin.injection else PARENTERAL
+    injected = _dose_days(schedules, INJECTED) if admin.injection else {}
+    parenteral = {d: s for d, s in schedules.items() if any(x.route in attended for x in s.doses)}
     if not parenteral:
-        if not all("endocrine" in vocabulary().classes_of([d]) for d in schedules):
+        oral = {d: s for d, s in schedules.items() if not any(x.route in PARENTERAL for x in s.doses)}
+        if oral and not all("endocrine" in vocabulary().classes_of([d]) for d in oral):
             line.repeated(
-                "administration", prices.total(admin.oral_cycle), 0.0, max(s.cycle_days for s in schedules.values())
+                "administration", prices.total(admin.oral_cycle), 0.0, max(s.cycle_days for s in oral.values())
             )
+        for offset, period in sorted(injected):
+            line.repeated("administration", prices.total(admin.injection), offset, period)
         return
     cycle = max(s.cycle_days for s in parenteral.values())
-    days: dict[tuple[float, float], int] = {}
-    for schedule in parenteral.values():
-        for dose in schedule.doses:
-            if dose.route in PARENTERAL:
-                for day in dose.day_numbers:
-                    key = (day - 1.0, float(schedule.cycle_days))
-                    days[key] = days.get(key, 0) + 1
+    days = _dose_days(parenteral, attended)
     for (offset, period), count in sorted(days.items()):
         if offset == 0.0 and period == cycle:
             first = admin.parenteral_first_multiple if count > 1 else admin.parenteral_first_single
             line.repeated("administration", prices.total(first), offset, period)
         else:
             line.repeated("administration", prices.total(admin.parenteral_subsequent), offset, period)
+    for offset, period in sorted(set(injected) - set(days)):
+        line.repeated("administration", prices.total(admin.injection), offset, period)
+
+
+def _dose_days(schedules: Mapping[str, Schedule], routes: frozenset[str]) -> dict[tuple[float, float], int]:
+    """(day offset, cycle length) of every dose given by one of ``routes`` -> how many drugs are given then."""
+    days: dict[tuple[float, float], int] = {}
+    for schedule in schedules.values():
+        for dose in schedule.doses:
+            if dose.route in routes:
+                for day in dose.day_numbers:
+                    key = (day - 1.0, float(schedule.cycle_days))
+                    days[key] = days.get(key, 0) + 1
+    return days
 
 
 def _end_of_life(ledger: _Ledger, result: CourseResult, prices: PriceSet, rates: Rates) -> None:
