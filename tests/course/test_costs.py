@@ -228,6 +228,9 @@ def test_supportive_care_qalys_and_life_years_accrue_as_flows():
     result = _result([(0, BEST_SUPPORTIVE_CARE, 0.0, 24.0, "death")], [24.0], [True])
     costed = accrue(result, prices, utilities, bodies, Book(), Rates(0.035, 0.035))
     row = costed.patients.iloc[0]
+    per_month = prices.total(prices.supportive_care_per_month)
+    assert per_month == pytest.approx(13964 / 12)  # PSSRU 2024: final year of people who died with cancer
+    assert row["costs_supportive_care_undiscounted"] == pytest.approx(24 * per_month)
     assert row["qalys_undiscounted"] == pytest.approx(2 * utilities.progressed)
     assert row["qalys"] == pytest.approx(utilities.progressed * (1 - 1.035**-2) / np.log(1.035))
     assert row["life_years"] == 2.0
