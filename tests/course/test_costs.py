@@ -205,9 +205,11 @@ def test_grade_3_adverse_events_cost_their_expected_value_at_the_start_of_each_l
     result = _result(rows, [30.0, 20.0], [False, True])
     rates = {frozenset({"ribociclib", "letrozole"}): {"febrile_neutropenia": 0.015, "leukopenia": 0.21}}
     costed = accrue(result, prices, CourseParams.from_file().utilities, bodies, Book(), Rates(0.035, 0.0), rates)
-    admission = prices.total(prices.adverse_events["febrile_neutropenia"])  # leukopenia has no unit cost here
-    assert costed.patients["costs_adverse_events_undiscounted"].tolist() == pytest.approx([0.015 * admission] * 2)
-    assert costed.patients["costs_adverse_events"].iloc[1] == pytest.approx(0.015 * admission / 1.035)
+    admission = prices.total(prices.adverse_events["febrile_neutropenia"])
+    review = prices.total(prices.adverse_events["leukopenia"])  # an extra clinic review and blood count
+    expected = 0.015 * admission + 0.21 * review
+    assert costed.patients["costs_adverse_events_undiscounted"].tolist() == pytest.approx([expected] * 2)
+    assert costed.patients["costs_adverse_events"].iloc[1] == pytest.approx(expected / 1.035)
 
 
 def test_the_knowledge_base_gives_each_regimen_its_trial_arms_grade_3_rates():
