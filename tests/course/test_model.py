@@ -376,16 +376,27 @@ def test_a_regimen_after_a_class_takes_the_trial_that_enrolled_after_it(kb: Know
     assert survival.km_median(durations, events)[0] == pytest.approx(after_cdk.median_months, rel=0.05)
 
 
-def _checkpoint_course(kb: KnowledgeBase, **switch: object) -> tuple[np.ndarray, np.ndarray]:
-    """OS and first-line PFS of three groups of 2,500 under one seed: triple-negative on pembrolizumab +
-    paclitaxel, triple-negative on paclitaxel alone, HR+/HER2- on ribociclib + letrozole."""
-    tnbc, hr_positive = example_case("triple-negative-first-line"), example_case("hr-positive-first-line")
+PEMBROLIZUMAB_FIRST = (("pembrolizumab", "paclitaxel"), ("capecitabine",), ("eribulin",))
+
+
+def _checkpoint_course(
+    kb: KnowledgeBase,
+    tnbc_lines: tuple[tuple[str, ...], ...] = PEMBROLIZUMAB_FIRST,
+    pd_l1_cps: float | None = 20,
+    **switch: object,
+) -> tuple[np.ndarray, np.ndarray]:
+    """OS and first-line PFS of three groups of 2,500 under one seed: triple-negative (PD-L1 CPS
+    ``pd_l1_cps``) on ``tnbc_lines``, triple-negative on paclitaxel alone, HR+/HER2- on ribociclib +
+    letrozole."""
+    tnbc = example_case("triple-negative-first-line")
+    tnbc = tnbc.model_copy(update={"biomarkers": tnbc.biomarkers.model_copy(update={"pd_l1_cps": pd_l1_cps})})
+    hr_positive = example_case("hr-positive-first-line")
     base = CourseParams.from_file()
     params = base.model_copy(
         update={"checkpoint_long_survivors": base.checkpoint_long_survivors.model_copy(update=switch)}
     )
     policies = (
-        FixedPolicy((("pembrolizumab", "paclitaxel"), ("capecitabine",), ("eribulin",))),
+        FixedPolicy(tnbc_lines),
         FixedPolicy((("paclitaxel",), ("capecitabine",), ("eribulin",))),
         FixedPolicy((("ribociclib", "letrozole"), ("fulvestrant",), ("capecitabine",))),
     )
@@ -414,6 +425,29 @@ def test_checkpoint_long_survivors_change_only_triple_negative_patients_on_a_che
     np.testing.assert_array_equal(on_pfs, off_pfs)
     assert np.median(on_os[ici]) > 1.1 * np.median(off_os[ici])
     assert (on_os[ici] >= off_os[ici] - 1e-9).mean() > 0.99  # nobody's course is cut short but by chance
+
+
+@pytest.mark.parametrize(
+    ("tnbc_lines", "pd_l1_cps"),
+    [
+        (PEMBROLIZUMAB_FIRST, None),  # PD-L1 not measured
+        (PEMBROLIZUMAB_FIRST, 5),  # below the CPS threshold
+        ((("paclitaxel",), ("pembrolizumab",), ("eribulin",)), 20),  # positive, but the inhibitor comes second
+    ],
+)
+def test_checkpoint_long_survivors_only_where_the_benefit_was_shown(
+    kb: KnowledgeBase, tnbc_lines: tuple[tuple[str, ...], ...], pd_l1_cps: float | None
+) -> None:
+    """Outside the population of the cited trials (first line, PD-L1 positive) the switch changes nobody's
+    course, while the same switch lengthens the courses of PD-L1-positive first-line patients (test above)."""
+    on = {"enabled": True, "fraction": 0.5, "hazard_ratio": 0.3}
+    off_os, off_pfs = _checkpoint_course(kb, tnbc_lines, pd_l1_cps, enabled=False)
+    on_os, on_pfs = _checkpoint_course(kb, tnbc_lines, pd_l1_cps, **on)
+    np.testing.assert_array_equal(on_os, off_os)
+    np.testing.assert_array_equal(on_pfs, off_pfs)
+    if tnbc_lines != PEMBROLIZUMAB_FIRST:  # without the line limit the same second-line patients would change
+        unlimited_os, _ = _checkpoint_course(kb, tnbc_lines, pd_l1_cps, **on, max_line=None)
+        assert np.median(unlimited_os[:2500]) > np.median(off_os[:2500])
 
 
 @pytest.mark.parametrize("value", [{"fraction": 1.5}, {"fraction": -0.1}, {"hazard_ratio": 0.0}, {"hazard_ratio": 1.2}])

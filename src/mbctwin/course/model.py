@@ -394,17 +394,26 @@ class _BlockRunner:
         :math:`f`; from then on every disease hazard of hers (later lines, supportive care) is multiplied by
         :math:`r`: :math:`h_{\text{after}}(t) = r \, h(t)` for long survivors, :math:`h(t)` for everyone else.
         The line's own PFS stays the published one (the trial's curve already holds its responders).
-        Cited: KEYNOTE-355 CPS >= 10 (Cortes, NEJM 2022) estimated 18-month OS 58.3 % with pembrolizumab +
-        chemotherapy vs 44.7 % with chemotherapy; :math:`f` and :math:`r` are assumptions calibrated jointly
-        (structure.yaml). The draw comes from a stream of its own, so patients of other subtypes or
-        regimens keep exactly the outcomes they have with the switch off."""
+        Only a line up to ``max_line`` in a PD-L1-positive tumour qualifies, the population in which the
+        survival benefit was shown (structure.yaml). Cited: KEYNOTE-355 CPS >= 10 (Cortes, NEJM 2022)
+        estimated 18-month OS 58.3 % with pembrolizumab + chemotherapy vs 44.7 % with chemotherapy;
+        :math:`f` and :math:`r` are assumptions calibrated jointly (structure.yaml). The draw comes from a
+        stream of its own, so patients of other subtypes or regimens keep exactly the outcomes they have
+        with the switch off."""
         switch = self.params.checkpoint_long_survivors
         if block.long_survivor_rng is None:  # the switch is off
             return
         draws = block.long_survivor_rng.random(block.cohort.size)  # fixed consumption per iteration
         ici = self._regimen_flags(has_checkpoint_inhibitor)[block.regimen]
-        tnbc = np.array([s == "triple-negative" for s in block.cohort.subtype])[block.cohort.template]
-        chosen = responded & ici & tnbc & (draws < switch.fraction)
+        cohort = block.cohort
+        qualifies = np.array(
+            [
+                s == "triple-negative" and switch.pd_l1.of(t)
+                for s, t in zip(cohort.subtype, cohort.templates, strict=True)
+            ]
+        )[cohort.template]
+        early = block.line <= switch.max_line if switch.max_line is not None else True
+        chosen = responded & ici & qualifies & early & (draws < switch.fraction)
         block.durable = np.where(chosen, switch.hazard_ratio, block.durable)
 
     def _utility(self, block: _Block, on_line: np.ndarray) -> np.ndarray:

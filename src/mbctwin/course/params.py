@@ -17,7 +17,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from mbctwin.case.models import SITES
+from mbctwin.case.models import SITES, Case
 from mbctwin.errors import CourseParamsError, FieldProblem, InputError
 
 Probability = Annotated[float, Field(ge=0, le=1)]
@@ -83,6 +83,23 @@ class PrognosticReference(_Frozen):
         return self
 
 
+class PdL1Positive(_Frozen):
+    """PD-L1 positivity as the trials behind a durable benefit defined it: a tumour is positive when a
+    measured value reaches its assay's threshold; an unmeasured one is not counted as positive."""
+
+    cps_min: Annotated[float, Field(ge=0, le=100)] | None = None
+    sp142_ic_min_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+
+    def of(self, case: Case) -> bool:
+        """Whether ``case``'s measured PD-L1 reaches a threshold (always true when no threshold is set)."""
+        if self.cps_min is None and self.sp142_ic_min_percent is None:
+            return True
+        cps, ic = case.biomarkers.pd_l1_cps, case.biomarkers.pd_l1_sp142_ic_percent
+        return (self.cps_min is not None and cps is not None and cps >= self.cps_min) or (
+            self.sp142_ic_min_percent is not None and ic is not None and ic >= self.sp142_ic_min_percent
+        )
+
+
 class CheckpointLongSurvivors(_Frozen):
     """Long survivors among responders to a PD-1/PD-L1 inhibitor in triple-negative disease.
 
@@ -90,13 +107,17 @@ class CheckpointLongSurvivors(_Frozen):
     her disease for at least ``SHORT_RESPONSE_MONTHS`` (a responder) becomes, with probability
     ``fraction``, a long survivor: every disease hazard after that line (later lines, supportive care)
     is multiplied by ``hazard_ratio`` for the rest of her course (``mbctwin.course.model``). The line's
-    own PFS stays the published one. ``enabled`` false, ``fraction`` 0 or ``hazard_ratio`` 1 is off;
-    the measured values stay in the file while the switch is off.
+    own PFS stays the published one. Only the population in which the benefit was shown qualifies: a
+    line no later than ``max_line`` (None: any) in a tumour that ``pd_l1`` counts as positive.
+    ``enabled`` false, ``fraction`` 0 or ``hazard_ratio`` 1 is off; the measured values stay in the
+    file while the switch is off.
     """
 
     enabled: bool = False
     fraction: Probability = 0.0
     hazard_ratio: Annotated[float, Field(gt=0, le=1)] = 1.0
+    max_line: Annotated[int, Field(ge=1)] | None = None
+    pd_l1: PdL1Positive = PdL1Positive()
 
     @property
     def on(self) -> bool:
