@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from mbctwin.case.models import Case
 from mbctwin.course.policy import parse_policy
@@ -13,7 +13,7 @@ from mbctwin.course.populations import check_treated_from, packaged_definitions
 from mbctwin.engine.contract import Plan
 from mbctwin.errors import InputError
 from mbctwin.knowledge.loader import KnowledgeBase
-from mbctwin.store.tables import AuditRow, CaseVersionRow, PlanRow, SimulationRow
+from mbctwin.store.tables import CaseVersionRow, PlanRow
 
 
 def _utc(moment: datetime) -> datetime:
@@ -21,15 +21,36 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+Utc = Annotated[datetime, AfterValidator(_utc)]
+
+
 class _Public(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Stored(_Public):
+    """A response whose every field is the stored row's attribute of the same name."""
+
+    @classmethod
+    def from_row(cls, row: object) -> Self:
+        return cls.model_validate(row, from_attributes=True)
+
+
+Item = TypeVar("Item", bound=_Public)
+
+
+class _Page(_Public, Generic[Item]):
+    items: list[Item]
+    total: int
+    limit: int
+    offset: int
 
 
 class PlanPublic(_Public):
     id: str
     case_id: str
     case_version: int
-    created_at: datetime
+    created_at: Utc
     plan: Plan
 
     @classmethod
@@ -38,7 +59,7 @@ class PlanPublic(_Public):
             id=row.id,
             case_id=row.case_id,
             case_version=row.case_version,
-            created_at=_utc(row.created_at),
+            created_at=row.created_at,
             plan=Plan.model_validate(row.data),
         )
 
@@ -46,20 +67,17 @@ class PlanPublic(_Public):
 class CaseRecord(_Public):
     id: str
     version: int
-    created_at: datetime
+    created_at: Utc
     case: Case
 
     @classmethod
     def from_row(cls, row: CaseVersionRow) -> CaseRecord:
         case = Case.model_validate(row.data)
-        return cls(id=row.case_id, version=row.version, created_at=_utc(row.created_at), case=case)
+        return cls(id=row.case_id, version=row.version, created_at=row.created_at, case=case)
 
 
-class CaseList(_Public):
-    items: list[CaseRecord]
-    total: int
-    limit: int
-    offset: int
+class CaseList(_Page[CaseRecord]):
+    pass
 
 
 class UnmappedPublic(_Public):
@@ -154,10 +172,10 @@ class CohortRequest(_Public):
             raise ValueError(error.problems[0].message) from None
 
 
-class AuditPublic(_Public):
+class AuditPublic(_Stored):
     """One audited action: when, which key, what, on which record (never case content)."""
 
-    at: datetime
+    at: Utc
     key_id: str | None
     key_name: str
     action: str
@@ -165,27 +183,12 @@ class AuditPublic(_Public):
     target_id: str
     request_id: str
 
-    @classmethod
-    def from_row(cls, row: AuditRow) -> AuditPublic:
-        return cls(
-            at=_utc(row.at),
-            key_id=row.key_id,
-            key_name=row.key_name,
-            action=row.action,
-            target_type=row.target_type,
-            target_id=row.target_id,
-            request_id=row.request_id,
-        )
+
+class AuditList(_Page[AuditPublic]):
+    pass
 
 
-class AuditList(_Public):
-    items: list[AuditPublic]
-    total: int
-    limit: int
-    offset: int
-
-
-class SimulationPublic(_Public):
+class SimulationPublic(_Stored):
     """A simulation job: ``queued``, ``running`` (with progress), ``done`` (with the result), ``failed``
     or ``cancelled`` (with the reason in ``error``)."""
 
@@ -199,24 +202,6 @@ class SimulationPublic(_Public):
     error: str | None
     attempts: int
     cancel_requested: bool
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-    @classmethod
-    def from_row(cls, row: SimulationRow) -> SimulationPublic:
-        return cls(
-            id=row.id,
-            kind=row.kind,
-            status=row.status,
-            progress=row.progress,
-            seed=row.seed,
-            parameters=row.parameters,
-            result=row.result,
-            error=row.error,
-            attempts=row.attempts,
-            cancel_requested=row.cancel_requested,
-            created_at=_utc(row.created_at),
-            started_at=_utc(row.started_at) if row.started_at else None,
-            finished_at=_utc(row.finished_at) if row.finished_at else None,
-        )
+    created_at: Utc
+    started_at: Utc | None
+    finished_at: Utc | None
