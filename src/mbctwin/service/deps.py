@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Security
+from fastapi import Depends, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,7 @@ def get_kb(request: Request) -> KnowledgeBase:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 KnowledgeDep = Annotated[KnowledgeBase, Depends(get_kb)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]  # records a listing skips
 
 
 def request_id(request: Request) -> str:

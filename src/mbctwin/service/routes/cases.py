@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from mbctwin.case.fhir import import_bundle
 from mbctwin.case.models import Case
 from mbctwin.service.bodies import SafeJsonRoute
-from mbctwin.service.deps import Reader, SessionDep, Writer
+from mbctwin.service.deps import Offset, Reader, SessionDep, Writer
 from mbctwin.service.schemas import CaseList, CaseRecord, FhirImportPublic, InferredPublic, UnmappedPublic
 from mbctwin.store import repo
 
@@ -25,10 +25,7 @@ def _missing(case_id: str) -> HTTPException:
 
 @router.get("", response_model=CaseList)
 def list_cases(
-    session: SessionDep,
-    actor: Reader,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    session: SessionDep, actor: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Offset = 0
 ) -> CaseList:
     rows, total = repo.list_cases(session=session, tenant=actor.tenant, limit=limit, offset=offset)
     return CaseList(items=[CaseRecord.from_row(r) for r in rows], total=total, limit=limit, offset=offset)

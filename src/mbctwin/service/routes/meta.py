@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import text
 
 from mbctwin._version import __version__
-from mbctwin.service.deps import Admin, KnowledgeDep, Reader, SessionDep
+from mbctwin.service.deps import Admin, KnowledgeDep, Offset, Reader, SessionDep
 from mbctwin.service.schemas import AuditList, AuditPublic, Health, KnowledgeBasePublic
 from mbctwin.store import repo
 
@@ -31,10 +31,7 @@ def knowledge_base(kb: KnowledgeDep, _: Reader) -> KnowledgeBasePublic:
 
 @router.get("/v1/audit", response_model=AuditList)
 def audit_log(
-    session: SessionDep,
-    actor: Admin,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    session: SessionDep, actor: Admin, limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0
 ) -> AuditList:
     """Who wrote what and when in the caller's tenant, newest first (keys with the ``admin`` scope only)."""
     rows, total = repo.list_audit(session=session, tenant=actor.tenant, limit=limit, offset=offset)
