@@ -13,7 +13,7 @@ with identical results.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,23 +89,16 @@ def body_size_seed(seed: int) -> np.random.SeedSequence:
     return np.random.SeedSequence((seed, BODY_SIZE_STREAM))
 
 
-@dataclass(frozen=True)
-class StrategyResult:
-    """Means per patient of one strategy: ``costs`` and ``qalys`` discounted, ``life_years`` not."""
+@dataclass(frozen=True, kw_only=True)
+class StrategyResult(economics.Incremental):
+    """Means per patient of one strategy, with its place in the incremental analysis: ``costs`` and ``qalys``
+    discounted, ``life_years`` not."""
 
-    name: str
-    costs: float
-    qalys: float
     life_years: float
     costs_undiscounted: float
     qalys_undiscounted: float
     life_years_discounted: float
     costs_by_category: dict[str, float]
-    status: economics.Status = economics.Status.reference
-    icer: float | None = None
-    compared_with: str | None = None
-    incremental_costs: float | None = None
-    incremental_qalys: float | None = None
 
     def to_dict(self, thresholds: list[float]) -> dict[str, Any]:
         return {
@@ -286,18 +279,7 @@ def ranked(names: list[str], means: Mapping[str, Mapping[str, Any]]) -> list[Str
     analysis = economics.incremental_analysis(
         names, [means[n]["costs"] for n in names], [means[n]["qalys"] for n in names]
     )
-    return [
-        StrategyResult(
-            name=row.name,
-            **means[row.name],
-            status=row.status,
-            icer=row.icer,
-            compared_with=row.compared_with,
-            incremental_costs=row.incremental_costs,
-            incremental_qalys=row.incremental_qalys,
-        )
-        for row in analysis
-    ]
+    return [StrategyResult(**{**means[row.name], **asdict(row)}) for row in analysis]
 
 
 @dataclass(frozen=True)
