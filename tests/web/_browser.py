@@ -8,15 +8,6 @@ import shutil
 
 import pytest
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
 
 def missing() -> str | None:
     if shutil.which("chromium") is None:

@@ -20,9 +20,10 @@ from typing import Any
 
 import pytest
 
+from mbctwin.report.render import CHROMIUM_ARGS
 from mbctwin.store import repo
 from mbctwin.store.db import make_engine, migrate, session_factory
-from tests.web._browser import CHROMIUM_ARGS, missing, require_browser
+from tests.web._browser import missing, require_browser
 
 SHOTS = Path(os.environ.get("MBC_SCREENSHOTS") or Path(tempfile.gettempdir()) / "mbctwin-web-screenshots")
 pytestmark = pytest.mark.skipif(missing() is not None and os.environ.get("CI") != "true", reason=str(missing()))

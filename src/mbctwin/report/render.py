@@ -23,6 +23,15 @@ from mbctwin.report.outlook import Outlook, simulate_outlook
 from mbctwin.report.outlook_view import outlook_view
 
 PDF_TIMEOUT_S = 90
+# Headless Chromium with no network of its own and a throw-away profile (the PDF printer; the browser tests).
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+)
 
 
 class ChromiumMissing(MbctwinError):
@@ -75,12 +84,7 @@ def html_to_pdf(html: str, out: Path) -> Path:
         page.write_text(html, encoding="utf-8")
         command = [
             browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
+            *CHROMIUM_ARGS,
             "--no-pdf-header-footer",
             f"--user-data-dir={tmp}/profile",
             f"--print-to-pdf={out}",
