@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -45,17 +46,24 @@ def _environment() -> Environment:
     return env
 
 
+def plan_context(case: Case, plan: Plan, map_width: int) -> dict[str, Any]:
+    """What the report and the web plan page show of a case and its plan: summary, body map, sites, evidence."""
+    return {
+        "case": case,
+        "plan": plan,
+        "summary": case_summary(case),
+        "body_map": Markup(body_map_svg(case, width=map_width)),
+        "marks": site_marks(case),
+        "evidence": evidence_table(plan),
+    }
+
+
 def render_html(case: Case, plan: Plan, *, generated: datetime | None = None, outlook: Outlook | None = None) -> str:
     """The report as one HTML document with inline CSS and SVG: no external file is needed to view or print it."""
     css = resources.files("mbctwin.report").joinpath("templates", "report.css").read_text(encoding="utf-8")
     template = _environment().get_template("report.html")
     return template.render(
-        case=case,
-        plan=plan,
-        summary=case_summary(case),
-        body_map=Markup(body_map_svg(case, width=180)),
-        marks=site_marks(case),
-        evidence=evidence_table(plan),
+        **plan_context(case, plan, map_width=180),
         css=Markup(css),
         outlook=outlook,
         outlook_svg=Markup(outlook.svg) if outlook else None,

@@ -22,9 +22,8 @@ from mbctwin.case.vocabulary import known_drugs
 from mbctwin.engine.contract import Plan
 from mbctwin.engine.plan import build_plan
 from mbctwin.errors import CaseError, FieldProblem, MbctwinError
-from mbctwin.report import body_map_svg, site_marks
-from mbctwin.report.format import case_summary, evidence_table, evidence_url, human
-from mbctwin.report.render import html_to_pdf, render_html
+from mbctwin.report.format import evidence_url, human
+from mbctwin.report.render import html_to_pdf, plan_context, render_html
 from mbctwin.service.web import auth, cascade_view, form, present, views
 from mbctwin.service.web.outlooks import Outlooks
 from mbctwin.store import repo
@@ -293,13 +292,8 @@ def plan_page(request: Request, plan_id: str, user: User) -> HTMLResponse:
     return _page(
         request,
         "plan.html",
+        **plan_context(case, plan, map_width=190),
         row=row,
-        plan=plan,
-        case=case,
-        summary=case_summary(case),
-        body_map=Markup(body_map_svg(case, width=190)),
-        marks=site_marks(case),
-        evidence=evidence_table(plan),
         families=views.families(plan),
         rationale=views.rationale(plan),
         outlook_ready=_outlooks(request).ready(row.id) is not None,
