@@ -54,6 +54,14 @@ def plan_for(**changes: Any) -> Plan:
     return build_plan(case_with(**changes))
 
 
+def prior_line(
+    drugs: list[str], ended_because: str, months: float | None = None, setting: str = "metastatic"
+) -> dict[str, Any]:
+    """One prior therapy as a case file writes it (``months_on_treatment`` only when given)."""
+    line: dict[str, Any] = {"setting": setting, "drugs": drugs, "ended_because": ended_because}
+    return line if months is None else {**line, "months_on_treatment": months}
+
+
 SERVICE_LOGGERS = ("mbctwin.service", "mbctwin.store", "uvicorn")
 SERVICE_LOG: list[str] = []
 

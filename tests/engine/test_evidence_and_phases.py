@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from mbctwin.cli.render import family_lines
 from mbctwin.engine.contract import SystemicOption
-from tests.conftest import plan_for
+from tests.conftest import plan_for, prior_line
 
-PROGRESSED_ON_AI_CDK = {
-    "setting": "metastatic",
-    "drugs": ["letrozole", "palbociclib"],
-    "ended_because": "progression",
-    "months_on_treatment": 20,
-}
+PROGRESSED_ON_AI_CDK = prior_line(["letrozole", "palbociclib"], "progression", months=20)
 
 
 def _option(plan, drugs: set[str]) -> SystemicOption:  # type: ignore[no-untyped-def]
@@ -76,7 +71,7 @@ def test_options_of_one_family_are_grouped_with_what_separates_them() -> None:
 
 
 def test_end_of_induction_gives_maintenance_and_an_unfinished_induction_continues() -> None:
-    induction = {"setting": "metastatic", "drugs": ["paclitaxel"], "ended_because": "ongoing", "months_on_treatment": 6}
+    induction = prior_line(["paclitaxel"], "ongoing", months=6)
     done = plan_for(prior_therapies=[{**induction, "best_response": "PR"}])
     assert "chemotherapy" not in " ".join(done.systemic[0].classes)
     assert {"paclitaxel"} != set(done.systemic[0].drugs)
@@ -87,7 +82,7 @@ def test_end_of_induction_gives_maintenance_and_an_unfinished_induction_continue
 
 
 def test_an_ongoing_drug_that_is_now_contraindicated_is_switched_with_the_reason() -> None:
-    ongoing = {"setting": "metastatic", "drugs": ["letrozole", "ribociclib"], "ended_because": "ongoing"}
+    ongoing = prior_line(["letrozole", "ribociclib"], "ongoing")
     plan = plan_for(prior_therapies=[ongoing], comorbidities=["qt_prolongation"])
     assert "ribociclib" not in plan.systemic[0].drugs
     switch = next(r for r in plan.rationale if r.factor == "treatment_phase")
@@ -96,12 +91,7 @@ def test_an_ongoing_drug_that_is_now_contraindicated_is_switched_with_the_reason
 
 
 def test_a_missing_disease_free_interval_is_assumed_safely_and_said() -> None:
-    adjuvant = {
-        "setting": "adjuvant",
-        "drugs": ["anastrozole"],
-        "ended_because": "completed",
-        "months_on_treatment": 60,
-    }
+    adjuvant = prior_line(["anastrozole"], "completed", months=60, setting="adjuvant")
     plan = plan_for(presentation="recurrent", prior_therapies=[adjuvant])
     assert any("disease-free interval" in a for a in plan.assumptions)
     assert not {"anastrozole", "letrozole"} & {d for o in plan.systemic for d in o.drugs}
@@ -115,7 +105,7 @@ def test_an_uncounted_lesion_is_an_assumption_and_never_oligometastatic() -> Non
 
 
 def test_an_ongoing_line_whose_dose_the_labs_change_is_continued_adjusted() -> None:
-    ongoing = {"setting": "metastatic", "drugs": ["capecitabine"], "ended_because": "ongoing", "months_on_treatment": 3}
+    ongoing = prior_line(["capecitabine"], "ongoing", months=3)
     plan = plan_for(prior_therapies=[ongoing], labs={"creatinine_clearance_ml_min": 40})
     assert plan.systemic[0].drugs == ["capecitabine"]
     phase = next(r for r in plan.rationale if r.factor == "treatment_phase")

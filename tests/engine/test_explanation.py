@@ -13,7 +13,7 @@ import yaml
 from mbctwin.case.io import example_case, example_names, parse_case
 from mbctwin.case.models import Case
 from mbctwin.engine.plan import build_plan
-from tests.conftest import DATA, SHARED, plan_for
+from tests.conftest import DATA, SHARED, plan_for, prior_line
 
 MAX_GRADE = 8.0
 # Abbreviations the text may use because it says what they are where they appear.
@@ -56,12 +56,7 @@ def test_the_grade_measure_tells_plain_from_dense_text() -> None:
 
 
 def test_a_man_is_told_about_hormone_suppression_without_ovaries() -> None:
-    fulvestrant = {
-        "setting": "metastatic",
-        "drugs": ["fulvestrant"],
-        "ended_because": "progression",
-        "months_on_treatment": 14,
-    }
+    fulvestrant = prior_line(["fulvestrant"], "progression", months=14)
     plan = plan_for(sex="male", menopausal_status=None, prior_therapies=[fulvestrant])
     assert "goserelin" in plan.systemic[0].drugs
     assert "sex hormones" in plan.explanation
