@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from mbctwin.store.repo import HistoryItem
+from mbctwin.store.tables import CaseVersionRow
 
 
 @dataclass(frozen=True)
@@ -65,3 +68,14 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any, 
     a, b = flatten(old), flatten(new)
     keys = list(dict.fromkeys([*a, *b]))
     return [(k, a.get(k), b.get(k), a.get(k) != b.get(k)) for k in keys]
+
+
+def comparison(versions: Sequence[CaseVersionRow], a: int | None, b: int | None) -> dict[str, Any]:
+    """Versions ``a`` and ``b`` of a case side by side (default: the last two), with how many fields differ."""
+    numbers = [v.version for v in versions]
+    b = b if b in numbers else numbers[-1]
+    a = a if a in numbers else max([n for n in numbers if n < b] or [b])
+    old, new = (next(v for v in versions if v.version == n) for n in (a, b))
+    rows = diff(old.data, new.data)
+    label = json.dumps(new.data.get("id")).strip('"')
+    return {"a": a, "b": b, "old": old, "new": new, "rows": rows, "changed": sum(r[3] for r in rows), "label": label}

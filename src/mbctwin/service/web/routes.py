@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -428,25 +427,8 @@ def case_versions(request: Request, case_id: str, user: User, a: int | None = No
         session.expunge_all()
     if not versions:
         raise PageNotFound("No stored case has this id.")
-    numbers = [v.version for v in versions]
-    b = b if b in numbers else numbers[-1]
-    a = a if a in numbers else max([n for n in numbers if n < b] or [b])
-    old, new = (next(v for v in versions if v.version == n) for n in (a, b))
-    rows = present.diff(old.data, new.data)
-    return _page(
-        request,
-        "versions.html",
-        case_id=case_id,
-        versions=versions,
-        plans=plans,
-        a=a,
-        b=b,
-        old=old,
-        new=new,
-        rows=rows,
-        changed=sum(r[3] for r in rows),
-        label=json.dumps(new.data.get("id")).strip('"'),
-    )
+    comparison = present.comparison(versions, a, b)
+    return _page(request, "versions.html", case_id=case_id, versions=versions, plans=plans, **comparison)
 
 
 # --- cascade viewer ----------------------------------------------------------------------------------------------
