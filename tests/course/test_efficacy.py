@@ -15,6 +15,7 @@ from mbctwin.course.efficacy import (
     weibull_scale,
 )
 from mbctwin.course.params import CourseParams
+from mbctwin.knowledge.eligibility import class_members
 from mbctwin.knowledge.loader import KnowledgeBase
 
 
@@ -237,3 +238,35 @@ def test_a_trials_own_choice_arm_matches_each_of_its_regimens(table: EfficacyTab
     assert (control.sources, control.median_months) == (("monaleesa7",), 13.0)
     assert (experimental.sources, experimental.median_months) == (("monaleesa7",), 23.8)
     assert "monaleesa7" not in table.lookup(frozenset({"letrozole", "goserelin"}), "HR+/HER2-", 1).sources
+
+
+def test_a_biomarker_selected_trial_speaks_only_for_carriers(table: EfficacyTable) -> None:
+    """KEYNOTE-158 enrolled MSI-high tumours only: its pembrolizumab arm serves a patient whose case records
+    MSI-high, and nobody else (an untested marker counts as absent)."""
+    pembrolizumab = frozenset({"pembrolizumab"})
+    carrier = table.lookup(pembrolizumab, "triple-negative", 2, altered=frozenset({"msi_high"}))
+    assert carrier.sources == ("keynote158_msi",)
+    assert "keynote158_msi" not in table.lookup(pembrolizumab, "triple-negative", 2).sources
+
+
+def test_an_arm_that_adds_a_partner_is_not_its_fixed_drugs_alone(table: EfficacyTable) -> None:
+    """KEYNOTE-355's and ASCENT-04's arms gave pembrolizumab with chemotherapy (listed, and unlisted): neither
+    stands for pembrolizumab alone, while pembrolizumab with a listed partner still takes KEYNOTE-355."""
+    alone = table.lookup(frozenset({"pembrolizumab"}), "triple-negative", 1)
+    assert not {"keynote355", "ascent04"} & set(alone.sources)
+    assert "keynote355" in table.lookup(frozenset({"pembrolizumab", "paclitaxel"}), "triple-negative", 1).sources
+
+
+@pytest.mark.parametrize(("subtype", "line"), [("triple-negative", 2), ("triple-negative", 4), ("HR+/HER2-", 2)])
+def test_a_targeted_drug_without_a_trial_is_credited_single_agent_chemotherapy(
+    kb: KnowledgeBase, table: EfficacyTable, subtype: str, line: int
+) -> None:
+    """A checkpoint inhibitor alone with no arm for the patient takes the best-fitting single-agent
+    chemotherapy arm of her population and line, never the endocrine ``other`` fallback."""
+    found = table.lookup(frozenset({"pembrolizumab"}), subtype, line)
+    assert not found.how.startswith("fallback")
+    chemotherapy = class_members("chemotherapy")
+    supporting = [a for a in arm_results(kb, 1.0) if a.source_id in found.sources and a.how in found.how]
+    assert supporting
+    for arm in supporting:
+        assert (arm.drugs or frozenset().union(*arm.partners)) <= chemotherapy

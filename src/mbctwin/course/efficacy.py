@@ -16,8 +16,12 @@ regimen (KEYNOTE-355's pembrolizumab with paclitaxel); (4) a physician's-choice 
 choices or listed alternatives include the regimen (ASCENT's control for eribulin). Among matches,
 arms whose population (the effect's structured ``eligibility``: subtypes, brain metastases) includes
 the patient and her line are preferred; the median of the preferred medians is used. Ovarian
-suppression (goserelin etc.) is ignored when matching. Only structured fields are read: never an
-effect's ``population`` label or an arm's ``label``.
+suppression (goserelin etc.) is ignored when matching. An arm that gave its drugs with a partner
+(``partner_choice`` or ``partner_unlisted``) never matches those drugs alone, and an arm of a
+biomarker-selected trial matches only a patient whose case records the marker as altered. A targeted
+drug or checkpoint inhibitor that no arm matches takes the best-fitting single-agent chemotherapy arm
+(an assumption: no more than chemotherapy); other unmatched regimens take the fallback table. Only
+structured fields are read: never an effect's ``population`` label or an arm's ``label``.
 
 When the chosen arm treated other lines than the patient's (a first-line trial for a fourth
 line), its median is scaled by ``ratio`` per line of distance: real-world time on treatment
@@ -42,7 +46,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import TypeVar, cast
@@ -52,6 +56,7 @@ import numpy as np
 from mbctwin.case.vocabulary import vocabulary
 from mbctwin.course.frailty import NEGLIGIBLE, median_constant, shape_for_hazard_ratio
 from mbctwin.course.params import CourseParams
+from mbctwin.knowledge.eligibility import class_members
 from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.knowledge.schema import Effect
 
@@ -62,6 +67,7 @@ SHAPE_RANGE = (0.6, 3.0)  # per-patient shapes outside it are clipped (assumptio
 # frailty are flatter than each patient's (HER2CLIMB: 2.7 per patient at frailty variance 0.5)
 INFORMATIVE_HR = 0.9  # a trial informs the shape only if its HR is below this ...
 INFORMATIVE_MEDIAN_RATIO = 1.2  # ... and its medians differ by at least this factor
+FALLBACK_SOURCES = ("course_structure",)
 
 
 @dataclass(frozen=True)
@@ -82,12 +88,21 @@ class ArmResult:
     partners: frozenset[frozenset[str]] = frozenset()  # the arm's partner_choice regimens
     prior_required: frozenset[str] = frozenset()  # classes/groups its trial required before (eligibility)
     prior_excluded: frozenset[str] = frozenset()  # classes/groups its trial excluded before
+    partner_unlisted: bool = False  # the arm added a partner whose list was not read
+    markers: frozenset[str] = frozenset()  # biomarkers its trial required altered, every one (MSI-high)
+    markers_any: frozenset[str] = frozenset()  # biomarkers of which its trial required one altered
 
     def admits_exposure(self, exposed: frozenset[str]) -> bool:
         """Whether a patient who received these vocabulary classes before would have been eligible."""
         return all(_covers(name, exposed) for name in self.prior_required) and not any(
             _covers(name, exposed) for name in self.prior_excluded
         )
+
+    def admits_markers(self, altered: frozenset[str]) -> bool:
+        """Whether a patient with these altered biomarkers belongs to the trial's biomarker-selected population:
+        a trial that enrolled only carriers (KEYNOTE-158's MSI-high cohort) says nothing of other patients,
+        and a marker the virtual patient's case does not record as altered counts as absent."""
+        return self.markers <= altered and (not self.markers_any or bool(self.markers_any & altered))
 
 
 def _covers(name: str, exposed: frozenset[str]) -> bool:
@@ -168,6 +183,9 @@ def arm_results(kb: KnowledgeBase, shape: float, frailty: float = 0.0) -> list[A
                         partners=frozenset(_core(p) for p in arm.partner_choice),
                         prior_required=frozenset(effect.eligibility.prior_required),
                         prior_excluded=frozenset(effect.eligibility.prior_excluded),
+                        partner_unlisted=arm.partner_unlisted,
+                        markers=frozenset(effect.eligibility.biomarkers),
+                        markers_any=frozenset(effect.eligibility.biomarkers_any),
                     )
                 )
     return results
@@ -176,8 +194,8 @@ def arm_results(kb: KnowledgeBase, shape: float, frailty: float = 0.0) -> list[A
 def _match_kind(arm: ArmResult, drugs: frozenset[str]) -> int | None:
     """0..3 = the matching rule that applies (lower is better), None = no match (module docstring)."""
     vocab = vocabulary()
-    if arm.drugs == drugs:
-        return 0
+    if arm.drugs == drugs and not arm.partners and not arm.partner_unlisted:  # an arm with a partner is not
+        return 0  # its fixed drugs alone (KEYNOTE-355's pembrolizumab came with chemotherapy)
     if arm.drugs and drugs < arm.drugs and vocab.classes_of(sorted(arm.drugs)) == vocab.classes_of(sorted(drugs)):
         return 1
     if arm.drugs and arm.drugs < drugs and drugs - arm.drugs in arm.partners:
@@ -187,6 +205,15 @@ def _match_kind(arm: ArmResult, drugs: frozenset[str]) -> int | None:
     if (not arm.drugs and drugs in arm.partners) or listed:
         return 3
     return None
+
+
+def _kind_in_trial(arm: ArmResult, drugs: frozenset[str], prefer: frozenset[str]) -> int | None:
+    """``_match_kind``, where an in-silico trial's own choice arm ("tamoxifen or NSAI + goserelin") that
+    lists the regimen also matches, as rule 1."""
+    kind = _match_kind(arm, drugs)
+    if kind is None and arm.source_id in prefer and drugs < arm.drugs:
+        return 1
+    return kind
 
 
 def _line_offset(arm: ArmResult, line: int) -> int:
@@ -258,19 +285,37 @@ class EfficacyTable:
         brain: bool = False,
         prefer: frozenset[str] = frozenset(),
         exposed: frozenset[str] = frozenset(),
+        altered: frozenset[str] = frozenset(),
     ) -> Efficacy:
         """``prefer``: sources whose arms come first when they fit the subtype (an in-silico trial's own
         report for its randomised line, so the simulated trial starts from its published PFS); ``exposed``:
         the vocabulary classes the patient received before (read only with ``by_prior_exposure``), so that
         a regimen after a class takes the trial that enrolled patients after that class (abemaciclib +
-        fulvestrant after a CDK4/6 inhibitor: postMONARCH, 6.0 months, not MONARCH 2's 16.4)."""
+        fulvestrant after a CDK4/6 inhibitor: postMONARCH, 6.0 months, not MONARCH 2's 16.4); ``altered``: the
+        biomarkers the patient's case records as altered, since an arm of a biomarker-selected trial serves
+        only patients of its population (``ArmResult.admits_markers``)."""
         core = _core(drugs)
+        kinds = ((arm, _kind_in_trial(arm, core, prefer)) for arm in self._arms)
+        found = self._best_fit(kinds, core, subtype, line, brain, prefer, exposed, altered)
+        if found is None and not vocabulary().classes_of(sorted(core)) & {"chemotherapy", "endocrine"}:
+            found = self._best_fit(self._single_chemotherapy_arms(), core, subtype, line, brain, exposed=exposed)
+        return found or self._from_fallback(core, line)
+
+    def _best_fit(
+        self,
+        kinds: Iterable[tuple[ArmResult, int | None]],
+        core: frozenset[str],
+        subtype: str,
+        line: int,
+        brain: bool,
+        prefer: frozenset[str] = frozenset(),
+        exposed: frozenset[str] = frozenset(),
+        altered: frozenset[str] = frozenset(),
+    ) -> Efficacy | None:
+        """The pooled efficacy of the matching arms (``kind`` not None) that fit the patient best."""
         scored = []
-        for arm in self._arms:
-            kind = _match_kind(arm, core)
-            if kind is None and arm.source_id in prefer and core < arm.drugs:
-                kind = 1  # the trial's own choice arm ("tamoxifen or NSAI + goserelin") lists this regimen
-            if kind is None:
+        for arm, kind in kinds:
+            if kind is None or not arm.admits_markers(altered):
                 continue
             subtype_ok, unspecific, distance, width = _fits(arm, subtype, line, brain)
             prior_ok = not self.by_prior_exposure or arm.admits_exposure(exposed)
@@ -279,17 +324,30 @@ class EfficacyTable:
             other = arm.source_id not in prefer
             key = (not subtype_ok, other, not prior_ok, unspecific, distance, kind, breadth, width, alternatives)
             scored.append((key, arm))
-        if scored:
-            best = min(key for key, _ in scored)
-            chosen = _reported_first([arm for key, arm in scored if key == best])
-            return Efficacy(
-                self._pooled(chosen, line, prefer),
-                tuple(a.source_id for a in chosen),
-                "; ".join(a.how for a in chosen),
-                _pooled_shape(chosen),
-                _pooled_hr_vs_control(chosen),
-            )
-        return self._from_fallback(core, line)
+        if not scored:
+            return None
+        best = min(key for key, _ in scored)
+        chosen = _reported_first([arm for key, arm in scored if key == best])
+        return Efficacy(
+            self._pooled(chosen, line, prefer),
+            tuple(a.source_id for a in chosen),
+            "; ".join(a.how for a in chosen),
+            _pooled_shape(chosen),
+            _pooled_hr_vs_control(chosen),
+        )
+
+    def _single_chemotherapy_arms(self) -> list[tuple[ArmResult, int | None]]:
+        """The arms that match some single-agent chemotherapy, each with its best matching rule: what a
+        targeted drug or checkpoint inhibitor with no trial arm for the patient (pembrolizumab alone in
+        triple-negative disease) is credited, so that it gets no more than chemotherapy in her population
+        and line (assumption, structure.yaml fallback_pfs_months) and never the endocrine medians of the
+        ``other`` fallback."""
+        singles = [frozenset({drug}) for drug in sorted(class_members("chemotherapy"))]
+        kinds = (
+            (arm, min((k for d in singles if (k := _match_kind(arm, d)) is not None), default=None))
+            for arm in self._arms
+        )
+        return [(arm, kind) for arm, kind in kinds if kind is not None]
 
     def _pooled(self, arms: list[ArmResult], line: int, own: frozenset[str] = frozenset()) -> float:
         """Median over trials of each trial's median (a trial reporting two analyses votes once), moved by
@@ -308,7 +366,7 @@ class EfficacyTable:
         group = "chemotherapy" if "chemotherapy" in vocabulary().classes_of(sorted(drugs)) else "other"
         key = (group, min(line, 3))
         median = self._fallback.get(key) or self._fallback[("other", 3)]
-        return Efficacy(median, ("course_structure",), f"fallback for {group} at line {line}")
+        return Efficacy(median, FALLBACK_SOURCES, f"fallback for {group} at line {line}")
 
 
 def _reported_first(arms: list[ArmResult]) -> list[ArmResult]:

@@ -47,6 +47,7 @@ from mbctwin.course.regimen_kind import has_checkpoint_inhibitor, is_cytotoxic, 
 from mbctwin.course.result import CENSORED, DEATH, PROGRESSION, BlockOutcome, CourseResult
 from mbctwin.course.rows import unique_rows
 from mbctwin.course.state import SHORT_RESPONSE_MONTHS, CareActions, RegimenRegistry, StateDecider, state_keys
+from mbctwin.knowledge.eligibility import altered_biomarkers
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb
 
 BLOCK_SIZE = 2048
@@ -165,13 +166,15 @@ class _Shared:
     care: CareActions
     first_line_sources: frozenset[str]
     exposure_classes: tuple[str, ...]  # classes whose earlier use changes a regimen's efficacy (bit order)
+    altered: tuple[frozenset[str], ...]  # per template: the biomarkers its case records as altered
 
     @classmethod
     def build(cls, model: CourseModel, cohort: Cohort, registry: RegimenRegistry) -> _Shared:
         efficacy = EfficacyTable.for_params(model.kb, model.params)
         decider = StateDecider(cohort.templates, model.policy, registry, model.kb, dict(model.template_policies))
         care = CareActions(decider)
-        return cls(registry, decider, efficacy, care, model.first_line_sources, efficacy.exposure_classes())
+        altered = tuple(altered_biomarkers(t) for t in cohort.templates)
+        return cls(registry, decider, efficacy, care, model.first_line_sources, efficacy.exposure_classes(), altered)
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,7 @@ class _BlockRunner:
                         bool(b),
                         own if f else frozenset(),
                         self._classes_of_bits(int(bits)),
+                        self.shared.altered[s],
                     ),
                     default,
                 )

@@ -17,9 +17,15 @@ from typing import Any
 from mbctwin.case.derived import her2_category, metastatic_lines, subtype
 from mbctwin.case.models import Case
 from mbctwin.case.vocabulary import vocabulary
-from mbctwin.knowledge.schema import Eligibility
+from mbctwin.knowledge.schema import BIOMARKERS, Eligibility
 
 ALTERED = frozenset({"mutated", "brca1", "brca2", "carrier", True})  # values of case.models.Biomarkers
+
+
+def altered_biomarkers(case: Case) -> frozenset[str]:
+    """The biomarkers ``case`` records as altered (mutated, carrier, present); untested ones are not among them."""
+    values = case.biomarkers.model_dump()
+    return frozenset(name for name in BIOMARKERS if values[name] in ALTERED)
 
 
 @cache

@@ -154,8 +154,9 @@ class Arm(_Record):
 
     ``drugs`` are the arm's fixed drugs (or, for a physician's-choice arm, the list it chose from);
     ``partner_choice`` lists the partner regimens the investigator chose one of, each given with
-    ``drugs`` (KEYNOTE-355: pembrolizumab with nab-paclitaxel, paclitaxel or gemcitabine + carboplatin).
-    The ``label`` is for people only.
+    ``drugs`` (KEYNOTE-355: pembrolizumab with nab-paclitaxel, paclitaxel or gemcitabine + carboplatin);
+    ``partner_unlisted`` says a partner was given whose list was not read (ASCENT-04's chemotherapy with
+    pembrolizumab), so the arm is never taken for its fixed drugs alone. The ``label`` is for people only.
 
     ``grade3plus_percent``: the arm's incidence of grade >= 3 adverse events (percent of its safety
     population) as the publication named in the effect's locator reports them; only events read there
@@ -164,6 +165,7 @@ class Arm(_Record):
     label: str
     drugs: list[str] = Field(default_factory=list)
     partner_choice: list[list[str]] = Field(default_factory=list)
+    partner_unlisted: bool = False  # a partner was given with ``drugs`` but the publication's list was not read
     median_months: float | None = Field(default=None, gt=0)
     rate_percent: float | None = Field(default=None, ge=0, le=100)
     line: int | None = Field(default=None, ge=0)
