@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mbctwin.knowledge.conditions import check_shape, evaluate, fact_names
+from mbctwin.knowledge.conditions import OPERATORS, check_shape, evaluate, fact_names, holds
 
 FACTS = {"line": 2, "ecog": 1, "pik3ca": None, "failed": frozenset({"letrozole"}), "subtype": "HR+/HER2-"}
 
@@ -85,3 +85,50 @@ def test_not_is_the_complement_for_present_facts(value: int, ref: int) -> None:
     for op in ("eq", "lt", "lte", "gt", "gte"):
         condition = {"fact": "x", op: ref}
         assert evaluate({"not": condition}, {"x": value})[0] is not evaluate(condition, {"x": value})[0]
+
+
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2),
+    st.floats(-2, 2),
+    st.sampled_from(["a", "b"]),
+    st.frozensets(st.sampled_from(["a", "b", "c"])),
+)
+REFERENCES = {
+    "eq": VALUES,
+    "ne": VALUES,
+    "in": st.lists(st.one_of(st.none(), st.integers(-2, 2), st.sampled_from(["a", "b"])), max_size=3),
+    "lt": st.integers(-2, 2),
+    "lte": st.floats(-2, 2),
+    "gt": st.integers(-2, 2),
+    "gte": st.integers(-2, 2),
+    "has": st.sampled_from(["a", "b", "c"]),
+    "has_any": st.lists(st.sampled_from(["a", "b", "c"]), max_size=3),
+}
+
+
+@given(data=st.data(), op=st.sampled_from(sorted(OPERATORS)))
+def test_compiled_tests_mean_what_the_operator_table_says(data: st.DataObject, op: str) -> None:
+    """Each operator is written out for speed; it must agree with ``OPERATORS`` (or fail the same way)."""
+    value, reference = data.draw(VALUES), data.draw(REFERENCES[op])
+    try:
+        expected: object = bool(OPERATORS[op](value, reference))
+    except TypeError:
+        expected = TypeError
+    try:
+        found: object = holds({"fact": "x", op: reference}, {"x": value})
+    except TypeError:
+        found = TypeError
+    assert found == expected
+
+
+def test_holds_and_evaluate_agree_on_nested_conditions() -> None:
+    condition = {
+        "any": [
+            {"not": {"fact": "line", "eq": 2}},
+            {"all": [{"fact": "ecog", "lt": 2}, {"fact": "pik3ca", "eq": None}]},
+        ]
+    }
+    assert holds(condition, FACTS) is True
+    assert evaluate(condition, FACTS) == (True, [("ecog", 1), ("pik3ca", None)])

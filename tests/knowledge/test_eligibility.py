@@ -123,3 +123,30 @@ def test_effect_label_is_free_text_and_eligibility_is_required() -> None:
     fields = Effect.model_fields
     assert fields["population"].annotation is str
     assert fields["eligibility"].is_required()
+
+
+def test_skipping_unrestricted_fields_finds_the_same_misfits(kb: KnowledgeBase) -> None:
+    """A patient is judged only on the fields an effect restricts; every check on the others would
+    have found nothing, for every effect of the packaged knowledge base and varied patients."""
+    from mbctwin.knowledge.eligibility import _CHECKS, Patient
+
+    patients = [
+        Patient.of(case_with()),
+        Patient.of(case_with(tumor=HER2_POSITIVE)),
+        Patient.of(case_with(tumor=TNBC, biomarkers={"pd_l1_cps": 3, "gbrca": "brca1"})),
+        Patient.of(case_with(sex="male", menopausal_status=None, metastases=[{"site": "brain", "symptomatic": True}])),
+        Patient.of(
+            case_with(
+                biomarkers={"pik3ca": "mutated", "esr1": "mutated"},
+                prior_therapies=[
+                    {"setting": "metastatic", "drugs": ["letrozole", "palbociclib"], "ended_because": "progression"},
+                    {"setting": "metastatic", "drugs": ["capecitabine"], "ended_because": "progression"},
+                ],
+            )
+        ),
+    ]
+    effects = [e for s in kb.sources.values() for e in s.effects]
+    for patient in patients:
+        for effect in effects:
+            every = [reason for check in _CHECKS if (reason := check(effect.eligibility, patient))]
+            assert patient.misfits(effect.eligibility) == every

@@ -6,7 +6,7 @@ from typing import Any
 
 from mbctwin.engine.contract import LocalTreatment, Supportive, TestNeeded, Urgent
 from mbctwin.engine.exclusions import Exclusions, render
-from mbctwin.knowledge.conditions import evaluate
+from mbctwin.knowledge.conditions import holds
 from mbctwin.knowledge.loader import KnowledgeBase
 
 BSC_SOURCES = ["abc7", "asco_palliative_care_2017"]
@@ -19,7 +19,7 @@ def _source_names(kb: KnowledgeBase, ids: list[str]) -> list[str]:
 def urgent_flags(kb: KnowledgeBase, facts: dict[str, Any]) -> list[Urgent]:
     flags: dict[str, Urgent] = {}
     for rule in kb.urgent:
-        if rule.code not in flags and evaluate(rule.when, facts)[0]:
+        if rule.code not in flags and holds(rule.when, facts):
             flags[rule.code] = Urgent(
                 code=rule.code, action=render(rule.action, facts), sources=_source_names(kb, rule.sources)
             )
@@ -30,7 +30,7 @@ def local_treatments(kb: KnowledgeBase, facts: dict[str, Any]) -> list[LocalTrea
     chosen: dict[tuple[str, str], LocalTreatment] = {}
     for rule in kb.local:
         key = (rule.modality, rule.site)
-        if key not in chosen and evaluate(rule.when, facts)[0]:
+        if key not in chosen and holds(rule.when, facts):
             chosen[key] = LocalTreatment(
                 modality=rule.modality,
                 site=rule.site,
@@ -46,7 +46,7 @@ def supportive_care(kb: KnowledgeBase, facts: dict[str, Any], excluded: Exclusio
     entries: list[Supportive] = []
     seen: set[tuple[str, ...]] = set()
     for rule in kb.supportive:
-        if not evaluate(rule.when, facts)[0]:
+        if not holds(rule.when, facts):
             continue
         drugs: list[str] = []
         if rule.drugs:
@@ -77,14 +77,14 @@ def best_supportive_care(kb: KnowledgeBase, reason: str) -> Supportive:
 def tests_needed(kb: KnowledgeBase, facts: dict[str, Any]) -> list[TestNeeded]:
     found: dict[str, TestNeeded] = {}
     for rule in kb.tests:
-        if rule.test not in found and evaluate(rule.when, facts)[0]:
+        if rule.test not in found and holds(rule.when, facts):
             found[rule.test] = TestNeeded(test=rule.test, why=render(rule.because, facts))
     return list(found.values())
 
 
 def goals_of_care(kb: KnowledgeBase, facts: dict[str, Any], has_systemic: bool) -> list[str]:
     """Goals from the rules; without any systemic option the aim becomes comfort, not survival."""
-    goals: list[str] = [rule.goal for rule in kb.goals if evaluate(rule.when, facts)[0]]
+    goals: list[str] = [rule.goal for rule in kb.goals if holds(rule.when, facts)]
     if not has_systemic:
         goals = [g for g in goals if g != "prolong_survival"] + ["comfort_care"]
     return list(dict.fromkeys(goals))

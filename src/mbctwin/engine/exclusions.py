@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mbctwin.engine.dosing import LabFinding
-from mbctwin.knowledge.conditions import evaluate
+from mbctwin.knowledge.conditions import holds
 from mbctwin.knowledge.loader import KnowledgeBase
 from mbctwin.knowledge.schema import Exclusion
 
@@ -72,8 +72,7 @@ def find_exclusions(
     and drugs that have failed (contract §2: neither is offered again)."""
     result = Exclusions()
     for rule in kb.exclusions:
-        ok, _ = evaluate(rule.when, facts)
-        if not ok:
+        if not holds(rule.when, facts):
             continue
         reason = render(rule.reason, facts)
         drugs = rule_drugs(kb, rule)

@@ -14,7 +14,7 @@ from typing import Any
 from mbctwin.engine.contract import SystemicOption
 from mbctwin.engine.dosing import LabFinding
 from mbctwin.engine.exclusions import Exclusions, render
-from mbctwin.knowledge.conditions import evaluate, fact_names
+from mbctwin.knowledge.conditions import fact_names, holds
 from mbctwin.knowledge.loader import KnowledgeBase
 
 
@@ -28,8 +28,7 @@ def plausibility_warnings(
     """One sentence per implausible value: the value, what to check, and what it changed."""
     warnings = []
     for rule in kb.plausibility:
-        ok, _ = evaluate(rule.when, facts)
-        if not ok:
+        if not holds(rule.when, facts):
             continue
         changes = "; ".join(_changes(kb, set(rule.facts), facts, labs, options, excluded))
         warnings.append(f"{render(rule.message, facts)}. It changed: {changes or 'nothing in this plan'}.")
@@ -54,7 +53,7 @@ def _changes(
     added = {
         drug
         for modifier in kb.modifiers
-        if set(fact_names(modifier.when)) & through and evaluate(modifier.when, facts)[0]
+        if set(fact_names(modifier.when)) & through and holds(modifier.when, facts)
         for drug in modifier.add_drugs
     } & offered
     for label, drugs in (("withheld", withheld), ("dose adjusted", adjusted), ("added", added)):

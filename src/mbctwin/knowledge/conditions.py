@@ -8,7 +8,9 @@ every ordered comparison false, so an untested biomarker never satisfies a rule 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from mbctwin.knowledge.kept import kept_by_identity
@@ -32,73 +34,114 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "has_any": lambda value, ref: value is not None and bool(set(ref) & set(value)),
 }
 COMBINATORS = ("all", "any", "not")
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+}
 
 
-Test = Callable[[Mapping[str, Any]], tuple[bool, Trace]]
+Facts = Mapping[str, Any]
+Holds = Callable[[Facts], bool]
 
 
-def evaluate(condition: Mapping[str, Any], facts: Mapping[str, Any]) -> tuple[bool, Trace]:
+@dataclass(frozen=True)
+class Compiled:
+    """A condition as two functions: ``holds`` answers whether it is true, ``trace`` lists the facts
+    that made it true (called only when it holds). Most conditions of a plan are false and most
+    callers want no trace, so the test itself builds no lists."""
+
+    holds: Holds
+    trace: Callable[[Facts], Trace]
+
+
+def evaluate(condition: Mapping[str, Any], facts: Facts) -> tuple[bool, Trace]:
     """Evaluate a condition; the trace lists the facts (with values) that made it true."""
-    return _compiled(condition)(facts)
+    compiled = _compiled(condition)
+    if not compiled.holds(facts):
+        return False, []
+    return True, compiled.trace(facts)
+
+
+def holds(condition: Mapping[str, Any], facts: Facts) -> bool:
+    """Whether a condition is true, for callers that do not report why."""
+    return bool(_compiled(condition).holds(facts))
 
 
 @kept_by_identity(limit=4096)  # the packaged rules hold a few hundred conditions
-def _compiled(condition: Mapping[str, Any]) -> Test:
+def _compiled(condition: Mapping[str, Any]) -> Compiled:
     """The condition as nested functions, built once per condition: every plan evaluates the same rules,
     and reading the mapping's keys each time costs more than the tests themselves."""
     return _compile(condition)
 
 
-def _compile(condition: Mapping[str, Any]) -> Test:
+def _compile(condition: Mapping[str, Any]) -> Compiled:
     if "all" in condition:
         return _all([_compile(part) for part in condition["all"]])
     if "any" in condition:
         return _any([_compile(part) for part in condition["any"]])
     if "not" in condition:
-        return _not(_compile(condition["not"]))
+        part = _compile(condition["not"]).holds
+        return Compiled(lambda facts: not part(facts), _no_trace)
     name = condition["fact"]
-    (operator,) = (k for k in condition if k != "fact")
-    return _test(name, OPERATORS[operator], condition[operator])
+    (op,) = (k for k in condition if k != "fact")
+    return Compiled(_leaf(name, op, condition[op]), lambda facts: [(name, facts[name])])
 
 
-def _all(parts: list[Test]) -> Test:
-    def test(facts: Mapping[str, Any]) -> tuple[bool, Trace]:
-        trace: Trace = []
-        for part in parts:
-            ok, sub = part(facts)
-            if not ok:
-                return False, []
-            trace += sub
-        return True, trace
-
-    return test
+def _no_trace(facts: Facts) -> Trace:
+    return []
 
 
-def _any(parts: list[Test]) -> Test:
-    def test(facts: Mapping[str, Any]) -> tuple[bool, Trace]:
-        for part in parts:
-            ok, sub = part(facts)
-            if ok:
-                return True, sub
-        return False, []
+def _all(parts: list[Compiled]) -> Compiled:
+    tests = tuple(part.holds for part in parts)
+    traces = tuple(part.trace for part in parts)
 
-    return test
+    def test(facts: Facts) -> bool:  # a loop, not all(generator): no generator made per test
+        for part in tests:  # noqa: SIM110
+            if not part(facts):
+                return False
+        return True
 
+    def trace(facts: Facts) -> Trace:
+        return [item for part in traces for item in part(facts)]
 
-def _not(part: Test) -> Test:
-    def test(facts: Mapping[str, Any]) -> tuple[bool, Trace]:
-        return not part(facts)[0], []
-
-    return test
+    return Compiled(test, trace)
 
 
-def _test(name: str, operator: Callable[[Any, Any], bool], reference: Any) -> Test:
-    def test(facts: Mapping[str, Any]) -> tuple[bool, Trace]:
-        value = facts[name]
-        ok = operator(value, reference)
-        return ok, ([(name, value)] if ok else [])
+def _any(parts: list[Compiled]) -> Compiled:
+    tests = tuple(part.holds for part in parts)
 
-    return test
+    def test(facts: Facts) -> bool:  # a loop, not any(generator): no generator made per test
+        for part in tests:  # noqa: SIM110
+            if part(facts):
+                return True
+        return False
+
+    def trace(facts: Facts) -> Trace:
+        return next(part.trace(facts) for part in parts if part.holds(facts))
+
+    return Compiled(test, trace)
+
+
+def _leaf(name: str, op: str, reference: Any) -> Holds:
+    """One test on one fact, written out per operator: the meaning of ``OPERATORS[op]``, without a
+    second call through the table on every test."""
+    if op == "eq":
+        return lambda facts: facts[name] == reference
+    if op == "ne":
+        return lambda facts: facts[name] != reference
+    if op == "in":
+        return lambda facts: facts[name] in reference
+    if op == "has":
+        return lambda facts: (value := facts[name]) is not None and reference in value
+    if op == "has_any":
+        wanted = frozenset(reference)
+        return lambda facts: (value := facts[name]) is not None and not wanted.isdisjoint(value)
+    compare = _ORDER[op]
+    return lambda facts: (
+        (value := facts[name]) is not None and not isinstance(value, bool) and compare(value, reference)
+    )
 
 
 def leaves(condition: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:

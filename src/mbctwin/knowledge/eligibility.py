@@ -17,6 +17,7 @@ from typing import Any
 from mbctwin.case.derived import her2_category, metastatic_lines, subtype
 from mbctwin.case.models import Case
 from mbctwin.case.vocabulary import vocabulary
+from mbctwin.knowledge.kept import kept_by_identity
 from mbctwin.knowledge.schema import BIOMARKERS, Eligibility
 
 ALTERED = frozenset({"mutated", "brca1", "brca2", "carrier", True})  # values of case.models.Biomarkers
@@ -69,15 +70,15 @@ class Patient:
 
     def misfits(self, eligibility: Eligibility) -> list[str]:
         """Why the patient falls outside the eligibility, one reason per criterion; empty = eligible."""
-        return self._reasons(eligibility, _CHECKS)
+        return self._reasons(eligibility, _restricting(eligibility).every)
 
     def sequence_misfits(self, eligibility: Eligibility) -> list[str]:
         """Misfits in where the patient is in her disease: the classes and lines received before."""
-        return self._reasons(eligibility, _SEQUENCE)
+        return self._reasons(eligibility, _restricting(eligibility).sequence)
 
     def population_misfits(self, eligibility: Eligibility) -> list[str]:
         """Misfits in who the patient is: every criterion but the sequence of treatment."""
-        return self._reasons(eligibility, _POPULATION)
+        return self._reasons(eligibility, _restricting(eligibility).population)
 
     def _reasons(self, eligibility: Eligibility, checks: tuple[Check, ...]) -> list[str]:
         return [reason for check in checks if (reason := check(eligibility, self))]
@@ -186,3 +187,34 @@ _CHECKS: tuple[Check, ...] = (
 )
 _SEQUENCE: tuple[Check, ...] = (_prior, _prior_lines)  # where in the disease: prior classes and lines
 _POPULATION = tuple(check for check in _CHECKS if check not in _SEQUENCE)  # who the patient is
+_READS: dict[Check, tuple[str, ...]] = {  # the fields of Eligibility each check reads
+    _subtype: ("subtypes",),
+    _her2: ("her2",),
+    _menopause: ("menopausal_status",),
+    _sex: ("sex",),
+    _presentation: ("presentation",),
+    _prior: ("prior_required", "prior_excluded"),
+    _prior_lines: ("prior_metastatic_lines",),
+    _biomarkers: ("biomarkers", "biomarkers_any"),
+    _pd_l1: ("pd_l1_cps_min", "pd_l1_sp142_ic_min_percent"),
+    _brain: ("brain_metastases",),
+    _sites: ("sites_required",),
+}
+
+
+@dataclass(frozen=True)
+class _Restricting:
+    """The checks of one eligibility whose fields it sets, in the order of ``_CHECKS``."""
+
+    every: tuple[Check, ...]
+    sequence: tuple[Check, ...]
+    population: tuple[Check, ...]
+
+
+@kept_by_identity(limit=4096)  # one per trial effect of the knowledge bases in use
+def _restricting(eligibility: Eligibility) -> _Restricting:
+    """Checks that can find a misfit: a field the trial did not restrict (empty, None) admits everyone,
+    and most effects restrict two or three of the eleven, so a plan judging a patient against every
+    effect behind every option skips the rest (kept per eligibility: records never change once loaded)."""
+    every = tuple(c for c in _CHECKS if any(getattr(eligibility, f) not in (None, [], {}) for f in _READS[c]))
+    return _Restricting(every, tuple(c for c in every if c in _SEQUENCE), tuple(c for c in every if c in _POPULATION))
