@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from mbctwin.cli.render import family_lines
 from mbctwin.engine.contract import SystemicOption
 from tests.conftest import plan_for, prior_line
@@ -111,3 +115,21 @@ def test_an_ongoing_line_whose_dose_the_labs_change_is_continued_adjusted() -> N
     phase = next(r for r in plan.rationale if r.factor == "treatment_phase")
     assert phase.value == "adjust"
     assert "creatinine clearance" in phase.effect.lower()
+
+
+def test_kept_evidence_choices_give_the_plans_a_fresh_choice_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Evidence choices are kept per knowledge base by drugs, sources and the misfits found; with the
+    store emptied before every choice the plans are the same, extrapolated and out-of-sequence ones too."""
+    from mbctwin.engine import evidence
+
+    later_line = {**PROGRESSED_ON_AI_CDK, "drugs": ["capecitabine"]}
+    changes: list[dict[str, Any]] = [
+        {},
+        {"menopausal_status": "pre", "age": 44},
+        {"prior_therapies": [PROGRESSED_ON_AI_CDK]},
+        {"prior_therapies": [PROGRESSED_ON_AI_CDK, later_line], "biomarkers": {"pik3ca": "mutated"}},
+        {"sex": "male", "menopausal_status": None},
+    ]
+    kept = [plan_for(**c).model_dump_json() for c in changes * 2]
+    monkeypatch.setattr(evidence, "CHOICES_KEPT", 0)
+    assert [plan_for(**c).model_dump_json() for c in changes * 2] == kept

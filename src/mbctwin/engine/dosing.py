@@ -7,13 +7,13 @@ drug (``find_exclusions`` reads :func:`avoided`), ``reduce`` and ``delay`` becom
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mbctwin.engine.contract import Dosing
 from mbctwin.knowledge.dosing import adjustment_text
-from mbctwin.knowledge.loader import KnowledgeBase
+from mbctwin.knowledge.loader import KnowledgeBase, per_knowledge_base
 from mbctwin.knowledge.schema import LabAdjustment, Schedule
 
 NO_DOSE_DATA = "no dose data in the knowledge base"
@@ -60,11 +60,29 @@ def option_dosing(
     kb: KnowledgeBase, drugs: list[str], regimen: str | None, findings: Mapping[str, list[LabFinding]]
 ) -> list[Dosing]:
     """One dosing entry per drug of an option (ovarian suppression added by modifiers included)."""
-    return [_entry(kb, drug, kb.dosing.schedule(drug, regimen), findings.get(drug, [])) for drug in drugs]
+    return [_dosing(kb, drug, regimen, findings.get(drug, ())) for drug in drugs]
 
 
-def _entry(kb: KnowledgeBase, drug: str, schedule: Schedule | None, findings: list[LabFinding]) -> Dosing:
+def _dosing(kb: KnowledgeBase, drug: str, regimen: str | None, findings: Iterable[LabFinding]) -> Dosing:
+    """A drug's entry; without an adjustment it depends on the knowledge base alone, so it is built once
+    and shared (the model is frozen): most drugs of most plans are given at their standard dose."""
     changes = [f for f in findings if f.adjustment.action != "avoid"]
+    if changes:
+        return _entry(kb, drug, kb.dosing.schedule(drug, regimen), changes)
+    kept = _standard(kb)
+    found = kept.get((drug, regimen))
+    if found is None:
+        found = kept[(drug, regimen)] = _entry(kb, drug, kb.dosing.schedule(drug, regimen), [])
+    return found
+
+
+@per_knowledge_base
+def _standard(kb: KnowledgeBase) -> dict[tuple[str, str | None], Dosing]:
+    """(drug, regimen) -> its entry at the standard dose, filled as plans meet them."""
+    return {}
+
+
+def _entry(kb: KnowledgeBase, drug: str, schedule: Schedule | None, changes: list[LabFinding]) -> Dosing:
     adjustment = "; ".join(f.text(schedule) for f in changes) or None
     if schedule is None:
         return Dosing(drug=drug, dose=NO_DOSE_DATA, schedule=NO_SCHEDULE, adjustment=adjustment, source="")

@@ -24,6 +24,7 @@ from mbctwin.knowledge.schema import LEVEL_OF_DESIGN, Arm, Effect, McbsScore, So
 ROMAN = ("I", "II", "III", "IV", "V")
 GUIDELINE_LEVEL = LEVEL_OF_DESIGN["consensus"]
 CITABLE = ("trial", "meta_analysis", "study")
+CHOICES_KEPT = 4096  # evidence choices kept per knowledge base before the store starts again
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,10 @@ class EvidenceChoice:
     out_of_sequence: list[str] = field(default_factory=list)
 
 
+Misfits = tuple[tuple[str, ...], tuple[str, ...]]  # population, sequence
+ChoiceKey = tuple[tuple[str, ...], tuple[str, ...], tuple[Misfits, ...]]  # drugs, sources, misfits per match
+
+
 @dataclass(frozen=True)
 class _Index:
     """Per knowledge base: trial effects by drug, and the year each drug's trial evidence begins."""
@@ -57,6 +62,8 @@ class _Index:
     first_year: dict[str, int]
     by_core: dict[frozenset[str], tuple[tuple[Source, Effect], ...]] = field(default_factory=dict)  # filled lazily
     findings: dict[tuple[str, tuple[str, ...], str | None], str | None] = field(default_factory=dict)
+    cited: dict[tuple[str, tuple[str, ...], str | None], Evidence] = field(default_factory=dict)
+    choices: dict[ChoiceKey, EvidenceChoice] = field(default_factory=dict)
 
 
 @per_knowledge_base
@@ -94,7 +101,7 @@ def _judge(source: Source, effect: Effect, patient: Patient, lines: tuple[int, i
     """Population misfits (who the patient is) apart from sequence misfits (where in the disease):
     prior classes and lines, and the trial's line range (chemotherapy lines for a cytotoxic arm, as
     the effect schema counts them)."""
-    sequence = patient.sequence_misfits(effect.eligibility)
+    population, sequence = patient.judged(effect.eligibility)
     line = lines[1] if cytotoxic else lines[0]
     arm = effect.experimental
     low, high = (arm.line, arm.line_max) if arm.line is not None else (effect.line, effect.line_max)
@@ -102,7 +109,7 @@ def _judge(source: Source, effect: Effect, patient: Patient, lines: tuple[int, i
         kind = "chemotherapy line" if cytotoxic else "line"
         span = f"{low}-{high}" if high is not None else f"{low} or later"
         sequence.append(f"{kind} {line}, the trial enrolled {kind}s {span}")
-    return Match(source, effect, tuple(patient.population_misfits(effect.eligibility)), tuple(sequence))
+    return Match(source, effect, tuple(population), tuple(sequence))
 
 
 def matches(
@@ -153,8 +160,24 @@ def choose(
     source_ids: list[str],
     chemo_lines: int,
 ) -> EvidenceChoice:
-    """The evidence an option cites, its level and ESMO-MCBS score, and any misfit in sequence."""
-    found = _best_per_source(matches(kb, patient, derived, frozenset(core), chemo_lines))
+    """The evidence an option cites, its level and ESMO-MCBS score, and any misfit in sequence.
+
+    Once the patient is judged against the trials, the choice depends only on the drugs, the sources
+    and the misfits found; patients often share them (most fit the trial or miss it the same way),
+    so choices are kept per knowledge base (bounded: misfits can name a case's values)."""
+    found = matches(kb, patient, derived, frozenset(core), chemo_lines)
+    key = (tuple(core), tuple(source_ids), tuple((m.population_misfits, m.sequence_misfits) for m in found))
+    kept = _index(kb).choices
+    choice = kept.get(key)
+    if choice is None:
+        if len(kept) >= CHOICES_KEPT:
+            kept.clear()
+        choice = kept[key] = _choice(kb, core, source_ids, found)
+    return choice
+
+
+def _choice(kb: KnowledgeBase, core: list[str], source_ids: list[str], found: list[Match]) -> EvidenceChoice:
+    found = _best_per_source(found)
     listed = {s: i for i, s in enumerate(source_ids)}
     found.sort(key=lambda m: (_rank(m)[0], listed.get(m.source.id, len(listed)), _rank(m)[1]))
     chosen = [m for m in found if m.fits] or found[:1]
@@ -203,7 +226,21 @@ def _level(chosen: list[Match], trials: list[Source]) -> tuple[int, str]:
 
 
 def _evidence(index: _Index, source: Source, drugs: list[str], match: Match | None) -> Evidence:
-    extrapolated = match is not None and not match.fits
+    """The cited source as the plan shows it. Unless extrapolated (the patient's misfits are named),
+    it depends on the knowledge base alone, so it is built once and shared (the model is frozen)."""
+    population = match.effect.population if match else None
+    if match is not None and not match.fits:
+        return _cited(index, source, drugs, population, match)
+    key = (source.id, tuple(drugs), population)
+    found = index.cited.get(key)
+    if found is None:
+        found = index.cited[key] = _cited(index, source, drugs, population, None)
+    return found
+
+
+def _cited(
+    index: _Index, source: Source, drugs: list[str], population: str | None, extrapolated: Match | None
+) -> Evidence:
     return Evidence(
         source=source.name,
         source_id=source.id,
@@ -211,11 +248,11 @@ def _evidence(index: _Index, source: Source, drugs: list[str], match: Match | No
         citation=source.citation,
         pmid=source.pmid,
         doi=source.doi,
-        finding=_finding(index, source, drugs, match.effect.population if match else None),
+        finding=_finding(index, source, drugs, population),
         version=source.version,
         date=source.date,
-        extrapolated_from=match.effect.population if extrapolated and match else None,
-        misfits=[*match.population_misfits, *match.sequence_misfits] if extrapolated and match else [],
+        extrapolated_from=population if extrapolated else None,
+        misfits=[*extrapolated.population_misfits, *extrapolated.sequence_misfits] if extrapolated else [],
     )
 
 

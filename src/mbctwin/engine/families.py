@@ -8,10 +8,28 @@ from collections import Counter
 
 from mbctwin.case.vocabulary import Vocabulary
 from mbctwin.engine.contract import SystemicOption
+from mbctwin.knowledge.kept import kept_by_identity
 
 
 def family(vocab: Vocabulary, drugs: list[str]) -> str:
-    """The class labels of the drugs in order ("anti-HER2 antibody x2 + taxane"); a drug's first class names it."""
+    """The class labels of the drugs in order ("anti-HER2 antibody x2 + taxane"); a drug's first class names it.
+
+    Kept per vocabulary: a plan asks for each option's family several times (ranking, shortlist, the
+    option itself) and the answer depends on the drugs alone."""
+    kept = _families(vocab)
+    key = tuple(drugs)
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = _family(vocab, drugs)
+    return found
+
+
+@kept_by_identity(limit=16)
+def _families(vocab: Vocabulary) -> dict[tuple[str, ...], str]:
+    return {}
+
+
+def _family(vocab: Vocabulary, drugs: list[str]) -> str:
     counts = Counter(vocab.drugs[d].classes[0] for d in drugs)
     parts = []
     for cls in dict.fromkeys(vocab.drugs[d].classes[0] for d in drugs):

@@ -104,8 +104,19 @@ def _replacements(kb: KnowledgeBase, drugs: list[str], facts: dict[str, Any]) ->
 
 def _classes(kb: KnowledgeBase, drugs: list[str]) -> list[str]:
     """Vocabulary classes of an option's drugs (scoring groups such as ``chemotherapy`` left out)."""
-    vocab = kb.vocabulary
-    return sorted(c for c in vocab.classes_of(drugs) if c in vocab.classes)
+    kept = _option_classes(kb)
+    key = tuple(drugs)
+    found = kept.get(key)
+    if found is None:
+        vocab = kb.vocabulary
+        found = kept[key] = tuple(sorted(c for c in vocab.classes_of(drugs) if c in vocab.classes))
+    return list(found)
+
+
+@per_knowledge_base
+def _option_classes(kb: KnowledgeBase) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Drugs -> the classes an option of them shows, filled as options are met (the same for every plan)."""
+    return {}
 
 
 def _jsonable(value: Any) -> Any:

@@ -10,15 +10,16 @@ construction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from mbctwin.case.derived import Derived
 from mbctwin.engine.evidence import EvidenceChoice, choose
 from mbctwin.engine.exclusions import Exclusions, render
 from mbctwin.engine.families import family
-from mbctwin.knowledge.conditions import Trace, evaluate
+from mbctwin.knowledge.conditions import Trace, evaluate, holds
 from mbctwin.knowledge.eligibility import Patient
-from mbctwin.knowledge.loader import KnowledgeBase
+from mbctwin.knowledge.loader import KnowledgeBase, per_knowledge_base
 from mbctwin.knowledge.schema import Regimen, SystemicRule
 
 MAX_OPTIONS = 10  # the list is cut here, but never so that a family of options disappears
@@ -62,6 +63,16 @@ class Context:
     excluded: Exclusions
     chosen: dict[tuple[tuple[str, ...], tuple[str, ...]], EvidenceChoice] = field(default_factory=dict)
 
+    @cached_property
+    def modifiers(self) -> tuple[tuple[frozenset[str], tuple[str, ...], str], ...]:
+        """The modifiers that hold for the case: the classes each applies to, the drugs it adds and
+        why. Every candidate asks, and within a plan the answer is the same."""
+        return tuple(
+            (frozenset(m.if_option_has_class_any), tuple(m.add_drugs), render(m.because, self.facts))
+            for m in self.kb.modifiers
+            if holds(m.when, self.facts)
+        )
+
     def evidence_for(self, drugs: list[str], sources: list[str]) -> EvidenceChoice:
         """The evidence an option cites; several rules often propose the same regimen on the same
         sources, and judging the patient against its trials once per plan is enough."""
@@ -73,19 +84,30 @@ class Context:
         return found
 
 
-def _apply_modifiers(kb: KnowledgeBase, drugs: list[str], facts: dict[str, Any]) -> dict[str, str]:
-    vocab = kb.vocabulary
+def _apply_modifiers(context: Context, drugs: list[str]) -> dict[str, str]:
     added: dict[str, str] = {}
-    classes = vocab.classes_of(drugs)
-    for modifier in kb.modifiers:
-        if not classes & set(modifier.if_option_has_class_any):
-            continue
-        ok, _ = evaluate(modifier.when, facts)
-        if ok:
-            for drug in modifier.add_drugs:
+    classes = _classes_of(context.kb, drugs)
+    for applies_to, add_drugs, because in context.modifiers:
+        if classes & applies_to:
+            for drug in add_drugs:
                 if drug not in drugs:
-                    added[drug] = render(modifier.because, facts)
+                    added[drug] = because
     return added
+
+
+@per_knowledge_base
+def _regimen_classes(kb: KnowledgeBase) -> dict[tuple[str, ...], frozenset[str]]:
+    """Drugs -> their classes and groups, filled as regimens are met (the same for every plan)."""
+    return {}
+
+
+def _classes_of(kb: KnowledgeBase, drugs: list[str]) -> frozenset[str]:
+    kept = _regimen_classes(kb)
+    key = tuple(drugs)
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = frozenset(kb.vocabulary.classes_of(drugs))
+    return found
 
 
 def _penalties(context: Context, candidate: Candidate) -> list[str]:
@@ -98,7 +120,7 @@ def _penalties(context: Context, candidate: Candidate) -> list[str]:
     if facts["avoid_alopecia"] and any(vocab.drugs[d].alopecia_common for d in own):
         notes.append("ranked lower: alopecia is common, and the patient wishes to avoid it")
     rule = candidate.rule
-    if rule.demote_when is not None and rule.demote_because and evaluate(rule.demote_when, facts)[0]:
+    if rule.demote_when is not None and rule.demote_because and holds(rule.demote_when, facts):
         notes.append(f"ranked lower: {render(rule.demote_because, facts)}")
     if candidate.evidence.out_of_sequence:
         trial = candidate.evidence.evidence[0].source
@@ -119,8 +141,7 @@ def _cns_active(context: Context, drugs: list[str]) -> list[str]:
 def _candidate(
     context: Context, rule: SystemicRule, trace: Trace, regimen: Regimen, order: tuple[int, int]
 ) -> Candidate | Rejected:
-    kb, facts = context.kb, context.facts
-    added = _apply_modifiers(kb, regimen.drugs, facts)
+    added = _apply_modifiers(context, regimen.drugs)
     drugs = [*regimen.drugs, *added]
     blocked = context.excluded.blocks(drugs)
     if blocked:

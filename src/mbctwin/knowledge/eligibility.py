@@ -80,6 +80,11 @@ class Patient:
         """Misfits in who the patient is: every criterion but the sequence of treatment."""
         return self._reasons(eligibility, _restricting(eligibility).population)
 
+    def judged(self, eligibility: Eligibility) -> tuple[list[str], list[str]]:
+        """Population and sequence misfits together, as the engine weighs them for every trial effect."""
+        checks = _restricting(eligibility)
+        return self._reasons(eligibility, checks.population), self._reasons(eligibility, checks.sequence)
+
     def _reasons(self, eligibility: Eligibility, checks: tuple[Check, ...]) -> list[str]:
         return [reason for check in checks if (reason := check(eligibility, self))]
 
