@@ -14,7 +14,7 @@ from typing import Any
 from mbctwin.engine.contract import Dosing
 from mbctwin.knowledge.dosing import adjustment_text
 from mbctwin.knowledge.loader import KnowledgeBase, per_knowledge_base
-from mbctwin.knowledge.schema import LabAdjustment, Schedule
+from mbctwin.knowledge.schema import LabAdjustment, LabRange, Schedule
 
 NO_DOSE_DATA = "no dose data in the knowledge base"
 NO_SCHEDULE = "per the product label; a drug already being given continues at its current dose"
@@ -37,13 +37,25 @@ class LabFinding:
 def lab_findings(kb: KnowledgeBase, facts: Mapping[str, Any]) -> dict[str, list[LabFinding]]:
     """drug -> the label adjustments its label makes at this case's labs (none when labs are missing)."""
     found: dict[str, list[LabFinding]] = {}
-    for drug, label in kb.dosing.labels.items():
-        for adjustment in label.adjustments:
-            if all(band.holds(facts.get(band.lab)) for band in adjustment.when):
-                values: dict[str, float] = {band.lab: facts[band.lab] for band in adjustment.when}
-                source = adjustment.source or label.source
-                found.setdefault(drug, []).append(LabFinding(drug, adjustment, values, source))
+    for drug, adjustment, bands, source in _label_bands(kb):
+        for band in bands:
+            if not band.holds(facts.get(band.lab)):
+                break
+        else:
+            values: dict[str, float] = {band.lab: facts[band.lab] for band in bands}
+            found.setdefault(drug, []).append(LabFinding(drug, adjustment, values, source))
     return found
+
+
+@per_knowledge_base
+def _label_bands(kb: KnowledgeBase) -> tuple[tuple[str, LabAdjustment, tuple[LabRange, ...], str], ...]:
+    """Every label adjustment in the labels' order, with its bands and source: read once, not walked
+    through the label records for every plan."""
+    return tuple(
+        (drug, adjustment, tuple(adjustment.when), adjustment.source or label.source)
+        for drug, label in kb.dosing.labels.items()
+        for adjustment in label.adjustments
+    )
 
 
 def avoided(findings: Mapping[str, list[LabFinding]]) -> dict[str, LabFinding]:

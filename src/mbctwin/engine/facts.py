@@ -20,7 +20,7 @@ from mbctwin.case.derived import (
     short_first_line_cdk46,
     total_lesions,
 )
-from mbctwin.case.models import FINDINGS, SITES, Case
+from mbctwin.case.models import FINDINGS, SITES, Case, Metastasis
 from mbctwin.case.vocabulary import vocabulary
 
 VISCERAL_SITES = frozenset(
@@ -31,16 +31,24 @@ SHORT_DFI_MONTHS = 24
 FIRST_TRIMESTER_LAST_WEEK = 13  # ESMO 2023 consensus: chemotherapy may start from gestational week 14
 
 
+_SITE_KEYS = tuple((site, f"{site}_present", f"{site}_count", f"{site}_symptomatic") for site in SITES)
+_FINDING_KEYS = tuple((finding, f"finding_{finding}") for finding in FINDINGS)
+
+
 def _site_facts(case: Case) -> dict[str, Any]:
+    """Per-site facts for every site of the contract (most absent: their facts need no lesion list)."""
+    by_site: dict[str, list[Metastasis]] = {}
+    for metastasis in case.metastases:
+        by_site.setdefault(metastasis.site, []).append(metastasis)
     facts: dict[str, Any] = {}
-    for site in SITES:
-        lesions = [m for m in case.metastases if m.site == site]
-        facts[f"{site}_present"] = bool(lesions)
-        facts[f"{site}_count"] = lesion_total(lesions)
-        facts[f"{site}_symptomatic"] = any(m.symptomatic for m in lesions)
+    for site, present, count, symptomatic in _SITE_KEYS:
+        lesions = by_site.get(site)
+        facts[present] = bool(lesions)
+        facts[count] = lesion_total(lesions) if lesions else 0
+        facts[symptomatic] = any(m.symptomatic for m in lesions) if lesions else False
     found = {f for m in case.metastases for f in m.findings}
-    for finding in FINDINGS:
-        facts[f"finding_{finding}"] = finding in found
+    for finding, key in _FINDING_KEYS:
+        facts[key] = finding in found
     sites = {m.site for m in case.metastases}
     facts["organs_involved"] = len(sites)
     facts["bone_only"] = sites == {"bone"}
