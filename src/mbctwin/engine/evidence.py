@@ -108,8 +108,8 @@ def _judge(source: Source, effect: Effect, patient: Patient, lines: tuple[int, i
     if low and (line < low or (high is not None and line > high)):
         kind = "chemotherapy line" if cytotoxic else "line"
         span = f"{low}-{high}" if high is not None else f"{low} or later"
-        sequence.append(f"{kind} {line}, the trial enrolled {kind}s {span}")
-    return Match(source, effect, tuple(population), tuple(sequence))
+        sequence = (*sequence, f"{kind} {line}, the trial enrolled {kind}s {span}")
+    return Match(source, effect, population, sequence)
 
 
 def matches(

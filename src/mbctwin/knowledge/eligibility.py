@@ -10,7 +10,7 @@ held against the patient, because the engine's rules decide on tests, not the ci
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -55,6 +55,9 @@ class Patient:
     finished_lines: tuple[frozenset[str], ...]  # drugs of each metastatic line that has ended
     biomarkers: dict[str, Any]
     sites: frozenset[str]
+    judgements: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, case: Case) -> Patient:
@@ -80,10 +83,16 @@ class Patient:
         """Misfits in who the patient is: every criterion but the sequence of treatment."""
         return self._reasons(eligibility, _restricting(eligibility).population)
 
-    def judged(self, eligibility: Eligibility) -> tuple[list[str], list[str]]:
-        """Population and sequence misfits together, as the engine weighs them for every trial effect."""
+    def judged(self, eligibility: Eligibility) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Population and sequence misfits together, as the engine weighs them for every trial effect.
+        Kept for this patient by the eligibility's content: a trial's endpoints, and the trials behind
+        a plan's several options, often repeat one enrolled population."""
         checks = _restricting(eligibility)
-        return self._reasons(eligibility, checks.population), self._reasons(eligibility, checks.sequence)
+        found = self.judgements.get(checks.content)
+        if found is None:
+            population = tuple(self._reasons(eligibility, checks.population))
+            found = self.judgements[checks.content] = (population, tuple(self._reasons(eligibility, checks.sequence)))
+        return found
 
     def _reasons(self, eligibility: Eligibility, checks: tuple[Check, ...]) -> list[str]:
         return [reason for check in checks if (reason := check(eligibility, self))]
@@ -209,8 +218,10 @@ _READS: dict[Check, tuple[str, ...]] = {  # the fields of Eligibility each check
 
 @dataclass(frozen=True)
 class _Restricting:
-    """The checks of one eligibility whose fields it sets, in the order of ``_CHECKS``."""
+    """The checks of one eligibility whose fields it sets, in the order of ``_CHECKS``, and its content
+    (equal for equal eligibilities, which judge a patient alike)."""
 
+    content: str
     every: tuple[Check, ...]
     sequence: tuple[Check, ...]
     population: tuple[Check, ...]
@@ -222,4 +233,9 @@ def _restricting(eligibility: Eligibility) -> _Restricting:
     and most effects restrict two or three of the eleven, so a plan judging a patient against every
     effect behind every option skips the rest (kept per eligibility: records never change once loaded)."""
     every = tuple(c for c in _CHECKS if any(getattr(eligibility, f) not in (None, [], {}) for f in _READS[c]))
-    return _Restricting(every, tuple(c for c in every if c in _SEQUENCE), tuple(c for c in every if c in _POPULATION))
+    return _Restricting(
+        eligibility.model_dump_json(),
+        every,
+        tuple(c for c in every if c in _SEQUENCE),
+        tuple(c for c in every if c in _POPULATION),
+    )
