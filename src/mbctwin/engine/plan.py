@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from mbctwin._version import __version__ as ENGINE_VERSION
@@ -34,7 +35,7 @@ CONTINUE_SOURCES = ["abc7"]
 
 
 def _option(
-    kb: KnowledgeBase, rank: int, candidate: Candidate, facts: dict[str, Any], labs: dict[str, list[LabFinding]]
+    kb: KnowledgeBase, rank: int, candidate: Candidate, said: _Said, labs: dict[str, list[LabFinding]]
 ) -> SystemicOption:
     notes = [f"{drug}: {why}" for drug, why in candidate.added_by.items()] + candidate.penalties
     if candidate.cns_active:
@@ -44,6 +45,7 @@ def _option(
     fit = describe_fit(candidate.evidence)
     if fit:
         notes.append(f"evidence extrapolated - {fit}")
+    because, reasons = said.of(candidate.rule, candidate.trace)
     return SystemicOption(
         rank=rank,
         regimen=" + ".join(candidate.drugs) if candidate.added_by else candidate.regimen.display_name,
@@ -51,8 +53,8 @@ def _option(
         classes=_classes(kb, candidate.drugs),
         evidence=candidate.evidence.evidence,
         level=candidate.evidence.level,
-        why=render(candidate.rule.because, facts) + _replacements(kb, candidate.drugs, facts),
-        because=[Reason(fact=f, value=_jsonable(v)) for f, v in candidate.trace],
+        why=because + _replacements(kb, candidate.drugs, said.facts),
+        because=reasons,
         rule=candidate.rule.id,
         tier=candidate.rule.tier,
         family=family(kb.vocabulary, candidate.drugs),
@@ -60,6 +62,22 @@ def _option(
         dosing=option_dosing(kb, candidate.drugs, candidate.regimen.id, labs),
         mcbs=candidate.evidence.mcbs,
     )
+
+
+@dataclass
+class _Said:
+    """What each fired rule says for this case (its text and the facts that made it apply), made once
+    per plan: a rule often proposes several options, and each shows the same words."""
+
+    facts: dict[str, Any]
+    said: dict[str, tuple[str, list[Reason]]] = field(default_factory=dict)
+
+    def of(self, rule: SystemicRule, trace: Trace) -> tuple[str, list[Reason]]:
+        found = self.said.get(rule.id)
+        if found is None:
+            reasons = [Reason(fact=f, value=_jsonable(v)) for f, v in trace]
+            found = self.said[rule.id] = (render(rule.because, self.facts), reasons)
+        return found
 
 
 def _continuation_option(
@@ -242,7 +260,8 @@ def build_plan(case: Case, kb: KnowledgeBase | None = None) -> Plan:
     excluded = find_exclusions(kb, facts, derived.failed_drugs, derived.intolerant_drugs, avoided(labs))
     context = Context(kb, Patient.of(case), derived, facts, excluded)
     candidates, rejected, fired = match_systemic(context)
-    options = [_option(kb, rank, c, facts, labs) for rank, c in enumerate(candidates, start=1)]
+    said = _Said(facts)
+    options = [_option(kb, rank, c, said, labs) for rank, c in enumerate(candidates, start=1)]
     phase = apply_phase(
         case,
         options,
