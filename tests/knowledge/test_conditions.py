@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mbctwin.knowledge.conditions import OPERATORS, check_shape, evaluate, fact_names, holds
+from mbctwin.knowledge.conditions import OPERATORS, check_shape, evaluate, fact_names, holding, holds, traced
 
 FACTS = {"line": 2, "ecog": 1, "pik3ca": None, "failed": frozenset({"letrozole"}), "subtype": "HR+/HER2-"}
 
@@ -132,3 +132,20 @@ def test_holds_and_evaluate_agree_on_nested_conditions() -> None:
     }
     assert holds(condition, FACTS) is True
     assert evaluate(condition, FACTS) == (True, [("ecog", 1), ("pik3ca", None)])
+
+
+def test_holding_and_traced_keep_the_rules_that_hold_in_order() -> None:
+    class Rule:
+        def __init__(self, name: str, when: dict) -> None:
+            self.name, self.when = name, when
+
+    rules = [
+        Rule("a", {"fact": "line", "eq": 2}),
+        Rule("b", {"fact": "line", "eq": 3}),
+        Rule("c", {"any": [{"fact": "ecog", "eq": 4}, {"fact": "subtype", "eq": "HR+/HER2-"}]}),
+    ]
+    assert [r.name for r in holding(rules, FACTS)] == ["a", "c"]
+    assert [(i, r.name, trace) for i, r, trace in traced(rules, FACTS)] == [
+        (0, "a", [("line", 2)]),
+        (2, "c", [("subtype", "HR+/HER2-")]),
+    ]

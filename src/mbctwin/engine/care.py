@@ -6,7 +6,7 @@ from typing import Any
 
 from mbctwin.engine.contract import LocalTreatment, Supportive, TestNeeded, Urgent
 from mbctwin.engine.exclusions import Exclusions, render
-from mbctwin.knowledge.conditions import holds
+from mbctwin.knowledge.conditions import holding
 from mbctwin.knowledge.loader import KnowledgeBase
 
 BSC_SOURCES = ["abc7", "asco_palliative_care_2017"]
@@ -18,8 +18,8 @@ def _source_names(kb: KnowledgeBase, ids: list[str]) -> list[str]:
 
 def urgent_flags(kb: KnowledgeBase, facts: dict[str, Any]) -> list[Urgent]:
     flags: dict[str, Urgent] = {}
-    for rule in kb.urgent:
-        if rule.code not in flags and holds(rule.when, facts):
+    for rule in holding(kb.urgent, facts):
+        if rule.code not in flags:
             flags[rule.code] = Urgent(
                 code=rule.code, action=render(rule.action, facts), sources=_source_names(kb, rule.sources)
             )
@@ -28,9 +28,9 @@ def urgent_flags(kb: KnowledgeBase, facts: dict[str, Any]) -> list[Urgent]:
 
 def local_treatments(kb: KnowledgeBase, facts: dict[str, Any]) -> list[LocalTreatment]:
     chosen: dict[tuple[str, str], LocalTreatment] = {}
-    for rule in kb.local:
+    for rule in holding(kb.local, facts):
         key = (rule.modality, rule.site)
-        if key not in chosen and holds(rule.when, facts):
+        if key not in chosen:
             chosen[key] = LocalTreatment(
                 modality=rule.modality,
                 site=rule.site,
@@ -45,9 +45,7 @@ def supportive_care(kb: KnowledgeBase, facts: dict[str, Any], excluded: Exclusio
     """Each matching rule gives one entry; with a drug list, the first drug the case allows."""
     entries: list[Supportive] = []
     seen: set[tuple[str, ...]] = set()
-    for rule in kb.supportive:
-        if not holds(rule.when, facts):
-            continue
+    for rule in holding(kb.supportive, facts):
         drugs: list[str] = []
         if rule.drugs:
             allowed = [d for d in rule.drugs if d not in excluded.by_drug]
@@ -76,15 +74,15 @@ def best_supportive_care(kb: KnowledgeBase, reason: str) -> Supportive:
 
 def tests_needed(kb: KnowledgeBase, facts: dict[str, Any]) -> list[TestNeeded]:
     found: dict[str, TestNeeded] = {}
-    for rule in kb.tests:
-        if rule.test not in found and holds(rule.when, facts):
+    for rule in holding(kb.tests, facts):
+        if rule.test not in found:
             found[rule.test] = TestNeeded(test=rule.test, why=render(rule.because, facts))
     return list(found.values())
 
 
 def goals_of_care(kb: KnowledgeBase, facts: dict[str, Any], has_systemic: bool) -> list[str]:
     """Goals from the rules; without any systemic option the aim becomes comfort, not survival."""
-    goals: list[str] = [rule.goal for rule in kb.goals if holds(rule.when, facts)]
+    goals: list[str] = [rule.goal for rule in holding(kb.goals, facts)]
     if not has_systemic:
         goals = [g for g in goals if g != "prolong_survival"] + ["comfort_care"]
     return list(dict.fromkeys(goals))

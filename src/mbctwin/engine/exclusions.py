@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mbctwin.engine.dosing import LabFinding
-from mbctwin.knowledge.conditions import holds
-from mbctwin.knowledge.loader import KnowledgeBase
+from mbctwin.knowledge.conditions import holding
+from mbctwin.knowledge.loader import KnowledgeBase, per_knowledge_base
 from mbctwin.knowledge.schema import Exclusion
 
 FAILED_DRUG_SOURCES = ["abc7", "esmo_mbc_living_guideline"]
@@ -50,7 +50,22 @@ class Exclusions:
 
 
 def rule_drugs(kb: KnowledgeBase, rule: Exclusion) -> list[str]:
-    """The drugs an exclusion reaches: named, by class (or group), and by attribute value."""
+    """The drugs an exclusion reaches: named, by class (or group), and by attribute value (the same for
+    every plan: worked out once per rule of the knowledge base)."""
+    kept = _reached(kb)
+    found = kept.get(rule.id)
+    if found is None:
+        found = kept[rule.id] = tuple(_rule_drugs(kb, rule))
+    return list(found)
+
+
+@per_knowledge_base
+def _reached(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    """Exclusion rule id -> the drugs it reaches, filled as rules fire."""
+    return {}
+
+
+def _rule_drugs(kb: KnowledgeBase, rule: Exclusion) -> list[str]:
     vocab = kb.vocabulary
     drugs = set(rule.drugs)
     for cls in rule.classes:
@@ -71,9 +86,7 @@ def find_exclusions(
     (``label_avoid``, from :func:`mbctwin.engine.dosing.avoided`), then drugs stopped for toxicity
     and drugs that have failed (contract §2: neither is offered again)."""
     result = Exclusions()
-    for rule in kb.exclusions:
-        if not holds(rule.when, facts):
-            continue
+    for rule in holding(kb.exclusions, facts):
         reason = render(rule.reason, facts)
         drugs = rule_drugs(kb, rule)
         result.fired.append((rule, reason, drugs))

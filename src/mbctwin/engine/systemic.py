@@ -17,7 +17,7 @@ from mbctwin.case.derived import Derived
 from mbctwin.engine.evidence import EvidenceChoice, choose
 from mbctwin.engine.exclusions import Exclusions, render
 from mbctwin.engine.families import family
-from mbctwin.knowledge.conditions import Trace, evaluate, holds
+from mbctwin.knowledge.conditions import Trace, holding, holds, traced
 from mbctwin.knowledge.eligibility import Patient
 from mbctwin.knowledge.loader import KnowledgeBase, per_knowledge_base
 from mbctwin.knowledge.schema import Regimen, SystemicRule
@@ -69,8 +69,7 @@ class Context:
         why. Every candidate asks, and within a plan the answer is the same."""
         return tuple(
             (frozenset(m.if_option_has_class_any), tuple(m.add_drugs), render(m.because, self.facts))
-            for m in self.kb.modifiers
-            if holds(m.when, self.facts)
+            for m in holding(self.kb.modifiers, self.facts)
         )
 
     def evidence_for(self, drugs: list[str], sources: list[str]) -> EvidenceChoice:
@@ -158,10 +157,7 @@ def match_systemic(context: Context) -> tuple[list[Candidate], list[Rejected], l
     best: dict[frozenset[str], Candidate] = {}
     rejected: list[Rejected] = []
     fired: list[tuple[SystemicRule, Trace]] = []
-    for rule_index, rule in enumerate(context.kb.systemic):
-        ok, trace = evaluate(rule.when, context.facts)
-        if not ok:
-            continue
+    for rule_index, rule, trace in traced(context.kb.systemic, context.facts):
         fired.append((rule, trace))
         for regimen_index, regimen_id in enumerate(rule.recommend):
             regimen = context.kb.regimens[regimen_id]

@@ -14,7 +14,7 @@ from typing import Any
 from mbctwin.engine.contract import SystemicOption
 from mbctwin.engine.dosing import LabFinding
 from mbctwin.engine.exclusions import Exclusions, render
-from mbctwin.knowledge.conditions import fact_names, holds
+from mbctwin.knowledge.conditions import fact_names, holding, holds
 from mbctwin.knowledge.loader import KnowledgeBase
 
 
@@ -27,9 +27,7 @@ def plausibility_warnings(
 ) -> list[str]:
     """One sentence per implausible value: the value, what to check, and what it changed."""
     warnings = []
-    for rule in kb.plausibility:
-        if not holds(rule.when, facts):
-            continue
+    for rule in holding(kb.plausibility, facts):
         changes = "; ".join(_changes(kb, set(rule.facts), facts, labs, options, excluded))
         warnings.append(f"{render(rule.message, facts)}. It changed: {changes or 'nothing in this plan'}.")
     return warnings

@@ -9,9 +9,9 @@ every ordered comparison false, so an untested biomarker never satisfies a rule 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from mbctwin.knowledge.kept import kept_by_identity
 
@@ -67,6 +67,37 @@ def evaluate(condition: Mapping[str, Any], facts: Facts) -> tuple[bool, Trace]:
 def holds(condition: Mapping[str, Any], facts: Facts) -> bool:
     """Whether a condition is true, for callers that do not report why."""
     return bool(_compiled(condition).holds(facts))
+
+
+class Ruled(Protocol):
+    """Anything with a condition: the knowledge base's rules."""
+
+    @property
+    def when(self) -> Mapping[str, Any]: ...
+
+
+R = TypeVar("R", bound=Ruled)
+
+
+def holding(rules: Sequence[R], facts: Facts) -> list[R]:
+    """The rules whose condition holds, in their order."""
+    return [rule for rule, test in zip(rules, _tests(rules), strict=True) if test.holds(facts)]
+
+
+def traced(rules: Sequence[R], facts: Facts) -> list[tuple[int, R, Trace]]:
+    """The rules whose condition holds, each with its position and the facts that made it hold."""
+    return [
+        (i, rule, test.trace(facts))
+        for i, (rule, test) in enumerate(zip(rules, _tests(rules), strict=True))
+        if test.holds(facts)
+    ]
+
+
+@kept_by_identity(limit=256)  # a knowledge base has about ten rule lists
+def _tests(rules: Sequence[Ruled]) -> tuple[Compiled, ...]:
+    """Each rule's compiled condition, kept for the whole list: a plan walks every list of the knowledge
+    base (about a hundred rules), and one lookup per list costs less than one per rule."""
+    return tuple(_compiled(rule.when) for rule in rules)
 
 
 @kept_by_identity(limit=4096)  # the packaged rules hold a few hundred conditions
