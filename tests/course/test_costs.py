@@ -310,7 +310,7 @@ def test_the_default_price_set_leaves_no_unlisted_gap():
 
 def test_an_unlisted_gap_is_reported_by_name():
     raw = yaml.safe_load(PriceSet.from_file().model_dump_json())
-    del raw["not_priced"]["end_of_life"], raw["not_priced"]["paclitaxel"]
+    del raw["at_zero"]["end_of_life"], raw["not_priced"]["paclitaxel"]
     raw["care_actions"].pop("radiotherapy (bone)")
     prices = PriceSet.from_dict(raw)
     assert prices.unlisted(["paclitaxel", "letrozole"], ["febrile_neutropenia"], ["radiotherapy (bone)"]) == [
@@ -318,6 +318,47 @@ def test_an_unlisted_gap_is_reported_by_name():
         "paclitaxel",
         "radiotherapy (bone)",
     ]
+
+
+def test_an_item_at_zero_is_listed_with_its_reason_not_as_a_gap():
+    """``at_zero`` says why an item costs nothing (included in a priced item, or no cost to the NHS): it leaves
+    the unlisted and the gaps, and is reported with its reason."""
+    prices = PriceSet.from_file()
+    zeros = prices.zeros()
+    assert zeros["end_of_life"].startswith("included in supportive_care_per_month: ")
+    assert zeros["drainage"].startswith("included in interventional (pleura): ")
+    assert prices.at_zero["clinical_trial_referral"].included_in is None
+    assert not set(zeros) & set(prices.gaps())
+    assert prices.unlisted([], [], ["drainage", "clinical_trial_referral"]) == []
+    assert prices.total(prices.end_of_life) == 0
+    assert "drainage" not in prices.care_actions
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"included_in": "analgesia", "note": "x"}, "does not price"),  # analgesia is in not_priced
+        ({"included_in": "nowhere", "note": "x"}, "does not price"),
+        ({"note": "   "}, "note"),
+        ({"note": "x", "source": "ncc_2023_24"}, "source and locator"),
+        ({"note": "x", "source": "unread_2030", "locator": "p. 1"}, "unknown sources"),
+    ],
+)
+def test_a_bad_at_zero_entry_is_refused(entry, message):
+    raw = yaml.safe_load(PriceSet.from_file().model_dump_json())
+    raw["at_zero"]["hydration_twice"] = entry
+    with pytest.raises(PriceFileError) as error:
+        PriceSet.from_dict(raw)
+    assert any(message in f"{p.field} {p.message}" for p in error.value.problems), error.value.problems
+
+
+@pytest.mark.parametrize("item", ["hydration", "analgesia", "supportive_care_per_month"])
+def test_an_item_cannot_be_at_zero_and_priced_or_unpriced(item):
+    raw = yaml.safe_load(PriceSet.from_file().model_dump_json())
+    raw["at_zero"][item] = {"note": "free"}
+    with pytest.raises(PriceFileError) as error:
+        PriceSet.from_dict(raw)
+    assert any("keep one" in p.message for p in error.value.problems)
 
 
 def test_an_unknown_packaged_price_set_is_an_error_naming_the_field():
@@ -364,6 +405,7 @@ def test_mbc_cea_prints_only_json_with_the_contract(tmp_path):
     data = json.loads(done.stdout)
     assert data["currency"] == "GBP"
     assert set(data["discount"]) == {"costs", "qalys"}
+    assert data["price_set_zeros"]["end_of_life"].startswith("included in supportive_care_per_month")
     statuses = {s["status"] for s in data["strategies"]}
     assert statuses <= {"reference", "on_frontier", "dominated", "extendedly_dominated"}
     assert "reference" in statuses

@@ -101,6 +101,9 @@ def _print_table(data: dict[str, Any]) -> None:
         err.print("Not priced (cost 0): " + "; ".join(f"{k}: {v}" for k, v in sorted(data["not_priced"].items())))
     if data["price_set_gaps"]:
         err.print("Gaps of the price set (cost 0): " + "; ".join(data["price_set_gaps"]), markup=False)
+    if data["price_set_zeros"]:
+        zeros = "; ".join(f"{k}: {v}" for k, v in data["price_set_zeros"].items())
+        err.print("Priced at 0 on purpose: " + zeros, markup=False)
     err.print("List prices (no confidential discounts); a simulation from published trials, not an HTA.")
 
 

@@ -207,6 +207,7 @@ class CeaResult(Result):
             "strategies": [s.to_dict(self.thresholds) for s in self.strategies],
             "not_priced": self.unpriced,
             "price_set_gaps": self.prices.gaps(),
+            "price_set_zeros": self.prices.zeros(),
             "prices_from_other_years": self.prices.off_year(),
         }
         if self.psa is not None:

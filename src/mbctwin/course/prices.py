@@ -12,6 +12,9 @@ A price set (``knowledge/data/course/costs/*.yaml``, or a user's file of the sam
   ``supportive_care_per_month`` (best supportive care), ``end_of_life`` (once, at death),
   ``adverse_events`` (per grade >= 3 event, by event name) and ``care_actions`` (what a new site's
   local or supportive action costs, once or every so many days);
+* ``at_zero``: items charged nothing on purpose, each with its reason: ``included_in`` names the priced
+  item whose cost already holds it (pricing both would count it twice), or, without it, the item costs
+  the perspective nothing (with a ``source`` when one says so);
 * ``discount`` rates, ``thresholds`` (per QALY) and ``body_size`` (body-surface area and weight of the
   costed population, drawn per virtual patient).
 
@@ -128,6 +131,27 @@ class CareAction(_Strict):
         return self
 
 
+class AtZero(_Strict):
+    """An item charged nothing on purpose. ``included_in`` names the priced item of the set whose cost already
+    holds it (an end-of-life cost inside a best-supportive-care flow, a drainage inside a priced intervention);
+    without it the item costs the perspective nothing (a trial's drugs are the sponsor's). ``note`` says why;
+    ``source`` and ``locator`` cite it when a source was read."""
+
+    included_in: str | None = None
+    note: Annotated[str, Field(min_length=1, pattern=r"\S")]
+    source: str | None = None
+    locator: str | None = None
+
+    @model_validator(mode="after")
+    def _locator_with_source(self) -> AtZero:
+        if (self.source is None) != (self.locator is None):
+            raise ValueError("give source and locator together")
+        return self
+
+    def reason(self) -> str:
+        return f"included in {self.included_in}: {self.note}" if self.included_in else self.note
+
+
 class Rate(_Cited):
     value: Annotated[float, Field(ge=0, lt=1)]
 
@@ -183,6 +207,7 @@ class PriceSet(_Strict):
     end_of_life: Components = Field(default_factory=list)
     adverse_events: dict[AdverseEvent, Components] = Field(default_factory=dict)
     care_actions: dict[str, CareAction] = Field(default_factory=dict)
+    at_zero: dict[str, AtZero] = Field(default_factory=dict)  # item -> why it costs nothing (included in ...)
     not_priced: dict[str, str] = Field(default_factory=dict)  # item -> why it could not be priced
 
     @model_validator(mode="after")
@@ -190,13 +215,40 @@ class PriceSet(_Strict):
         known = {s.id for s in self.sources}
         cited = [*self.unit_costs.values(), *self.packs, self.discount.costs, self.discount.qalys, self.thresholds]
         cited += [self.body_size.bsa_m2, self.body_size.weight_kg]
-        missing = sorted({c.source for c in cited} - known)
+        sources = {c.source for c in cited} | {z.source for z in self.at_zero.values() if z.source is not None}
+        missing = sorted(sources - known)
         if missing:
             raise ValueError(f"unknown sources {missing}; list them under sources")
         unknown = sorted({c.unit for c in self._components()} - set(self.unit_costs))
         if unknown:
             raise ValueError(f"components name unknown unit costs {unknown}")
+        priced = self._priced()
+        twice = sorted(set(self.at_zero) & (priced | set(self.not_priced)))
+        if twice:
+            raise ValueError(f"{twice} at zero and also priced or in not_priced; keep one")
+        dangling = sorted(
+            f"{item} -> {z.included_in}"
+            for item, z in self.at_zero.items()
+            if z.included_in is not None and z.included_in not in priced
+        )
+        if dangling:
+            raise ValueError(f"at_zero items included in what the set does not price: {dangling}")
         return self
+
+    def _fields(self) -> dict[str, Components]:
+        """The accrual's fixed fields by name (administration groups, monitoring, best supportive care, end of life)."""
+        return {
+            **{name: getattr(self.administration, name) for name in Administration.model_fields},
+            "monitoring_per_cycle": self.monitoring.per_cycle,
+            "monitoring_per_month": self.monitoring.per_month,
+            "supportive_care_per_month": self.supportive_care_per_month,
+            "end_of_life": self.end_of_life,
+        }
+
+    def _priced(self) -> set[str]:
+        """Names of the items the set gives a cost: fields with components, adverse events, care actions."""
+        fields = {name for name, components in self._fields().items() if components}
+        return fields | set(self.adverse_events) | set(self.care_actions)
 
     def _components(self) -> list[Component]:
         groups = [*self.administration.model_dump().keys()]
@@ -219,20 +271,17 @@ class PriceSet(_Strict):
         drugs = set(vocabulary().drugs)
         return {item: why for item, why in self.not_priced.items() if item not in drugs}
 
+    def zeros(self) -> dict[str, str]:
+        """What the set charges nothing for on purpose, with the reason (``included in X: ...``)."""
+        return {item: zero.reason() for item, zero in self.at_zero.items()}
+
     def unlisted(self, drugs: Iterable[str], events: Iterable[str], actions: Iterable[str]) -> list[str]:
-        """What the accrual reads that this set neither prices nor lists in ``not_priced``: the administration,
-        monitoring, best supportive care and end-of-life fields (by field name), and the given ``drugs`` (those
-        with a dose schedule), grade >= 3 ``events`` (those with rates) and care ``actions`` (those the rules
-        can trigger). Empty for a complete set: every zero is then said, not silent."""
-        listed = set(self.not_priced)
-        fields: dict[str, Components] = {
-            **{name: getattr(self.administration, name) for name in Administration.model_fields},
-            "monitoring_per_cycle": self.monitoring.per_cycle,
-            "monitoring_per_month": self.monitoring.per_month,
-            "supportive_care_per_month": self.supportive_care_per_month,
-            "end_of_life": self.end_of_life,
-        }
-        missing = [name for name, components in fields.items() if not components and name not in listed]
+        """What the accrual reads that this set neither prices nor lists in ``not_priced`` or ``at_zero``: the
+        administration, monitoring, best supportive care and end-of-life fields (by field name), and the given
+        ``drugs`` (those with a dose schedule), grade >= 3 ``events`` (those with rates) and care ``actions``
+        (those the rules can trigger). Empty for a complete set: every zero is then said, not silent."""
+        listed = set(self.not_priced) | set(self.at_zero)
+        missing = [name for name, components in self._fields().items() if not components and name not in listed]
         missing += sorted(d for d in set(drugs) if not self.packs_of(d) and d not in listed)
         missing += sorted(e for e in set(events) if e not in self.adverse_events and e not in listed)
         missing += sorted(a for a in set(actions) if a not in self.care_actions and a not in listed)
