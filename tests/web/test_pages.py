@@ -325,6 +325,7 @@ def test_choosing_a_price_set_adds_the_costs_tab_to_the_outlook_and_the_report(c
     assert "(recommended)" in table
     assert "GBP" in table
     assert "reference (least costly)" in table
+    assert "Priced at 0 on purpose: end_of_life: included in supportive_care_per_month" in page
     report = client.get(f"/ui/plans/{plan_id}/report.html?prices=uk_nhs_2025").text
     assert "Costs (simulated)" in report
     assert 'data-price-set="uk_nhs_2025"' in report

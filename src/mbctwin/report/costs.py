@@ -62,6 +62,7 @@ class CostTable:
     categories: tuple[str, ...]
     rows: tuple[CostRow, ...]
     not_priced: tuple[str, ...]  # drugs of these runs without a price, then the price set's other gaps
+    at_zero: tuple[str, ...] = ()  # what the price set charges nothing for on purpose, with the reason
 
     def html(self) -> Markup:
         """The tab as an HTML fragment (``templates/_costs.html``), for the web page and the report alike."""
@@ -118,4 +119,5 @@ def cost_table(
         categories=tuple(c.replace("_", " ") for c in CATEGORIES),
         rows=tuple(_row(r, prices.currency, thresholds) for r in compared),
         not_priced=tuple(f"{item}: {why}" for item, why in (*sorted(unpriced.items()), *prices.gaps().items())),
+        at_zero=tuple(f"{item}: {why}" for item, why in prices.zeros().items()),
     )
