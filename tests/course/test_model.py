@@ -14,6 +14,7 @@ from mbctwin.course.efficacy import EfficacyTable
 from mbctwin.course.model import BLOCK_SIZE, CourseModel
 from mbctwin.course.params import CheckpointLongSurvivors, CourseParams
 from mbctwin.course.policy import FixedPolicy, NoFurtherTherapy, parse_policy
+from mbctwin.engine.plan import build_plan
 from mbctwin.knowledge.loader import KnowledgeBase
 from tests.conftest import case_with
 
@@ -305,6 +306,26 @@ def test_a_new_brain_metastasis_triggers_the_local_treatment_the_engine_would_gi
     assert result.to_dict()["care_actions_percent"][local["action"].iloc[0]] == pytest.approx(
         len(brain) / 2_000 * 100, abs=0.1
     )
+
+
+def test_the_care_the_starting_state_calls_for_is_recorded_at_month_0(kb: KnowledgeBase) -> None:
+    """Bone-only disease from the start: every patient has the local and supportive care of the engine's
+    plan for her case at month 0 (cause ``presentation``), so it is costed like care a new site triggers;
+    the share of patients that new sites reached counts only the later actions."""
+    case = case_with()
+    plan = build_plan(case)
+    expected = {f"{item.modality} ({item.site})" for item in plan.local} | {
+        cls for item in plan.supportive for cls in item.classes
+    }
+    result = CourseModel(params=_quiet_params(), kb=kb).simulate(from_case(case, 300), years=5, seed=2)
+    start = result.events[result.events["cause"] == "presentation"]
+    assert expected
+    assert set(start["action"]) == expected
+    assert (start["months"] == 0).all()
+    assert (start.groupby("action")["patient"].nunique() == 300).all()
+    later = result.events[result.events["cause"] == "new_site"].drop_duplicates(["patient", "action"])
+    shares = (later["action"].value_counts() / 300 * 100).round(1).to_dict()
+    assert result.to_dict()["care_actions_percent"] == shares
 
 
 def test_each_distinct_state_is_planned_once(kb: KnowledgeBase, planned_cases: list[str]) -> None:

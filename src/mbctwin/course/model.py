@@ -44,7 +44,7 @@ from mbctwin.course.params import CourseParams
 from mbctwin.course.policy import EnginePolicy, Policy
 from mbctwin.course.prognosis import relative_risk
 from mbctwin.course.regimen_kind import has_checkpoint_inhibitor, is_cytotoxic, regimen_utility
-from mbctwin.course.result import CENSORED, DEATH, PROGRESSION, BlockOutcome, CourseResult
+from mbctwin.course.result import CENSORED, DEATH, PRESENTATION, PROGRESSION, BlockOutcome, CourseResult
 from mbctwin.course.rows import unique_rows
 from mbctwin.course.state import SHORT_RESPONSE_MONTHS, CareActions, RegimenRegistry, StateDecider, state_keys
 from mbctwin.knowledge.eligibility import altered_biomarkers
@@ -248,6 +248,7 @@ class _BlockRunner:
         block.regimen[:] = self._decide(block, np.ones(cohort.size, dtype=bool))
         if first_line is not None:
             block.regimen[:] = np.where(first_line >= 0, first_line, block.regimen)
+        self._presentation_care(block, outcome)
         for _ in range(self.params.max_lines + 2):
             if block.done.all():
                 break
@@ -451,6 +452,14 @@ class _BlockRunner:
         finished = block.line - 1
         by_template = np.stack([self.params.next_line(subtype, finished) for subtype in block.cohort.subtype])
         return by_template[block.cohort.template, np.arange(block.cohort.size)]
+
+    def _presentation_care(self, block: _Block, outcome: BlockOutcome) -> None:
+        """Local and supportive care of the plan for each patient's state at the start (month 0), so that a
+        bone metastasis present from the start is treated and costed like one that appears later."""
+        c = block.cohort
+        keys = state_keys(c.template, c.ecog, block.sites, block.history, block.short)
+        change, actions = self.shared.care.present(keys)
+        outcome.add_events(np.arange(c.size), block.t.copy(), change, actions, cause=PRESENTATION)
 
     def _care_events(self, block: _Block, new: np.ndarray, outcome: BlockOutcome) -> None:
         """Local and supportive care the engine adds because of the new sites (radiosurgery, ...)."""

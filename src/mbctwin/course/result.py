@@ -35,6 +35,11 @@ def regimen_drugs(label: str) -> tuple[str, ...]:
     return tuple(label.split(REGIMEN_JOIN))
 
 
+PRESENTATION = "presentation"  # care actions of the plan for the patient's state at the start of her course
+NEW_SITE = "new_site"  # care actions that new sites triggered at a progression
+EVENT_COLUMNS = ("patient", "months", "action", "cause")
+
+
 @dataclass
 class BlockOutcome:
     """Arrays collected while one block runs; combined into frames at the end."""
@@ -45,7 +50,7 @@ class BlockOutcome:
     end: np.ndarray | None = None
     died: np.ndarray | None = None
     site_time: np.ndarray | None = None
-    events: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    events: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
 
     def record(
         self,
@@ -69,15 +74,28 @@ class BlockOutcome:
         )
 
     def add_events(
-        self, rows: np.ndarray, months: np.ndarray, change: np.ndarray, actions: list[tuple[str, ...]]
+        self,
+        rows: np.ndarray,
+        months: np.ndarray,
+        change: np.ndarray,
+        actions: list[tuple[str, ...]],
+        cause: str = NEW_SITE,
     ) -> None:
         """Care actions triggered at ``months`` for block rows ``rows``; ``change`` indexes ``actions``
-        (one loop step per distinct state change and action, never per patient)."""
+        (one loop step per distinct state change and action, never per patient); ``cause``: the
+        patient's state at the start (``PRESENTATION``) or new sites (``NEW_SITE``)."""
         for index, names in enumerate(actions):
             members = change == index
+            count = int(members.sum())
             for name in names:
-                count = int(members.sum())
-                self.events.append((rows[members] + self.offset, months[members], np.full(count, name, dtype=object)))
+                self.events.append(
+                    (
+                        rows[members] + self.offset,
+                        months[members],
+                        np.full(count, name, dtype=object),
+                        np.full(count, cause, dtype=object),
+                    )
+                )
 
     def add_utility(self, active: np.ndarray, duration: np.ndarray, utility: np.ndarray) -> None:
         gained = np.where(active, duration * utility / 12.0, 0.0)
@@ -95,13 +113,14 @@ class BlockOutcome:
 @dataclass(frozen=True)
 class CourseResult(Result):
     """``patients``: one row per patient; ``lines``: one row per line (or supportive-care period);
-    ``events``: one row per care action a new site triggered (patient, months, action)."""
+    ``events``: one row per care action (patient, months, action, cause): those of the plan at the start
+    (``cause`` ``presentation``, month 0) and those new sites triggered later (``new_site``)."""
 
     patients: pd.DataFrame
     lines: pd.DataFrame
     years: float
     policy: str
-    events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["patient", "months", "action"]))
+    events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(EVENT_COLUMNS)))
 
     @classmethod
     def combine(cls, outcomes: list[BlockOutcome], registry: Any, years: float, policy: str) -> CourseResult:
@@ -252,7 +271,8 @@ class CourseResult(Result):
 
     def care_actions_percent(self) -> dict[str, float]:
         """Share of patients for whom a new site triggered each local or supportive action."""
-        reached = self.events.drop_duplicates(["patient", "action"])["action"].value_counts()
+        later = self.events[self.events["cause"] == NEW_SITE]
+        reached = later.drop_duplicates(["patient", "action"])["action"].value_counts()
         return {str(name): round(float(count) / len(self.patients) * 100, 1) for name, count in reached.items()}
 
     def _first_line_mix(self, line: int) -> dict[str, float]:
@@ -263,9 +283,9 @@ class CourseResult(Result):
 def _events(outcomes: list[BlockOutcome]) -> pd.DataFrame:
     columns = list(zip(*(event for o in outcomes for event in o.events), strict=True))
     if not columns:
-        return pd.DataFrame({"patient": np.empty(0, np.int64), "months": np.empty(0), "action": np.empty(0, object)})
-    patient, months, action = (np.concatenate(column) for column in columns)
-    frame = pd.DataFrame({"patient": patient, "months": months, "action": action})
+        empty = (np.empty(0, np.int64), np.empty(0), np.empty(0, object), np.empty(0, object))
+        return pd.DataFrame(dict(zip(EVENT_COLUMNS, empty, strict=True)))
+    frame = pd.DataFrame({name: np.concatenate(column) for name, column in zip(EVENT_COLUMNS, columns, strict=True)})
     return frame.sort_values(["patient", "months", "action"], kind="stable", ignore_index=True)
 
 

@@ -149,6 +149,13 @@ class CareActions:
         ]
         return inverse, found
 
+    def present(self, states: np.ndarray) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+        """(index of each row's distinct state, the actions of its plan): the local and supportive care a
+        patient's state calls for at the start of her course (radiotherapy to a painful bone metastasis,
+        a bone-modifying agent, ...)."""
+        unique, inverse = unique_rows(states)
+        return inverse, [tuple(sorted(self._actions(tuple(map(int, row))))) for row in unique]
+
     def _actions(self, key: StateKey) -> frozenset[str]:
         if key not in self.actions:
             plan = self.decider.plan(key)
