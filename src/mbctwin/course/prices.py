@@ -10,8 +10,9 @@ A price set (``knowledge/data/course/costs/*.yaml``, or a user's file of the sam
   ``administration`` (an oral cycle, a parenteral first attendance with one or several drugs, a
   subsequent attendance, an injection), ``monitoring`` per cycle and per month on treatment,
   ``supportive_care_per_month`` (best supportive care), ``end_of_life`` (once, at death),
-  ``adverse_events`` (per grade >= 3 event, by event name) and ``care_actions`` (what a new site's
-  local or supportive action costs, once or every so many days);
+  ``adverse_events`` (per grade >= 3 event, by event name) and ``care_actions`` (what a local or
+  supportive action costs, once or every so many days, whether the starting state or a new site calls
+  for it);
 * ``at_zero``: items charged nothing on purpose, each with its reason: ``included_in`` names the priced
   item whose cost already holds it (pricing both would count it twice), or, without it, the item costs
   the perspective nothing (with a ``source`` when one says so);
