@@ -26,6 +26,7 @@ from mbctwin.course.psa import (
     draw_kb,
     draw_params,
     draw_seeds,
+    flat_values,
     hr_log_se,
     outcomes,
     run_psa,
@@ -204,7 +205,7 @@ def test_the_engine_keeps_the_published_knowledge_base(kb: KnowledgeBase, uncert
 
 def test_packaged_uncertainty_names_known_sources(kb: KnowledgeBase, uncertainty: Uncertainty) -> None:
     for name, spread in uncertainty.parameters.items():
-        assert name in CourseParams.model_fields
+        assert name.split(".")[0] in CourseParams.model_fields
         assert set(spread.source) <= set(kb.sources), name
         assert spread.source or "assumption" in (spread.note or "")
 
@@ -222,6 +223,7 @@ def _spec(**changes: Any) -> dict[str, Any]:
         ({"utilities": _spec(note=None)}, "parameters.utilities"),
         ({"utilities": _spec(distribution="lognormal")}, "parameters.utilities"),
         ({"utilities": _spec(sd=1)}, "parameters.utilities.sd"),
+        ({"checkpoint_long_survivors.share": _spec()}, "parameters.checkpoint_long_survivors.share"),
     ],
 )
 def test_bad_uncertainty_names_the_field(
@@ -283,3 +285,21 @@ def test_parameter_draws_stay_in_range(
     for name in ("bsc_median_months", "fallback_pfs_months", "prognostic_hr"):
         assert all(v > 0 for v in _numbers(drawn.model_dump()[name]))
     assert drawn.background_mortality_female == params.background_mortality_female
+
+
+def test_a_dotted_name_draws_that_part_of_a_field_alone(params: CourseParams, uncertainty: Uncertainty) -> None:
+    """``checkpoint_long_survivors.fraction`` and ``.hazard_ratio`` vary from draw to draw within (0, 1]; the
+    switch's population (``max_line``, ``pd_l1``) and ``enabled`` never move, and the drawn numbers are
+    reported as columns of their own."""
+    switch = params.checkpoint_long_survivors
+    drawn = [draw_params(params, uncertainty, np.random.default_rng(seed)) for seed in range(30)]
+    fractions = {d.checkpoint_long_survivors.fraction for d in drawn}
+    ratios = {d.checkpoint_long_survivors.hazard_ratio for d in drawn}
+    assert len(fractions) == len(ratios) == 30
+    assert all(0 < r <= 1 for r in ratios)
+    for d in drawn:
+        kept = d.checkpoint_long_survivors.model_dump(exclude={"fraction", "hazard_ratio"})
+        assert kept == switch.model_dump(exclude={"fraction", "hazard_ratio"})
+    columns = flat_values(drawn[0], uncertainty)
+    assert columns["checkpoint_long_survivors.fraction"] == drawn[0].checkpoint_long_survivors.fraction
+    assert not any(name.startswith("checkpoint_long_survivors.pd_l1") for name in columns)

@@ -15,10 +15,12 @@ What is uncertain (``knowledge/data/course/uncertainty.yaml``):
   :math:`m_e^* = m_e\,r\,(HR^*/HR)^{-1/k}` — the relation ``efficacy.py`` uses to fill a missing
   median, so filled and reported medians move alike. An effect with no HR CI draws its
   experimental arm on its own with :math:`\sigma_m`.
-* **Structural parameters.** Listed top-level fields of :class:`CourseParams` get a beta
-  (probabilities) or lognormal (positive values) draw for every number they hold, whatever the
-  shape of the field (numbers, lists, nested tables); the drawn values are validated again as
-  ``CourseParams``. Fields not listed, and the background-mortality life tables, stay fixed.
+* **Structural parameters.** Listed fields of :class:`CourseParams` get a beta (probabilities) or
+  lognormal (positive values) draw for every number they hold, whatever the shape of the field
+  (numbers, lists, nested tables); a dotted name (``checkpoint_long_survivors.fraction``) draws that
+  part of a field alone, so a switch's thresholds stay fixed while its assumed numbers vary. The
+  drawn values are validated again as ``CourseParams``. Fields not listed, and the
+  background-mortality life tables, stay fixed.
 
 Per draw: median OS, mean life-years, mean QALYs, % alive at 1, 2 and 5 years and the first-line
 median PFS, as :meth:`CourseResult.outcomes` defines them.
@@ -168,11 +170,31 @@ class Uncertainty(_Strict):
 
 
 def _field_problem(name: str) -> str | None:
-    if name not in CourseParams.model_fields:
+    field_name, *inner = name.split(".")
+    if field_name not in CourseParams.model_fields:
         return f"not a parameter of structure.yaml; known: {', '.join(CourseParams.model_fields)}"
-    if name.startswith(FIXED_PREFIX):
+    if field_name.startswith(FIXED_PREFIX):
         return "background-mortality life tables stay fixed"
+    if inner:
+        try:
+            _part(CourseParams.from_file().model_dump(), name)
+        except (KeyError, TypeError):
+            return f"{field_name} has no part {'.'.join(inner)}"
     return None
+
+
+def _part(data: dict[str, Any], name: str) -> Any:
+    """The value at a dotted name of the parameters' dump (``checkpoint_long_survivors.fraction``)."""
+    value: Any = data
+    for key in name.split("."):
+        value = value[key]
+    return value
+
+
+def _replace_part(data: dict[str, Any], name: str, value: Any) -> None:
+    *outer, last = name.split(".")
+    holder = _part(data, ".".join(outer)) if outer else data
+    holder[last] = value
 
 
 # --- structural parameters ---------------------------------------------------------------------
@@ -182,7 +204,7 @@ def draw_params(params: CourseParams, uncertainty: Uncertainty, rng: np.random.G
     """A copy of ``params`` with every listed field drawn from its distribution."""
     data = params.model_dump()
     for name, spread in uncertainty.parameters.items():
-        data[name] = _perturb(data[name], spread, rng, f"parameters.{name}")
+        _replace_part(data, name, _perturb(_part(data, name), spread, rng, f"parameters.{name}"))
     try:
         return CourseParams.model_validate(data)
     except ValidationError as error:
@@ -245,7 +267,7 @@ def flat_values(params: CourseParams, uncertainty: Uncertainty) -> dict[str, flo
 
     data = params.model_dump()
     for name in uncertainty.parameters:
-        walk(data[name], name)
+        walk(_part(data, name), name)
     return columns
 
 
