@@ -48,7 +48,7 @@ import math
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import TypeVar, cast
 
 import numpy as np
@@ -298,7 +298,7 @@ class EfficacyTable:
         kinds = ((arm, _kind_in_trial(arm, core, prefer)) for arm in self._arms)
         found = self._best_fit(kinds, core, subtype, line, brain, prefer, exposed, altered)
         if found is None and not vocabulary().classes_of(sorted(core)) & {"chemotherapy", "endocrine"}:
-            found = self._best_fit(self._single_chemotherapy_arms(), core, subtype, line, brain, exposed=exposed)
+            found = self._best_fit(self._single_chemotherapy_arms, core, subtype, line, brain, exposed=exposed)
         return found or self._from_fallback(core, line)
 
     def _best_fit(
@@ -336,12 +336,13 @@ class EfficacyTable:
             _pooled_hr_vs_control(chosen),
         )
 
+    @cached_property
     def _single_chemotherapy_arms(self) -> list[tuple[ArmResult, int | None]]:
-        """The arms that match some single-agent chemotherapy, each with its best matching rule: what a
-        targeted drug or checkpoint inhibitor with no trial arm for the patient (pembrolizumab alone in
-        triple-negative disease) is credited, so that it gets no more than chemotherapy in her population
-        and line (assumption, structure.yaml fallback_pfs_months) and never the endocrine medians of the
-        ``other`` fallback."""
+        """The arms that match some single-agent chemotherapy, each with its best matching rule (found once
+        per table): what a targeted drug or checkpoint inhibitor with no trial arm for the patient
+        (pembrolizumab alone in triple-negative disease) is credited, so that it gets no more than
+        chemotherapy in her population and line (an assumption, module docstring and docs/course.md) and
+        never the endocrine medians of the ``other`` fallback."""
         singles = [frozenset({drug}) for drug in sorted(class_members("chemotherapy"))]
         kinds = (
             (arm, min((k for d in singles if (k := _match_kind(arm, d)) is not None), default=None))

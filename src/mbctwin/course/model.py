@@ -167,6 +167,7 @@ class _Shared:
     first_line_sources: frozenset[str]
     exposure_classes: tuple[str, ...]  # classes whose earlier use changes a regimen's efficacy (bit order)
     altered: tuple[frozenset[str], ...]  # per template: the biomarkers its case records as altered
+    checkpoint_responsive: np.ndarray  # per template: in the population of the long-survivor switch (bool)
 
     @classmethod
     def build(cls, model: CourseModel, cohort: Cohort, registry: RegimenRegistry) -> _Shared:
@@ -174,7 +175,24 @@ class _Shared:
         decider = StateDecider(cohort.templates, model.policy, registry, model.kb, dict(model.template_policies))
         care = CareActions(decider)
         altered = tuple(altered_biomarkers(t) for t in cohort.templates)
-        return cls(registry, decider, efficacy, care, model.first_line_sources, efficacy.exposure_classes(), altered)
+        switch = model.params.checkpoint_long_survivors
+        responsive = np.array(
+            [
+                s == "triple-negative" and switch.pd_l1.of(t)
+                for s, t in zip(cohort.subtype, cohort.templates, strict=True)
+            ],
+            dtype=bool,
+        )
+        return cls(
+            registry,
+            decider,
+            efficacy,
+            care,
+            model.first_line_sources,
+            efficacy.exposure_classes(),
+            altered,
+            responsive,
+        )
 
 
 @dataclass(frozen=True)
@@ -410,13 +428,7 @@ class _BlockRunner:
             return
         draws = block.long_survivor_rng.random(block.cohort.size)  # fixed consumption per iteration
         ici = self._regimen_flags(has_checkpoint_inhibitor)[block.regimen]
-        cohort = block.cohort
-        qualifies = np.array(
-            [
-                s == "triple-negative" and switch.pd_l1.of(t)
-                for s, t in zip(cohort.subtype, cohort.templates, strict=True)
-            ]
-        )[cohort.template]
+        qualifies = self.shared.checkpoint_responsive[block.cohort.template]
         early = block.line <= switch.max_line if switch.max_line is not None else True
         chosen = responded & ici & qualifies & early & (draws < switch.fraction)
         block.durable = np.where(chosen, switch.hazard_ratio, block.durable)

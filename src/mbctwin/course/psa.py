@@ -34,6 +34,7 @@ import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
@@ -177,10 +178,16 @@ def _field_problem(name: str) -> str | None:
         return "background-mortality life tables stay fixed"
     if inner:
         try:
-            _part(CourseParams.from_file().model_dump(), name)
+            _part(_packaged_parameters(), name)
         except (KeyError, TypeError):
             return f"{field_name} has no part {'.'.join(inner)}"
     return None
+
+
+@cache
+def _packaged_parameters() -> dict[str, Any]:
+    """The packaged structure.yaml as plain data, read once: the parts a dotted name may point to (read only)."""
+    return CourseParams.from_file().model_dump()
 
 
 def _part(data: dict[str, Any], name: str) -> Any:
