@@ -338,23 +338,21 @@ def _administration(line: _Line, schedules: Mapping[str, Schedule], prices: Pric
     attended = PARENTERAL - INJECTED if admin.injection else PARENTERAL
     injected = _dose_days(schedules, INJECTED) if admin.injection else {}
     parenteral = {d: s for d, s in schedules.items() if any(x.route in attended for x in s.doses)}
-    if not parenteral:
+    days = _dose_days(parenteral, attended)
+    if parenteral:
+        cycle = max(s.cycle_days for s in parenteral.values())
+        for (offset, period), count in sorted(days.items()):
+            if offset == 0.0 and period == cycle:
+                first = admin.parenteral_first_multiple if count > 1 else admin.parenteral_first_single
+                line.repeated("administration", prices.total(first), offset, period)
+            else:
+                line.repeated("administration", prices.total(admin.parenteral_subsequent), offset, period)
+    else:
         oral = {d: s for d, s in schedules.items() if not any(x.route in PARENTERAL for x in s.doses)}
         if oral and not all("endocrine" in vocabulary().classes_of([d]) for d in oral):
             line.repeated(
                 "administration", prices.total(admin.oral_cycle), 0.0, max(s.cycle_days for s in oral.values())
             )
-        for offset, period in sorted(injected):
-            line.repeated("administration", prices.total(admin.injection), offset, period)
-        return
-    cycle = max(s.cycle_days for s in parenteral.values())
-    days = _dose_days(parenteral, attended)
-    for (offset, period), count in sorted(days.items()):
-        if offset == 0.0 and period == cycle:
-            first = admin.parenteral_first_multiple if count > 1 else admin.parenteral_first_single
-            line.repeated("administration", prices.total(first), offset, period)
-        else:
-            line.repeated("administration", prices.total(admin.parenteral_subsequent), offset, period)
     for offset, period in sorted(set(injected) - set(days)):
         line.repeated("administration", prices.total(admin.injection), offset, period)
 
