@@ -13,6 +13,7 @@ from typing import Any
 
 from mbctwin.engine.contract import Dosing
 from mbctwin.knowledge.dosing import adjustment_text
+from mbctwin.knowledge.kept import kept_in
 from mbctwin.knowledge.loader import KnowledgeBase, per_knowledge_base
 from mbctwin.knowledge.schema import LabAdjustment, LabRange, Schedule
 
@@ -80,12 +81,8 @@ def _dosing(kb: KnowledgeBase, drug: str, regimen: str | None, findings: Iterabl
     and shared (the model is frozen): most drugs of most plans are given at their standard dose."""
     changes = [f for f in findings if f.adjustment.action != "avoid"]
     if changes:
-        return _entry(kb, drug, kb.dosing.schedule(drug, regimen), changes)
-    kept = _standard(kb)
-    found = kept.get((drug, regimen))
-    if found is None:
-        found = kept[(drug, regimen)] = _entry(kb, drug, kb.dosing.schedule(drug, regimen), [])
-    return found
+        return _entry(kb, drug, regimen, changes)
+    return kept_in(_standard(kb), (drug, regimen), _entry, kb, drug, regimen, [])
 
 
 @per_knowledge_base
@@ -94,7 +91,8 @@ def _standard(kb: KnowledgeBase) -> dict[tuple[str, str | None], Dosing]:
     return {}
 
 
-def _entry(kb: KnowledgeBase, drug: str, schedule: Schedule | None, changes: list[LabFinding]) -> Dosing:
+def _entry(kb: KnowledgeBase, drug: str, regimen: str | None, changes: list[LabFinding]) -> Dosing:
+    schedule = kb.dosing.schedule(drug, regimen)
     adjustment = "; ".join(f.text(schedule) for f in changes) or None
     if schedule is None:
         return Dosing(drug=drug, dose=NO_DOSE_DATA, schedule=NO_SCHEDULE, adjustment=adjustment, source="")

@@ -18,6 +18,7 @@ from mbctwin.case.derived import Derived
 from mbctwin.case.vocabulary import Vocabulary
 from mbctwin.engine.contract import Evidence, Mcbs
 from mbctwin.knowledge.eligibility import Patient
+from mbctwin.knowledge.kept import kept_in
 from mbctwin.knowledge.loader import KnowledgeBase, per_knowledge_base
 from mbctwin.knowledge.schema import LEVEL_OF_DESIGN, Arm, Effect, McbsScore, Source
 
@@ -168,12 +169,9 @@ def choose(
     found = matches(kb, patient, derived, frozenset(core), chemo_lines)
     key = (tuple(core), tuple(source_ids), tuple((m.population_misfits, m.sequence_misfits) for m in found))
     kept = _index(kb).choices
-    choice = kept.get(key)
-    if choice is None:
-        if len(kept) >= CHOICES_KEPT:
-            kept.clear()
-        choice = kept[key] = _choice(kb, core, source_ids, found)
-    return choice
+    if len(kept) >= CHOICES_KEPT and key not in kept:
+        kept.clear()
+    return kept_in(kept, key, _choice, kb, core, source_ids, found)
 
 
 def _choice(kb: KnowledgeBase, core: list[str], source_ids: list[str], found: list[Match]) -> EvidenceChoice:
@@ -231,11 +229,7 @@ def _evidence(index: _Index, source: Source, drugs: list[str], match: Match | No
     population = match.effect.population if match else None
     if match is not None and not match.fits:
         return _cited(index, source, drugs, population, match)
-    key = (source.id, tuple(drugs), population)
-    found = index.cited.get(key)
-    if found is None:
-        found = index.cited[key] = _cited(index, source, drugs, population, None)
-    return found
+    return kept_in(index.cited, (source.id, tuple(drugs), population), _cited, index, source, drugs, population, None)
 
 
 def _cited(

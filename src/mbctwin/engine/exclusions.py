@@ -7,6 +7,7 @@ from typing import Any
 
 from mbctwin.engine.dosing import LabFinding
 from mbctwin.knowledge.conditions import holding
+from mbctwin.knowledge.kept import kept_in
 from mbctwin.knowledge.loader import KnowledgeBase, per_knowledge_base
 from mbctwin.knowledge.schema import Exclusion
 
@@ -52,15 +53,12 @@ class Exclusions:
 def rule_drugs(kb: KnowledgeBase, rule: Exclusion) -> list[str]:
     """The drugs an exclusion reaches: named, by class (or group), and by attribute value (the same for
     every plan: worked out once per rule of the knowledge base)."""
-    kept = _reached(kb)
-    found = kept.get(rule.id)
-    if found is None:
-        found = kept[rule.id] = tuple(_rule_drugs(kb, rule))
-    return list(found)
+    reached: list[str] = kept_in(_reached(kb), rule.id, _rule_drugs, kb, rule)
+    return list(reached)
 
 
 @per_knowledge_base
-def _reached(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+def _reached(kb: KnowledgeBase) -> dict[str, list[str]]:
     """Exclusion rule id -> the drugs it reaches, filled as rules fire."""
     return {}
 

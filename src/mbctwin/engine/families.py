@@ -8,7 +8,7 @@ from collections import Counter
 
 from mbctwin.case.vocabulary import Vocabulary
 from mbctwin.engine.contract import SystemicOption
-from mbctwin.knowledge.kept import kept_by_identity
+from mbctwin.knowledge.kept import kept_by_identity, kept_in
 
 
 def family(vocab: Vocabulary, drugs: list[str]) -> str:
@@ -16,12 +16,7 @@ def family(vocab: Vocabulary, drugs: list[str]) -> str:
 
     Kept per vocabulary: a plan asks for each option's family several times (ranking, shortlist, the
     option itself) and the answer depends on the drugs alone."""
-    kept = _families(vocab)
-    key = tuple(drugs)
-    found = kept.get(key)
-    if found is None:
-        found = kept[key] = _family(vocab, drugs)
-    return found
+    return kept_in(_families(vocab), tuple(drugs), _family, vocab, drugs)
 
 
 @kept_by_identity(limit=16)

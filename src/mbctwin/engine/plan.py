@@ -24,10 +24,11 @@ from mbctwin.engine.explain import explanation
 from mbctwin.engine.facts import case_facts
 from mbctwin.engine.families import family
 from mbctwin.engine.phases import apply_phase
-from mbctwin.engine.systemic import Candidate, Context, Rejected, match_systemic
+from mbctwin.engine.systemic import Candidate, Context, Rejected, match_systemic, regimen_classes
 from mbctwin.engine.warnings import plausibility_warnings
 from mbctwin.knowledge.conditions import Trace, leaves
 from mbctwin.knowledge.eligibility import Patient
+from mbctwin.knowledge.kept import kept_in
 from mbctwin.knowledge.loader import KnowledgeBase, load_kb, per_knowledge_base
 from mbctwin.knowledge.schema import SystemicRule
 
@@ -73,11 +74,10 @@ class _Said:
     said: dict[str, tuple[str, list[Reason]]] = field(default_factory=dict)
 
     def of(self, rule: SystemicRule, trace: Trace) -> tuple[str, list[Reason]]:
-        found = self.said.get(rule.id)
-        if found is None:
-            reasons = [Reason(fact=f, value=_jsonable(v)) for f, v in trace]
-            found = self.said[rule.id] = (render(rule.because, self.facts), reasons)
-        return found
+        return kept_in(self.said, rule.id, self._say, rule, trace)
+
+    def _say(self, rule: SystemicRule, trace: Trace) -> tuple[str, list[Reason]]:
+        return render(rule.because, self.facts), [Reason(fact=f, value=_jsonable(v)) for f, v in trace]
 
 
 def _continuation_option(
@@ -122,19 +122,7 @@ def _replacements(kb: KnowledgeBase, drugs: list[str], facts: dict[str, Any]) ->
 
 def _classes(kb: KnowledgeBase, drugs: list[str]) -> list[str]:
     """Vocabulary classes of an option's drugs (scoring groups such as ``chemotherapy`` left out)."""
-    kept = _option_classes(kb)
-    key = tuple(drugs)
-    found = kept.get(key)
-    if found is None:
-        vocab = kb.vocabulary
-        found = kept[key] = tuple(sorted(c for c in vocab.classes_of(drugs) if c in vocab.classes))
-    return list(found)
-
-
-@per_knowledge_base
-def _option_classes(kb: KnowledgeBase) -> dict[tuple[str, ...], tuple[str, ...]]:
-    """Drugs -> the classes an option of them shows, filled as options are met (the same for every plan)."""
-    return {}
+    return sorted(c for c in regimen_classes(kb, drugs) if c in kb.vocabulary.classes)
 
 
 def _jsonable(value: Any) -> Any:

@@ -19,6 +19,7 @@ from mbctwin.engine.exclusions import Exclusions, render
 from mbctwin.engine.families import family
 from mbctwin.knowledge.conditions import Trace, holding, holds, traced
 from mbctwin.knowledge.eligibility import Patient
+from mbctwin.knowledge.kept import kept_in
 from mbctwin.knowledge.loader import KnowledgeBase, per_knowledge_base
 from mbctwin.knowledge.schema import Regimen, SystemicRule
 
@@ -75,17 +76,14 @@ class Context:
     def evidence_for(self, drugs: list[str], sources: list[str]) -> EvidenceChoice:
         """The evidence an option cites; several rules often propose the same regimen on the same
         sources, and judging the patient against its trials once per plan is enough."""
+        chemo_lines = self.facts["metastatic_chemo_lines"]
         key = (tuple(drugs), tuple(sources))
-        found = self.chosen.get(key)
-        if found is None:
-            chemo_lines = self.facts["metastatic_chemo_lines"]
-            found = self.chosen[key] = choose(self.kb, self.patient, self.derived, drugs, sources, chemo_lines)
-        return found
+        return kept_in(self.chosen, key, choose, self.kb, self.patient, self.derived, drugs, sources, chemo_lines)
 
 
 def _apply_modifiers(context: Context, drugs: list[str]) -> dict[str, str]:
     added: dict[str, str] = {}
-    classes = _classes_of(context.kb, drugs)
+    classes = regimen_classes(context.kb, drugs)
     for applies_to, add_drugs, because in context.modifiers:
         if classes & applies_to:
             for drug in add_drugs:
@@ -100,13 +98,13 @@ def _regimen_classes(kb: KnowledgeBase) -> dict[tuple[str, ...], frozenset[str]]
     return {}
 
 
-def _classes_of(kb: KnowledgeBase, drugs: list[str]) -> frozenset[str]:
-    kept = _regimen_classes(kb)
-    key = tuple(drugs)
-    found = kept.get(key)
-    if found is None:
-        found = kept[key] = frozenset(kb.vocabulary.classes_of(drugs))
-    return found
+def regimen_classes(kb: KnowledgeBase, drugs: list[str]) -> frozenset[str]:
+    """The classes and groups of a regimen's drugs, worked out once per regimen for the knowledge base."""
+    return kept_in(_regimen_classes(kb), tuple(drugs), _vocabulary_classes, kb, drugs)
+
+
+def _vocabulary_classes(kb: KnowledgeBase, drugs: list[str]) -> frozenset[str]:
+    return frozenset(kb.vocabulary.classes_of(drugs))
 
 
 def _penalties(context: Context, candidate: Candidate) -> list[str]:

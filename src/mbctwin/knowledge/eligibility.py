@@ -17,7 +17,7 @@ from typing import Any
 from mbctwin.case.derived import her2_category, metastatic_lines, subtype
 from mbctwin.case.models import Case
 from mbctwin.case.vocabulary import vocabulary
-from mbctwin.knowledge.kept import kept_by_identity
+from mbctwin.knowledge.kept import kept_by_identity, kept_in
 from mbctwin.knowledge.schema import BIOMARKERS, Eligibility
 
 ALTERED = frozenset({"mutated", "brca1", "brca2", "carrier", True})  # values of case.models.Biomarkers
@@ -88,11 +88,10 @@ class Patient:
         Kept for this patient by the eligibility's content: a trial's endpoints, and the trials behind
         a plan's several options, often repeat one enrolled population."""
         checks = _restricting(eligibility)
-        found = self.judgements.get(checks.content)
-        if found is None:
-            population = tuple(self._reasons(eligibility, checks.population))
-            found = self.judgements[checks.content] = (population, tuple(self._reasons(eligibility, checks.sequence)))
-        return found
+        return kept_in(self.judgements, checks.content, self._judge, eligibility, checks)
+
+    def _judge(self, eligibility: Eligibility, checks: _Restricting) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return tuple(self._reasons(eligibility, checks.population)), tuple(self._reasons(eligibility, checks.sequence))
 
     def _reasons(self, eligibility: Eligibility, checks: tuple[Check, ...]) -> list[str]:
         return [reason for check in checks if (reason := check(eligibility, self))]

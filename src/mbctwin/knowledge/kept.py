@@ -8,12 +8,24 @@ a service loading other knowledge bases) cannot pile up.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 Key = TypeVar("Key")
 Built = TypeVar("Built")
+Args = ParamSpec("Args")
+
+
+def kept_in(
+    store: MutableMapping[Key, Built], key: Key, make: Callable[Args, Built], *args: Args.args, **kwargs: Args.kwargs
+) -> Built:
+    """``store[key]``, made by ``make(*args, **kwargs)`` the first time the key is met: the one way the
+    engine keeps what a plan, a patient or a knowledge base has already worked out (nothing kept is None)."""
+    found = store.get(key)
+    if found is None:
+        found = store[key] = make(*args, **kwargs)
+    return found
 
 
 def kept_by_identity(limit: int) -> Callable[[Callable[[Key], Built]], Callable[[Key], Built]]:
